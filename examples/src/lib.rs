@@ -1,0 +1,1 @@
+//! Runnable scenarios for mcp-ops: see `examples/`.

@@ -1,0 +1,1 @@
+//! Kubernetes backends for mcp-ops (health, deployer, scaler, backups, secret rotation) and `sim`, a simulated Kubernetes API server.

@@ -1,0 +1,1 @@
+//! Cross-crate tests for mcp-ops live in `tests/`.
