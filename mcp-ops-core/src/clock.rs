@@ -1,0 +1,103 @@
+//! Time as a replaceable dependency.
+//!
+//! Procedures and engines never call `Timestamp::now()` or `tokio::time::sleep` directly: they
+//! ask a [`Clock`]. [`SystemClock`] is wall time; [`TokioClock`] follows tokio's clock, so a
+//! test with `#[tokio::test(start_paused = true)]` runs a 30-minute bake in microseconds and
+//! still sees consistent timestamps.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+
+/// A source of "now" and of waiting.
+#[async_trait]
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// The current time.
+    fn now(&self) -> Timestamp;
+    /// Waits for `duration` on this clock.
+    async fn sleep(&self, duration: Duration);
+}
+
+/// A shared clock.
+pub type SharedClock = Arc<dyn Clock>;
+
+/// Wall-clock time and tokio's timer.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+#[async_trait]
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
+
+/// A clock that starts at a fixed timestamp and advances with tokio's (pausable) clock.
+///
+/// Under `tokio::time::pause()` it advances only when the runtime auto-advances or a test
+/// calls `tokio::time::advance`, which makes time-dependent procedures deterministic.
+#[derive(Debug, Clone)]
+pub struct TokioClock {
+    base: Timestamp,
+    started: tokio::time::Instant,
+}
+
+impl TokioClock {
+    /// A clock reading `base` now and moving with tokio's clock from here on.
+    ///
+    /// Must be called inside a tokio runtime when time is paused, so that both clocks agree.
+    pub fn starting_at(base: Timestamp) -> Self {
+        Self {
+            base,
+            started: tokio::time::Instant::now(),
+        }
+    }
+}
+
+#[async_trait]
+impl Clock for TokioClock {
+    fn now(&self) -> Timestamp {
+        let elapsed = tokio::time::Instant::now().saturating_duration_since(self.started);
+        let signed = SignedDuration::try_from(elapsed).unwrap_or(SignedDuration::MAX);
+        self.base.saturating_add(signed).unwrap_or(Timestamp::MAX)
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
+
+/// Whole seconds between two timestamps, never negative.
+pub fn elapsed_between(from: Timestamp, to: Timestamp) -> Duration {
+    let d = to.duration_since(from);
+    Duration::try_from(d).unwrap_or(Duration::ZERO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn tokio_clock_follows_paused_time() {
+        let base: Timestamp = "2025-01-08T14:30:00Z".parse().unwrap_or(Timestamp::UNIX_EPOCH);
+        let clock = TokioClock::starting_at(base);
+        assert_eq!(clock.now(), base);
+        clock.sleep(Duration::from_secs(15 * 60)).await;
+        assert_eq!(elapsed_between(base, clock.now()), Duration::from_secs(900));
+    }
+
+    #[test]
+    fn elapsed_never_negative() {
+        let a = Timestamp::UNIX_EPOCH;
+        let b = a.saturating_add(SignedDuration::from_secs(10)).unwrap_or(a);
+        assert_eq!(elapsed_between(b, a), Duration::ZERO);
+        assert_eq!(elapsed_between(a, b), Duration::from_secs(10));
+    }
+}

@@ -1,0 +1,1 @@
+//! [`MockAlerting`]: in-memory escalation engine, alert store and notifiers (placeholder being written).

@@ -1,0 +1,316 @@
+//! `Deployer` on the mock cluster.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::{MockCluster, find, find_mut, rollout_at};
+use crate::deploy::{
+    DeploymentSummary, Deployer, ImageChange, RestartReport, RevisionInfo, RolloutStatus,
+    SwitchReport, TrafficSwitch, UndoOutcome, UndoReport,
+};
+use crate::error::{Error, Result};
+use crate::types::{ContainerName, DeploymentRef, ImageRef, Intent, Namespace, Revision};
+
+impl MockCluster {
+    fn summary(&self, d: &super::state::DeploymentState) -> DeploymentSummary {
+        let s = self.lock();
+        let (_, counts) = rollout_at(&s, d, &self.behaviour, self.now());
+        let current = d.current_revision();
+        DeploymentSummary {
+            deployment: d.reference.clone(),
+            desired: d.replicas,
+            ready: counts.ready,
+            available: counts.available,
+            updated: counts.updated,
+            revision: current.and_then(|r| Revision::new(r.revision).ok()),
+            images: d.images(),
+            paused: d.paused,
+            updated_at: current.map(|r| r.created),
+        }
+    }
+}
+
+#[async_trait]
+impl Deployer for MockCluster {
+    fn backend(&self) -> &'static str {
+        "mock-cluster"
+    }
+
+    async fn deployments(&self, namespace: &Namespace) -> Result<Vec<DeploymentSummary>> {
+        self.faults.read("deployments", namespace.as_str()).await?;
+        let list: Vec<_> = {
+            let s = self.lock();
+            s.deployments
+                .values()
+                .filter(|d| &d.reference.namespace == namespace)
+                .cloned()
+                .collect()
+        };
+        Ok(list.iter().map(|d| self.summary(d)).collect())
+    }
+
+    async fn deployment(&self, deployment: &DeploymentRef) -> Result<DeploymentSummary> {
+        self.faults.read("deployment", deployment.qualified()).await?;
+        let d = find(&self.lock(), deployment)?.clone();
+        Ok(self.summary(&d))
+    }
+
+    async fn set_image(
+        &self,
+        deployment: &DeploymentRef,
+        container: &ContainerName,
+        image: &ImageRef,
+        intent: &Intent,
+    ) -> Result<ImageChange> {
+        self.faults
+            .write("set_image", deployment.qualified(), intent.is_dry_run())
+            .await?;
+        let now = self.now();
+        let mut s = self.lock();
+        let d = find_mut(&mut s, deployment)?;
+        let spec = d.template.containers.get_mut(container).ok_or_else(|| {
+            Error::not_found("container", format!("{}/{container}", deployment.qualified()))
+        })?;
+        let from = spec.image.clone();
+        let changed = &from != image;
+        if changed && !intent.is_dry_run() {
+            spec.image = image.clone();
+            d.record_revision(Some(intent.change_cause()), now);
+            d.bump(now);
+        }
+        Ok(ImageChange {
+            deployment: deployment.clone(),
+            container: container.clone(),
+            from,
+            to: image.clone(),
+            changed,
+            dry_run: intent.is_dry_run(),
+        })
+    }
+
+    async fn rollout_status(&self, deployment: &DeploymentRef) -> Result<RolloutStatus> {
+        self.faults
+            .read("rollout_status", deployment.qualified())
+            .await?;
+        let s = self.lock();
+        let d = find(&s, deployment)?;
+        Ok(rollout_at(&s, d, &self.behaviour, self.now()).0)
+    }
+
+    async fn wait_for_rollout(
+        &self,
+        deployment: &DeploymentRef,
+        timeout: Duration,
+    ) -> Result<RolloutStatus> {
+        self.faults
+            .read("wait_for_rollout", deployment.qualified())
+            .await?;
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let status = {
+                let s = self.lock();
+                let d = find(&s, deployment)?;
+                rollout_at(&s, d, &self.behaviour, self.now()).0
+            };
+            if status.is_terminal() {
+                return Ok(status);
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Err(Error::timeout(
+                    format!("rollout of {}", deployment.qualified()),
+                    timeout,
+                ));
+            }
+            let wait = self.behaviour.poll_interval.min(deadline - now);
+            self.clock.sleep(wait).await;
+        }
+    }
+
+    async fn history(&self, deployment: &DeploymentRef) -> Result<Vec<RevisionInfo>> {
+        self.faults.read("history", deployment.qualified()).await?;
+        let s = self.lock();
+        let d = find(&s, deployment)?;
+        d.revisions
+            .iter()
+            .map(|r| {
+                Ok(RevisionInfo {
+                    revision: Revision::new(r.revision)?,
+                    images: r
+                        .template
+                        .containers
+                        .iter()
+                        .map(|(n, c)| (n.clone(), c.image.clone()))
+                        .collect(),
+                    change_cause: r.change_cause.clone(),
+                    created: Some(r.created),
+                })
+            })
+            .collect()
+    }
+
+    async fn undo(
+        &self,
+        deployment: &DeploymentRef,
+        to: Option<Revision>,
+        intent: &Intent,
+    ) -> Result<UndoReport> {
+        self.faults
+            .write("undo", deployment.qualified(), intent.is_dry_run())
+            .await?;
+        let now = self.now();
+        let mut s = self.lock();
+        let d = find_mut(&mut s, deployment)?;
+        let report = |outcome| UndoReport {
+            deployment: deployment.clone(),
+            outcome,
+            dry_run: intent.is_dry_run(),
+        };
+        // kubectl looks the target revision up before it checks for a pause.
+        let mut numbers: Vec<u64> = d.revisions.iter().map(|r| r.revision).collect();
+        numbers.sort_unstable();
+        let target = match to {
+            Some(rev) => {
+                if !numbers.contains(&rev.get()) {
+                    return Err(Error::not_found(
+                        "revision",
+                        format!("{} revision {rev}", deployment.qualified()),
+                    ));
+                }
+                rev.get()
+            }
+            None => match numbers.len().checked_sub(2).and_then(|i| numbers.get(i)) {
+                Some(n) => *n,
+                None => return Ok(report(UndoOutcome::NoHistory)),
+            },
+        };
+        if d.paused {
+            return Ok(report(UndoOutcome::Paused));
+        }
+        let template = d
+            .revisions
+            .iter()
+            .find(|r| r.revision == target)
+            .map(|r| (r.template.clone(), r.change_cause.clone()))
+            .ok_or_else(|| Error::not_found("revision", format!("{target}")))?;
+        let target_rev = Revision::new(target)?;
+        if template.0 == d.template {
+            return Ok(report(UndoOutcome::Skipped {
+                already_at: target_rev,
+            }));
+        }
+        let from = d
+            .current_revision()
+            .map(|r| r.revision)
+            .unwrap_or_else(|| d.max_revision());
+        let from = Revision::new(from)?;
+        if !intent.is_dry_run() {
+            d.template = template.0;
+            d.record_revision(template.1, now);
+            d.bump(now);
+        }
+        Ok(report(UndoOutcome::RolledBack {
+            from,
+            to: target_rev,
+        }))
+    }
+
+    async fn restart(&self, deployment: &DeploymentRef, intent: &Intent) -> Result<RestartReport> {
+        self.faults
+            .write("restart", deployment.qualified(), intent.is_dry_run())
+            .await?;
+        let now = self.now();
+        let mut s = self.lock();
+        let d = find_mut(&mut s, deployment)?;
+        if !intent.is_dry_run() {
+            d.template.restarted_at = Some(now);
+            d.record_revision(Some(intent.change_cause()), now);
+            d.bump(now);
+        }
+        Ok(RestartReport {
+            deployment: deployment.clone(),
+            restarted_at: now,
+            dry_run: intent.is_dry_run(),
+        })
+    }
+
+    async fn set_paused(
+        &self,
+        deployment: &DeploymentRef,
+        paused: bool,
+        intent: &Intent,
+    ) -> Result<()> {
+        self.faults
+            .write("set_paused", deployment.qualified(), intent.is_dry_run())
+            .await?;
+        let now = self.now();
+        let mut s = self.lock();
+        let d = find_mut(&mut s, deployment)?;
+        if !intent.is_dry_run() && d.paused != paused {
+            d.paused = paused;
+            if !paused {
+                // Resuming lets the controller act on the template from now on.
+                d.bump(now);
+            }
+        }
+        Ok(())
+    }
+
+    async fn switch_traffic(
+        &self,
+        switch: &TrafficSwitch,
+        intent: &Intent,
+    ) -> Result<SwitchReport> {
+        let target = format!("{}/{}", switch.namespace, switch.service);
+        self.faults
+            .write("switch_traffic", target.clone(), intent.is_dry_run())
+            .await?;
+        let now = self.now();
+        let mut s = self.lock();
+        let svc_key = (switch.namespace.as_str().to_owned(), switch.service.as_str().to_owned());
+        let selector = s
+            .services
+            .get(&svc_key)
+            .map(|svc| svc.selector.clone())
+            .ok_or_else(|| Error::not_found("service", target.clone()))?;
+        if selector.get(&switch.label) != Some(&switch.from) {
+            return Err(Error::conflict(
+                target,
+                format!("the selector does not have {}={}", switch.label, switch.from),
+            ));
+        }
+        let mut wanted = selector.clone();
+        wanted.insert(switch.label.clone(), switch.to.clone());
+        let ready: u32 = s
+            .deployments
+            .values()
+            .filter(|d| d.reference.namespace == switch.namespace)
+            .filter(|d| wanted.iter().all(|(k, v)| d.labels.get(k) == Some(v)))
+            .map(|d| {
+                let (status, counts) = rollout_at(&s, d, &self.behaviour, now);
+                if matches!(status, RolloutStatus::Failed { .. }) {
+                    0
+                } else {
+                    counts.ready
+                }
+            })
+            .sum();
+        if ready == 0 {
+            return Err(Error::conflict(
+                target,
+                format!("no ready pods have {}={}", switch.label, switch.to),
+            ));
+        }
+        if !intent.is_dry_run()
+            && let Some(svc) = s.services.get_mut(&svc_key)
+        {
+            svc.selector = wanted;
+        }
+        Ok(SwitchReport {
+            switch: switch.clone(),
+            ready_endpoints: ready,
+            dry_run: intent.is_dry_run(),
+        })
+    }
+}

@@ -1,0 +1,292 @@
+//! [`MockCluster`]: a stateful in-memory Kubernetes for `Deployer`, `Scaler`,
+//! `HealthCheck` (cluster scopes and HTTP endpoints), `SecretRotator` and `NodeGroupScaler`.
+//!
+//! It behaves like a real cluster where the runbook cares: a new image makes a new revision
+//! and a rollout that completes after [`ClusterBehaviour::rollout_steps`] steps of the
+//! cluster's clock, or fails with `ProgressDeadlineExceeded` when the image is marked bad;
+//! undo follows kubectl (second-highest revision, the restored revision becomes the newest,
+//! template already current → Skipped, paused → Paused, one revision → NoHistory); scaling a
+//! deployment an autoscaler owns is refused.
+
+mod deploy;
+mod health;
+mod node_group;
+mod scale;
+mod secrets;
+mod seed;
+mod state;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use crate::clock::{SharedClock, SystemClock, elapsed_between};
+use crate::deploy::RolloutStatus;
+use crate::error::{Error, Result};
+use crate::mock::Faults;
+use crate::types::{DeploymentRef, ImageRef, Revision};
+
+pub use seed::{MockClusterBuilder, RUNBOOK_HEALTH_URL};
+pub use state::ClusterBehaviour;
+use state::{ClusterState, DeploymentState, key};
+
+/// A stateful in-memory cluster. Cheap to clone: clones share state.
+#[derive(Debug, Clone)]
+pub struct MockCluster {
+    state: Arc<Mutex<ClusterState>>,
+    faults: Faults,
+    clock: SharedClock,
+    behaviour: ClusterBehaviour,
+}
+
+impl MockCluster {
+    /// A builder seeded with nothing; see [`MockCluster::runbook`] for the runbook's cluster.
+    pub fn builder() -> MockClusterBuilder {
+        MockClusterBuilder::new()
+    }
+
+    /// The runbook's `mcp-production` cluster on the system clock.
+    pub fn runbook() -> Self {
+        MockClusterBuilder::runbook().build()
+    }
+
+    fn new(state: ClusterState, clock: SharedClock, behaviour: ClusterBehaviour) -> Self {
+        Self {
+            state: Arc::new(Mutex::new(state)),
+            faults: Faults::default(),
+            clock,
+            behaviour,
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, ClusterState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The call recorder and fault injector of this cluster.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// The clock the cluster's controllers follow.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// Marks an image as unpullable: rollouts to it fail with `ProgressDeadlineExceeded`
+    /// and its pods report `ImagePullBackOff`.
+    pub fn mark_bad_image(&self, image: &ImageRef) {
+        self.lock().bad_images.insert(image.to_string());
+    }
+
+    /// Marks an image as crashing: rollouts to it fail and its pods report
+    /// `CrashLoopBackOff`.
+    pub fn mark_crashing_image(&self, image: &ImageRef) {
+        self.lock().crashing_images.insert(image.to_string());
+    }
+
+    /// Registers an HTTP endpoint answering `status` after `latency`; when `backed_by` is
+    /// given, the endpoint answers 503 while that deployment has no ready replica or its
+    /// rollout failed.
+    pub fn set_endpoint(
+        &self,
+        url: &str,
+        status: u16,
+        latency: Duration,
+        backed_by: Option<DeploymentRef>,
+    ) {
+        self.lock().endpoints.insert(
+            url.to_owned(),
+            state::EndpointState {
+                status,
+                latency,
+                backed_by,
+            },
+        );
+    }
+
+    /// Marks a node Ready or NotReady.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown node.
+    pub fn set_node_ready(&self, node: &str, ready: bool) -> Result<()> {
+        let mut s = self.lock();
+        let n = s
+            .nodes
+            .iter_mut()
+            .find(|n| n.name.as_str() == node)
+            .ok_or_else(|| Error::not_found("node", node))?;
+        n.ready = ready;
+        Ok(())
+    }
+
+    /// The value of the current version of a secret key, for tests of rotation.
+    pub fn secret_value(
+        &self,
+        namespace: &str,
+        name: &str,
+        key: &str,
+    ) -> Option<crate::types::SecretValue> {
+        let s = self.lock();
+        let k = s
+            .secrets
+            .get(&(namespace.to_owned(), name.to_owned(), key.to_owned()))?;
+        k.versions.get(k.current).cloned()
+    }
+
+    pub(crate) fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+}
+
+/// Looks a deployment up.
+pub(crate) fn find<'a>(
+    s: &'a ClusterState,
+    d: &DeploymentRef,
+) -> Result<&'a DeploymentState> {
+    s.deployments
+        .get(&key(d))
+        .ok_or_else(|| Error::not_found("deployment", d.qualified()))
+}
+
+/// Looks a deployment up for change.
+pub(crate) fn find_mut<'a>(
+    s: &'a mut ClusterState,
+    d: &DeploymentRef,
+) -> Result<&'a mut DeploymentState> {
+    s.deployments
+        .get_mut(&key(d))
+        .ok_or_else(|| Error::not_found("deployment", d.qualified()))
+}
+
+/// Why a deployment's pods cannot run, if they cannot.
+pub(crate) fn pod_failure(s: &ClusterState, d: &DeploymentState) -> Option<&'static str> {
+    let images: Vec<String> = d
+        .template
+        .containers
+        .values()
+        .map(|c| c.image.to_string())
+        .collect();
+    if images.iter().any(|i| s.bad_images.contains(i)) {
+        Some("ImagePullBackOff")
+    } else if images.iter().any(|i| s.crashing_images.contains(i)) {
+        Some("CrashLoopBackOff")
+    } else {
+        None
+    }
+}
+
+/// Replica counts of a deployment at `now`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Counts {
+    pub updated: u32,
+    pub ready: u32,
+    pub available: u32,
+}
+
+/// The rollout status and counts of a deployment at `now`, decided as the deployment
+/// controller and kubectl would.
+pub(crate) fn rollout_at(
+    s: &ClusterState,
+    d: &DeploymentState,
+    behaviour: &ClusterBehaviour,
+    now: Timestamp,
+) -> (RolloutStatus, Counts) {
+    let desired = d.replicas;
+    let elapsed = elapsed_between(d.rollout.started, now);
+    let step = behaviour.step.max(Duration::from_millis(1));
+    let steps_done = u32::try_from(elapsed.as_millis() / step.as_millis()).unwrap_or(u32::MAX);
+    let total = behaviour.rollout_steps.max(1);
+    let revision = d
+        .current_revision()
+        .and_then(|r| Revision::new(r.revision).ok());
+    if steps_done == 0 {
+        // The controller has not observed the new generation yet; old pods keep serving.
+        let counts = Counts {
+            updated: 0,
+            ready: desired,
+            available: desired,
+        };
+        return (RolloutStatus::Pending, counts);
+    }
+    if d.paused {
+        let counts = Counts {
+            updated: 0,
+            ready: desired,
+            available: desired,
+        };
+        let status = RolloutStatus::Progressing {
+            updated: 0,
+            ready: desired,
+            available: desired,
+            desired,
+        };
+        return (status, counts);
+    }
+    if pod_failure(s, d).is_some() {
+        // One surge pod on the new template never becomes ready; old pods keep serving.
+        let counts = Counts {
+            updated: desired.min(1),
+            ready: desired,
+            available: desired,
+        };
+        if steps_done >= total {
+            return (
+                RolloutStatus::Failed {
+                    reason: "ProgressDeadlineExceeded".into(),
+                },
+                counts,
+            );
+        }
+        let status = RolloutStatus::Progressing {
+            updated: counts.updated,
+            ready: desired,
+            available: desired,
+            desired,
+        };
+        return (status, counts);
+    }
+    if steps_done >= total || desired == 0 {
+        let counts = Counts {
+            updated: desired,
+            ready: desired,
+            available: desired,
+        };
+        return match revision {
+            Some(revision) => (RolloutStatus::Complete { revision }, counts),
+            None => (RolloutStatus::Pending, counts),
+        };
+    }
+    let updated = desired.saturating_mul(steps_done) / total;
+    let counts = Counts {
+        updated,
+        ready: desired,
+        available: desired,
+    };
+    let status = RolloutStatus::Progressing {
+        updated,
+        ready: desired,
+        available: desired,
+        desired,
+    };
+    (status, counts)
+}
+
+/// Labels of the pods of a deployment: its own labels.
+pub(crate) fn pod_labels(d: &DeploymentState) -> &BTreeMap<String, String> {
+    &d.labels
+}
+
+impl Default for MockCluster {
+    fn default() -> Self {
+        MockCluster::new(
+            ClusterState::default(),
+            Arc::new(SystemClock),
+            ClusterBehaviour::default(),
+        )
+    }
+}

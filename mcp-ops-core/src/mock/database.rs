@@ -1,0 +1,1 @@
+//! [`MockDatabase`]: in-memory PostgreSQL and Redis stand-ins (placeholder being written).

@@ -1,0 +1,227 @@
+//! `SecretRotator`: replace a credential as a transaction — stage, apply, verify, revert.
+//!
+//! Covers the runbook's `openssl rand -base64 32` / `-base64 24`, `kubectl patch secret
+//! mcp-secrets … jwt-secret` and `ALTER ROLE … PASSWORD` (`../shared/runbook.md`: Secret
+//! Rotation, Security Updates). Restarting the dependents and checking their health is the
+//! job of the `rotate_secret` procedure, which drives this trait together with `Deployer`
+//! and `HealthCheck`.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::types::{Namespace, ResourceName, SecretValue};
+use crate::types::Intent;
+
+/// One key of one secret (`mcp-production/mcp-secrets` key `jwt-secret`), or a database role
+/// when the backend is a database (namespace is then the database).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SecretKeyRef {
+    /// The namespace (or database) holding the secret.
+    pub namespace: Namespace,
+    /// The secret (or role).
+    pub name: ResourceName,
+    /// The key inside it: 1–253 characters of `[-._a-zA-Z0-9]` (Kubernetes' rule).
+    pub key: String,
+}
+
+impl SecretKeyRef {
+    /// Validates a reference.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an ill-formed namespace, name or key.
+    pub fn new(namespace: &str, name: &str, key: &str) -> Result<Self> {
+        if key.is_empty() || key.len() > 253 {
+            return Err(Error::invalid("secret key", "must be 1 to 253 characters"));
+        }
+        if key == "." || key == ".." {
+            return Err(Error::invalid("secret key", "must not be '.' or '..'"));
+        }
+        if let Some(c) = key
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        {
+            return Err(Error::invalid(
+                "secret key",
+                format!("character {c:?} is not allowed (use A-Z a-z 0-9 - _ .)"),
+            ));
+        }
+        Ok(Self {
+            namespace: Namespace::new(namespace)?,
+            name: ResourceName::new(name)?,
+            key: key.to_owned(),
+        })
+    }
+}
+
+impl fmt::Display for SecretKeyRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}[{}]", self.namespace, self.name, self.key)
+    }
+}
+
+/// A version of a secret key as the backend numbers them, with a fingerprint that is safe to
+/// log (never the value).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretVersion {
+    /// Increases by one with every change.
+    pub version: u64,
+    /// First 12 hex characters of the value's SHA-256.
+    pub fingerprint: String,
+    /// When this version became current.
+    pub since: Option<Timestamp>,
+}
+
+/// The result of staging a new value: stored beside the current one, not yet in use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StagedSecret {
+    /// The key.
+    pub target: SecretKeyRef,
+    /// The version that is current and stays current until `apply`.
+    pub current: SecretVersion,
+    /// The version staged.
+    pub staged: SecretVersion,
+    /// `true` when this was a dry run and nothing was stored.
+    pub dry_run: bool,
+}
+
+/// How a backend verified a credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SecretCheck {
+    /// The backend proved the value works (e.g. a fresh database login succeeded).
+    Works,
+    /// The backend proved the value does not work.
+    Rejected {
+        /// Why.
+        why: String,
+    },
+    /// The backend has nothing to check it against (a plain Kubernetes Secret); the
+    /// dependents' health decides.
+    NotApplicable,
+}
+
+/// A phase of a rotation, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RotationPhase {
+    /// The new value is stored but not in use.
+    Staged,
+    /// The new value is the current one.
+    Applied,
+    /// The dependents were restarted.
+    Restarted,
+    /// The dependents are healthy and the backend accepted the value.
+    Verified,
+    /// Something failed; the previous value is current again.
+    Reverted {
+        /// What failed.
+        why: String,
+    },
+}
+
+/// The record of a rotation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotationReport {
+    /// The key.
+    pub target: SecretKeyRef,
+    /// Phases reached, in order; the last one is the outcome.
+    pub phases: Vec<RotationPhase>,
+    /// The version before.
+    pub previous: SecretVersion,
+    /// The version current at the end (equal to `previous` after a revert).
+    pub current: SecretVersion,
+    /// `true` when this was a dry run and nothing was changed.
+    pub dry_run: bool,
+}
+
+impl RotationReport {
+    /// The final phase, if any.
+    pub fn outcome(&self) -> Option<&RotationPhase> {
+        self.phases.last()
+    }
+
+    /// Whether the rotation completed (ended `Verified`).
+    pub fn succeeded(&self) -> bool {
+        matches!(self.outcome(), Some(RotationPhase::Verified))
+    }
+}
+
+/// Stores and switches credentials.
+///
+/// The steps are separate so a procedure can restart dependents between `apply` and the
+/// final verification and can `revert` when anything fails.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait SecretRotator: Send + Sync {
+    /// The backend's name, for reports and errors.
+    fn backend(&self) -> &'static str;
+
+    /// The current version of a key.
+    ///
+    /// # Errors
+    /// [`crate::Error::NotFound`] when the secret or key does not exist.
+    async fn current(&self, target: &SecretKeyRef) -> Result<SecretVersion>;
+
+    /// Stores `value` as the next version without making it current.
+    ///
+    /// # Errors
+    /// [`crate::Error::NotFound`] when the secret does not exist;
+    /// [`crate::Error::Conflict`] when another version is already staged.
+    async fn stage(
+        &self,
+        target: &SecretKeyRef,
+        value: &SecretValue,
+        intent: &Intent,
+    ) -> Result<StagedSecret>;
+
+    /// Makes the staged version current; the previous one is kept for `revert`.
+    ///
+    /// # Errors
+    /// [`crate::Error::Conflict`] when nothing is staged.
+    async fn apply(&self, target: &SecretKeyRef, intent: &Intent) -> Result<SecretVersion>;
+
+    /// Checks the current value against the backend.
+    ///
+    /// # Errors
+    /// Backend errors (a value that does not work is `Ok(SecretCheck::Rejected)`).
+    async fn verify(&self, target: &SecretKeyRef) -> Result<SecretCheck>;
+
+    /// Makes the previous version current again and drops anything staged.
+    ///
+    /// # Errors
+    /// [`crate::Error::Conflict`] when there is no previous version.
+    async fn revert(&self, target: &SecretKeyRef, intent: &Intent) -> Result<SecretVersion>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_refs() {
+        assert!(SecretKeyRef::new("mcp-production", "mcp-secrets", "jwt-secret").is_ok());
+        assert!(SecretKeyRef::new("mcp-production", "mcp-secrets", "DB_PASSWORD.v2").is_ok());
+        let long = "k".repeat(254);
+        for (ns, name, key) in [
+            ("mcp-production", "mcp-secrets", ""),
+            ("mcp-production", "mcp-secrets", "."),
+            ("mcp-production", "mcp-secrets", ".."),
+            ("mcp-production", "mcp-secrets", "a/b"),
+            ("mcp-production", "mcp-secrets", "a b"),
+            ("mcp-production", "mcp-secrets", "ключ"),
+            ("mcp-production", "mcp-secrets", long.as_str()),
+            ("MCP", "mcp-secrets", "k"),
+            ("", "mcp-secrets", "k"),
+            ("mcp-production", "Secrets", "k"),
+            ("mcp-production", "", "k"),
+        ] {
+            assert!(SecretKeyRef::new(ns, name, key).is_err(), "{ns} {name} {key}");
+        }
+    }
+}

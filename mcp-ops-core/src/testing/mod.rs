@@ -1,0 +1,60 @@
+//! Contract suites (feature `testing`): one async function per capability trait that every
+//! backend, mock or real, must pass. A backend's tests call the suite with a fixture that
+//! names objects existing in that backend.
+//!
+//! Each suite returns `Ok(())` or the first violated rule as [`ContractViolation`], so it can
+//! be used from any test framework.
+
+mod backup;
+mod deploy;
+mod escalation;
+mod health;
+mod maintenance;
+mod scale;
+mod secrets;
+
+pub use backup::*;
+pub use deploy::*;
+pub use escalation::*;
+pub use health::*;
+pub use maintenance::*;
+pub use scale::*;
+pub use secrets::*;
+
+/// A rule of a contract that a backend broke.
+#[derive(Debug, thiserror::Error)]
+#[error("contract {contract}: {rule}")]
+pub struct ContractViolation {
+    /// The contract (`deployer`, `scaler` …).
+    pub contract: &'static str,
+    /// The rule broken, with what was observed.
+    pub rule: String,
+}
+
+/// Fails the contract with `rule` unless `cond` holds.
+pub(crate) fn ensure(
+    contract: &'static str,
+    cond: bool,
+    rule: impl FnOnce() -> String,
+) -> Result<(), ContractViolation> {
+    if cond {
+        Ok(())
+    } else {
+        Err(ContractViolation {
+            contract,
+            rule: rule(),
+        })
+    }
+}
+
+/// Turns an unexpected error into a violation of `contract`.
+pub(crate) fn step<T>(
+    contract: &'static str,
+    what: &str,
+    r: crate::Result<T>,
+) -> Result<T, ContractViolation> {
+    r.map_err(|e| ContractViolation {
+        contract,
+        rule: format!("{what} failed: {e}"),
+    })
+}
