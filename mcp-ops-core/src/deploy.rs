@@ -53,6 +53,52 @@ impl RolloutStatus {
     }
 }
 
+impl std::fmt::Display for RolloutStatus {
+    /// kubectl's words: `successfully rolled out (revision 3)`,
+    /// `1 of 3 updated replicas are available` …
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RolloutStatus::Pending => f.write_str("waiting for the spec update to be observed"),
+            RolloutStatus::Progressing {
+                updated,
+                available,
+                desired,
+                ..
+            } => {
+                if updated < desired {
+                    write!(f, "{updated} out of {desired} new replicas have been updated")
+                } else {
+                    write!(f, "{available} of {updated} updated replicas are available")
+                }
+            }
+            RolloutStatus::Complete { revision } => {
+                write!(f, "successfully rolled out (revision {revision})")
+            }
+            RolloutStatus::Failed { reason } => write!(f, "rollout failed: {reason}"),
+        }
+    }
+}
+
+impl std::fmt::Display for UndoOutcome {
+    /// kubectl's words: `rolled back`, `skipped rollback (current template already matches
+    /// revision N)` …
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UndoOutcome::RolledBack { from, to } => {
+                write!(f, "rolled back from revision {from} to the template of revision {to}")
+            }
+            UndoOutcome::Skipped { already_at } => write!(
+                f,
+                "skipped rollback (current template already matches revision {already_at})"
+            ),
+            UndoOutcome::NoHistory => f.write_str("no rollout history found"),
+            UndoOutcome::Paused => {
+                f.write_str("cannot roll back a paused deployment; resume it first")
+            }
+        }
+    }
+}
+
 /// One revision of a deployment's rollout history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RevisionInfo {

@@ -76,3 +76,8 @@ pub use policy::Policy;
 pub use scale::{ScaleChange, Scaler};
 pub use secrets::{RotationPhase, RotationReport, SecretKeyRef, SecretRotator};
 pub use types::{Intent, SecretValue, Severity};
+
+/// The README's example, compiled and run as a doc test.
+#[cfg(all(doctest, feature = "mock"))]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -95,15 +95,33 @@ impl MockCluster {
         details
     }
 
-    fn endpoint_status(&self, s: &ClusterState, probe: &HttpProbe) -> Option<(u16, std::time::Duration)> {
+    fn endpoint_status(
+        &self,
+        s: &ClusterState,
+        probe: &HttpProbe,
+    ) -> Option<(u16, std::time::Duration)> {
         let e = s.endpoints.get(&probe.url)?;
-        let down = e.backed_by.as_ref().is_some_and(|d| {
-            s.deployments.get(&super::state::key(d)).is_none_or(|d| {
-                let (status, counts) = rollout_at(s, d, &self.behaviour, self.now());
-                counts.ready == 0 || matches!(status, RolloutStatus::Failed { .. })
-            })
-        });
-        Some((if down { 503 } else { e.status }, e.latency))
+        let Some(backing) = &e.backed_by else {
+            return Some((e.status, e.latency));
+        };
+        let Some(d) = s.deployments.get(&super::state::key(backing)) else {
+            return Some((503, e.latency));
+        };
+        let (_, counts) = rollout_at(s, d, &self.behaviour, self.now());
+        let erroring = counts.updated > 0
+            && d
+                .template
+                .containers
+                .values()
+                .any(|c| s.erroring_images.contains(&c.image.to_string()));
+        let code = if counts.ready == 0 {
+            503
+        } else if erroring {
+            500
+        } else {
+            e.status
+        };
+        Some((code, e.latency))
     }
 }
 

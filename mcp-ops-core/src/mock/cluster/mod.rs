@@ -47,6 +47,12 @@ impl MockCluster {
         MockClusterBuilder::new()
     }
 
+    /// A builder seeded with the runbook's `mcp-production` cluster, to adjust (clock,
+    /// behaviour, more objects) before building.
+    pub fn builder_runbook() -> MockClusterBuilder {
+        MockClusterBuilder::runbook()
+    }
+
     /// The runbook's `mcp-production` cluster on the system clock.
     pub fn runbook() -> Self {
         MockClusterBuilder::runbook().build()
@@ -87,6 +93,13 @@ impl MockCluster {
     /// `CrashLoopBackOff`.
     pub fn mark_crashing_image(&self, image: &ImageRef) {
         self.lock().crashing_images.insert(image.to_string());
+    }
+
+    /// Marks an image as a bad release: its pods start and become ready (the rollout
+    /// completes) but the endpoints they serve answer 500, as in the runbook's "error rate
+    /// > 10 %" rollback case.
+    pub fn mark_erroring_image(&self, image: &ImageRef) {
+        self.lock().erroring_images.insert(image.to_string());
     }
 
     /// Registers an HTTP endpoint answering `status` after `latency`; when `backed_by` is

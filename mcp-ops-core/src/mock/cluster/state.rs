@@ -174,8 +174,8 @@ impl Default for ClusterBehaviour {
     fn default() -> Self {
         Self {
             rollout_steps: 3,
-            step: Duration::from_secs(5),
-            poll_interval: Duration::from_secs(1),
+            step: Duration::from_millis(500),
+            poll_interval: Duration::from_millis(250),
         }
     }
 }
@@ -191,6 +191,7 @@ pub(crate) struct ClusterState {
     pub node_groups: BTreeMap<(String, String), NodeGroupState>,
     pub bad_images: BTreeSet<String>,
     pub crashing_images: BTreeSet<String>,
+    pub erroring_images: BTreeSet<String>,
     pub endpoints: BTreeMap<String, EndpointState>,
     pub recommendations: BTreeMap<(String, String), Vec<crate::scale::ContainerRecommendation>>,
     pub load_factor_percent: u32,
@@ -203,7 +204,8 @@ pub(crate) struct EndpointState {
     pub status: u16,
     /// The latency of an answer.
     pub latency: Duration,
-    /// A deployment whose failure makes this endpoint answer 503.
+    /// The deployment serving this endpoint: 503 while it has no ready replica, 500 once
+    /// pods of an erroring image serve.
     pub backed_by: Option<DeploymentRef>,
 }
 
