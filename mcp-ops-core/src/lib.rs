@@ -50,6 +50,7 @@ pub mod mock;
 pub mod node_group;
 pub mod notify;
 pub mod policy;
+pub mod runbook;
 pub mod scale;
 pub mod secrets;
 #[cfg(feature = "testing")]

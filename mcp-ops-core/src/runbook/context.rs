@@ -1,0 +1,440 @@
+//! How a procedure runs its steps: deadlines, retries, dry runs and the journal, in one place.
+//!
+//! Every step goes through [`Context::step`]: a read runs (with its timeout and retries) and is
+//! journaled; a mutating step in a dry run is journaled as `Planned` and **not called**, so a
+//! dry run makes no mutating call at all.
+
+use std::future::Future;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::journal::{Journal, JournalEntry, StepOutcome};
+use crate::clock::{SharedClock, elapsed_between};
+use crate::error::{Error, Result};
+use crate::policy::Policy;
+use crate::types::Intent;
+
+/// Timeout and retries of one step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepPolicy {
+    /// Each attempt may take at most this long.
+    pub timeout: Duration,
+    /// Attempts in all (1 = no retry). Only retryable errors are retried.
+    pub attempts: u32,
+    /// Wait before the second attempt; doubled for each further one.
+    pub backoff: Duration,
+}
+
+impl Default for StepPolicy {
+    /// 30 s per attempt, 3 attempts, 1 s then 2 s between them.
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            attempts: 3,
+            backoff: Duration::from_secs(1),
+        }
+    }
+}
+
+impl StepPolicy {
+    /// One attempt bounded by `timeout`.
+    pub fn once(timeout: Duration) -> Self {
+        Self {
+            timeout,
+            attempts: 1,
+            backoff: Duration::ZERO,
+        }
+    }
+}
+
+/// Everything a procedure needs besides its backends: who runs it and why, the clock, the
+/// thresholds and the journal it writes.
+#[derive(Debug, Clone)]
+pub struct Context {
+    procedure: &'static str,
+    intent: Intent,
+    clock: SharedClock,
+    journal: Journal,
+    policy: Policy,
+}
+
+impl Context {
+    /// A context for `procedure` run with `intent`, timed by `clock`, writing a new journal,
+    /// with the runbook's default [`Policy`].
+    pub fn new(procedure: &'static str, intent: Intent, clock: SharedClock) -> Self {
+        Self {
+            procedure,
+            intent,
+            clock,
+            journal: Journal::new(),
+            policy: Policy::default(),
+        }
+    }
+
+    /// Writes to `journal` instead (to collect several procedures in one timeline).
+    pub fn with_journal(mut self, journal: Journal) -> Self {
+        self.journal = journal;
+        self
+    }
+
+    /// Uses `policy` instead of the defaults.
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The same context for another procedure (sharing journal, clock, intent and policy).
+    pub fn for_procedure(&self, procedure: &'static str) -> Self {
+        Self {
+            procedure,
+            ..self.clone()
+        }
+    }
+
+    /// The procedure's name.
+    pub fn procedure(&self) -> &'static str {
+        self.procedure
+    }
+
+    /// Why and by whom.
+    pub fn intent(&self) -> &Intent {
+        &self.intent
+    }
+
+    /// Whether this is a dry run.
+    pub fn dry_run(&self) -> bool {
+        self.intent.is_dry_run()
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// Now, by the clock.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The thresholds.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The journal.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// Starts describing a step called `name` acting on `target`.
+    pub fn step(&self, name: impl Into<String>, target: impl Into<String>) -> Step<'_> {
+        Step {
+            ctx: self,
+            name: name.into(),
+            target: target.into(),
+            action: None,
+            command: String::new(),
+            policy: StepPolicy::default(),
+        }
+    }
+
+    /// Records a step that was not run, with why.
+    pub fn skip(&self, name: impl Into<String>, target: impl Into<String>, why: impl Into<String>) {
+        let name = name.into();
+        self.journal.record(JournalEntry {
+            at: self.now(),
+            procedure: self.procedure.to_owned(),
+            action: name.clone(),
+            step: name,
+            target: target.into(),
+            command: String::new(),
+            mutating: false,
+            outcome: StepOutcome::Skipped(why.into()),
+            duration: Duration::ZERO,
+        });
+    }
+
+    /// Records a decision or observation that is not a call (a gate verdict, a finding).
+    pub fn note(&self, name: impl Into<String>, target: impl Into<String>, what: impl Into<String>) {
+        let name = name.into();
+        self.journal.record(JournalEntry {
+            at: self.now(),
+            procedure: self.procedure.to_owned(),
+            action: name.clone(),
+            step: name,
+            target: target.into(),
+            command: String::new(),
+            mutating: false,
+            outcome: StepOutcome::Ok(what.into()),
+            duration: Duration::ZERO,
+        });
+    }
+
+    /// Waits on the procedure's clock.
+    pub async fn sleep(&self, d: Duration) {
+        self.clock.sleep(d).await;
+    }
+}
+
+/// A step being described; finish with [`Step::read`] or [`Step::act`].
+#[derive(Debug)]
+pub struct Step<'a> {
+    ctx: &'a Context,
+    name: String,
+    target: String,
+    action: Option<String>,
+    command: String,
+    policy: StepPolicy,
+}
+
+impl Step<'_> {
+    /// What the step does, in words (defaults to its name).
+    pub fn action(mut self, action: impl Into<String>) -> Self {
+        self.action = Some(action.into());
+        self
+    }
+
+    /// The command the runbook would have used.
+    pub fn command(mut self, command: impl Into<String>) -> Self {
+        self.command = command.into();
+        self
+    }
+
+    /// Timeout and retries.
+    pub fn policy(mut self, policy: StepPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// A single attempt bounded by `timeout`.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.policy = StepPolicy::once(timeout);
+        self
+    }
+
+    fn entry(&self, at: Timestamp, mutating: bool, outcome: StepOutcome, duration: Duration) -> JournalEntry {
+        JournalEntry {
+            at,
+            procedure: self.ctx.procedure.to_owned(),
+            step: self.name.clone(),
+            target: self.target.clone(),
+            action: self.action.clone().unwrap_or_else(|| self.name.clone()),
+            command: self.command.clone(),
+            mutating,
+            outcome,
+            duration,
+        }
+    }
+
+    async fn attempt<T, F, Fut>(&self, f: &mut F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let attempts = self.policy.attempts.max(1);
+        let mut backoff = self.policy.backoff;
+        let mut tried = 0;
+        loop {
+            tried += 1;
+            let result = match tokio::time::timeout(self.policy.timeout, f()).await {
+                Ok(r) => r,
+                Err(_) => Err(Error::timeout(
+                    format!("{} on {}", self.name, self.target),
+                    self.policy.timeout,
+                )),
+            };
+            match result {
+                Err(e) if e.is_retryable() && tried < attempts => {
+                    let wait = e.retry_after().unwrap_or(backoff);
+                    tracing::warn!(step = %self.name, target = %self.target, attempt = tried, "retrying after {e}");
+                    self.ctx.clock.sleep(wait).await;
+                    backoff = backoff.saturating_mul(2);
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn run<T, F, Fut>(self, mutating: bool, mut f: F, describe: impl FnOnce(&T) -> String) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let started = self.ctx.now();
+        let result = self.attempt(&mut f).await;
+        let took = elapsed_between(started, self.ctx.now());
+        let outcome = match &result {
+            Ok(v) => StepOutcome::Ok(describe(v)),
+            Err(e) => StepOutcome::Failed(e.to_string()),
+        };
+        self.ctx.journal.record(self.entry(started, mutating, outcome, took));
+        result
+    }
+
+    /// Runs a step that only reads; it runs in dry runs too.
+    ///
+    /// # Errors
+    /// The step's error after its retries, or [`Error::Timeout`].
+    pub async fn read<T, F, Fut>(self, f: F, describe: impl FnOnce(&T) -> String) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        self.run(false, f, describe).await
+    }
+
+    /// Runs a step that changes state. In a dry run it is journaled as `Planned`, `f` is
+    /// not called and the result is `Ok(None)`.
+    ///
+    /// # Errors
+    /// The step's error after its retries, or [`Error::Timeout`].
+    pub async fn act<T, F, Fut>(self, f: F, describe: impl FnOnce(&T) -> String) -> Result<Option<T>>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        if self.ctx.dry_run() {
+            let at = self.ctx.now();
+            self.ctx
+                .journal
+                .record(self.entry(at, true, StepOutcome::Planned, Duration::ZERO));
+            return Ok(None);
+        }
+        self.run(true, f, describe).await.map(Some)
+    }
+}
+
+/// One step of a dry run's plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedStep {
+    /// The step.
+    pub step: String,
+    /// What it would act on.
+    pub target: String,
+    /// What it would do.
+    pub action: String,
+    /// The equivalent command.
+    pub command: String,
+}
+
+/// The ordered mutating steps a dry run would have taken.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// In order.
+    pub steps: Vec<PlannedStep>,
+}
+
+impl Plan {
+    /// The planned steps of `procedure` in `journal`.
+    pub fn from_journal(journal: &Journal, procedure: &str) -> Self {
+        Self {
+            steps: journal
+                .entries()
+                .into_iter()
+                .filter(|e| e.procedure == procedure && e.outcome == StepOutcome::Planned)
+                .map(|e| PlannedStep {
+                    step: e.step,
+                    target: e.target,
+                    action: e.action,
+                    command: e.command,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+    use crate::clock::TokioClock;
+
+    fn ctx(dry_run: bool) -> Context {
+        let intent = Intent::new("test", "tester")
+            .map(|i| i.with_dry_run(dry_run))
+            .unwrap_or_else(|_| unreachable!());
+        Context::new("test_procedure", intent, Arc::new(TokioClock::starting_at(Timestamp::UNIX_EPOCH)))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retryable_errors_are_retried_then_succeed() {
+        let c = ctx(false);
+        let n = AtomicU32::new(0);
+        let r = c
+            .step("read", "x")
+            .read(
+                || async {
+                    if n.fetch_add(1, Ordering::SeqCst) < 2 {
+                        Err(Error::unavailable("mock", "503"))
+                    } else {
+                        Ok(7)
+                    }
+                },
+                |v| format!("{v}"),
+            )
+            .await;
+        assert_eq!(r.ok(), Some(7));
+        assert_eq!(n.load(Ordering::SeqCst), 3);
+        let e = c.journal().entries();
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].outcome, StepOutcome::Ok("7".into()));
+        assert_eq!(e[0].duration, Duration::from_secs(3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn permanent_errors_are_not_retried() {
+        let c = ctx(false);
+        let n = AtomicU32::new(0);
+        let r: Result<u32> = c
+            .step("read", "x")
+            .read(
+                || async {
+                    n.fetch_add(1, Ordering::SeqCst);
+                    Err(Error::not_found("deployment", "x"))
+                },
+                |v| format!("{v}"),
+            )
+            .await;
+        assert!(matches!(r, Err(Error::NotFound { .. })));
+        assert_eq!(n.load(Ordering::SeqCst), 1);
+        assert!(matches!(c.journal().entries()[0].outcome, StepOutcome::Failed(_)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hung_step_times_out() {
+        let c = ctx(false);
+        let r: Result<()> = c
+            .step("hang", "x")
+            .timeout(Duration::from_secs(2))
+            .read(|| std::future::pending(), |_| String::new())
+            .await;
+        assert!(matches!(r, Err(Error::Timeout { .. })));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn dry_run_plans_without_calling() {
+        let c = ctx(true);
+        let n = AtomicU32::new(0);
+        let r = c
+            .step("undo", "mcp-production/api")
+            .command("kubectl rollout undo deployment/api -n mcp-production")
+            .act(
+                || async {
+                    n.fetch_add(1, Ordering::SeqCst);
+                    Ok(())
+                },
+                |_| String::new(),
+            )
+            .await;
+        assert!(matches!(r, Ok(None)));
+        assert_eq!(n.load(Ordering::SeqCst), 0);
+        let plan = Plan::from_journal(c.journal(), "test_procedure");
+        assert_eq!(plan.steps.len(), 1);
+        assert_eq!(plan.steps[0].command, "kubectl rollout undo deployment/api -n mcp-production");
+        assert!(c.journal().state_changes().is_empty());
+    }
+}
