@@ -71,13 +71,21 @@ async fn run() -> mcp_ops_core::Result<()> {
     println!("health:  {}", health_line(&cluster).await?);
 
     if matches!(status, RolloutStatus::Failed { .. }) {
-        let why = Intent::new("Rollout of v1.0.2 failed: ProgressDeadlineExceeded", "quickstart")?;
-        let plan = cluster.undo(&api, None, &why.clone().with_dry_run(true)).await?;
+        let why = Intent::new(
+            "Rollout of v1.0.2 failed: ProgressDeadlineExceeded",
+            "quickstart",
+        )?;
+        let plan = cluster
+            .undo(&api, None, &why.clone().with_dry_run(true))
+            .await?;
         println!("\n$ undo --dry-run → would be: {}", plan.outcome);
         let undo = cluster.undo(&api, None, &why).await?;
         println!("$ undo → {}", undo.outcome);
         if !matches!(undo.outcome, UndoOutcome::RolledBack { .. }) {
-            return Err(mcp_ops_core::Error::conflict(api.qualified(), undo.outcome.to_string()));
+            return Err(mcp_ops_core::Error::conflict(
+                api.qualified(),
+                undo.outcome.to_string(),
+            ));
         }
         let status = cluster.wait_for_rollout(&api, timeout).await?;
         println!("  → {status}");

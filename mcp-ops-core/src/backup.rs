@@ -32,7 +32,10 @@ impl BackupId {
             return Err(Error::invalid("backup id", "must be 1 to 128 characters"));
         }
         if id.starts_with(['.', '-']) {
-            return Err(Error::invalid("backup id", "must not start with '.' or '-'"));
+            return Err(Error::invalid(
+                "backup id",
+                "must not start with '.' or '-'",
+            ));
         }
         if let Some(c) = id
             .chars()
@@ -319,9 +322,22 @@ mod tests {
         }
         let long = "x".repeat(129);
         for bad in [
-            "", "-x", ".x", "a/b", "a b", "../etc", "a\nb", "ü", "a:b", "a;b", long.as_str(),
+            "",
+            "-x",
+            ".x",
+            "a/b",
+            "a b",
+            "../etc",
+            "a\nb",
+            "ü",
+            "a:b",
+            "a;b",
+            long.as_str(),
         ] {
-            assert!(matches!(BackupId::new(bad), Err(Error::InvalidInput { .. })), "{bad:?}");
+            assert!(
+                matches!(BackupId::new(bad), Err(Error::InvalidInput { .. })),
+                "{bad:?}"
+            );
         }
         assert!(serde_json::from_str::<BackupId>("\"a/b\"").is_err());
     }

@@ -86,7 +86,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn tokio_clock_follows_paused_time() {
-        let base: Timestamp = "2025-01-08T14:30:00Z".parse().unwrap_or(Timestamp::UNIX_EPOCH);
+        let base: Timestamp = "2025-01-08T14:30:00Z"
+            .parse()
+            .unwrap_or(Timestamp::UNIX_EPOCH);
         let clock = TokioClock::starting_at(base);
         assert_eq!(clock.now(), base);
         clock.sleep(Duration::from_secs(15 * 60)).await;

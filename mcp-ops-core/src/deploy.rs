@@ -13,7 +13,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::types::{ContainerName, DeploymentRef, ImageRef, Intent, Namespace, ResourceName, Revision};
+use crate::types::{
+    ContainerName, DeploymentRef, ImageRef, Intent, Namespace, ResourceName, Revision,
+};
 
 /// Where a rollout stands, decided in kubectl's order (observedGeneration first, then
 /// ProgressDeadlineExceeded, then updated / old / available replicas).
@@ -49,7 +51,10 @@ pub enum RolloutStatus {
 impl RolloutStatus {
     /// Whether no more progress will happen without intervention (Complete or Failed).
     pub fn is_terminal(&self) -> bool {
-        matches!(self, RolloutStatus::Complete { .. } | RolloutStatus::Failed { .. })
+        matches!(
+            self,
+            RolloutStatus::Complete { .. } | RolloutStatus::Failed { .. }
+        )
     }
 }
 
@@ -66,7 +71,10 @@ impl std::fmt::Display for RolloutStatus {
                 ..
             } => {
                 if updated < desired {
-                    write!(f, "{updated} out of {desired} new replicas have been updated")
+                    write!(
+                        f,
+                        "{updated} out of {desired} new replicas have been updated"
+                    )
                 } else {
                     write!(f, "{available} of {updated} updated replicas are available")
                 }
@@ -85,7 +93,10 @@ impl std::fmt::Display for UndoOutcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             UndoOutcome::RolledBack { from, to } => {
-                write!(f, "rolled back from revision {from} to the template of revision {to}")
+                write!(
+                    f,
+                    "rolled back from revision {from} to the template of revision {to}"
+                )
             }
             UndoOutcome::Skipped { already_at } => write!(
                 f,

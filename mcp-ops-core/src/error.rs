@@ -204,10 +204,7 @@ impl Error {
                 retry_after: *retry_after,
             },
             Error::PolicyViolation { policy, reason } => Error::policy(policy, reason.clone()),
-            Error::Unsupported { operation, backend } => Error::Unsupported {
-                operation,
-                backend,
-            },
+            Error::Unsupported { operation, backend } => Error::Unsupported { operation, backend },
             Error::Backend {
                 backend,
                 message,

@@ -68,7 +68,10 @@ impl EscalationPolicy {
     /// when `after` decreases, or when a level has no target.
     pub fn new(levels: Vec<EscalationLevel>) -> Result<Self> {
         if levels.is_empty() {
-            return Err(Error::invalid("escalation levels", "at least one level is needed"));
+            return Err(Error::invalid(
+                "escalation levels",
+                "at least one level is needed",
+            ));
         }
         let mut last_after = Duration::ZERO;
         for (i, l) in levels.iter().enumerate() {
@@ -230,7 +233,10 @@ impl SilenceRequest {
     /// [`Error::InvalidInput`] naming the field.
     pub fn validate(&self) -> Result<()> {
         if self.matchers.is_empty() {
-            return Err(Error::invalid("matchers", "a silence needs at least one matcher"));
+            return Err(Error::invalid(
+                "matchers",
+                "a silence needs at least one matcher",
+            ));
         }
         if self.ends_at <= self.starts_at {
             return Err(Error::invalid("ends_at", "must be after starts_at"));

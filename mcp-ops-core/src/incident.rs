@@ -201,7 +201,18 @@ mod tests {
     fn incident_ids() {
         assert!(IncidentId::new("INC-2025-0001").is_ok());
         let long = "a".repeat(65);
-        for bad in ["", " ", "a b", "a/b", "a.b", "é", "a\n", long.as_str(), "a:b", "#1"] {
+        for bad in [
+            "",
+            " ",
+            "a b",
+            "a/b",
+            "a.b",
+            "é",
+            "a\n",
+            long.as_str(),
+            "a:b",
+            "#1",
+        ] {
             assert!(IncidentId::new(bad).is_err(), "{bad:?}");
         }
     }

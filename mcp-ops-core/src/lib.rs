@@ -58,8 +58,8 @@ pub mod testing;
 pub mod types;
 
 pub use backup::{
-    BackupId, BackupKind, BackupManager, BackupRecord, BackupRequest, BackupStatus,
-    IntegrityCheck, RestoreOptions, RestoreReport, VerificationReport,
+    BackupId, BackupKind, BackupManager, BackupRecord, BackupRequest, BackupStatus, IntegrityCheck,
+    RestoreOptions, RestoreReport, VerificationReport,
 };
 pub use clock::{Clock, SharedClock, SystemClock, TokioClock};
 pub use deploy::{

@@ -100,7 +100,10 @@ pub fn render_detected(incident: &Incident) -> Message {
         kind: MessageKind::Detected,
         incident: incident.id.clone(),
         severity: incident.severity,
-        subject: format!("[{}] INCIDENT DETECTED: {}", incident.severity, incident.title),
+        subject: format!(
+            "[{}] INCIDENT DETECTED: {}",
+            incident.severity, incident.title
+        ),
         body,
         level: None,
         recipients: Vec::new(),
@@ -121,7 +124,10 @@ pub fn render_update(incident: &Incident, update: &IncidentUpdate) -> Message {
         kind: MessageKind::Update,
         incident: incident.id.clone(),
         severity: incident.severity,
-        subject: format!("[{}] INCIDENT UPDATE: {}", incident.severity, incident.title),
+        subject: format!(
+            "[{}] INCIDENT UPDATE: {}",
+            incident.severity, incident.title
+        ),
         body,
         level: None,
         recipients: Vec::new(),
@@ -129,7 +135,12 @@ pub fn render_update(incident: &Incident, update: &IncidentUpdate) -> Message {
 }
 
 /// An escalation notice for `level` with its `targets`.
-pub fn render_escalation(incident: &Incident, level: u8, targets: &[String], now: Timestamp) -> Message {
+pub fn render_escalation(
+    incident: &Incident,
+    level: u8,
+    targets: &[String],
+    now: Timestamp,
+) -> Message {
     let body = format!(
         "INCIDENT ESCALATED\nLevel: L{level}\nNotify: {}\nService: {}\nSeverity: {}\nImpact: {}\nOpen for: {} minutes, unacknowledged",
         targets.join(", "),
@@ -142,7 +153,10 @@ pub fn render_escalation(incident: &Incident, level: u8, targets: &[String], now
         kind: MessageKind::Escalation,
         incident: incident.id.clone(),
         severity: incident.severity,
-        subject: format!("[{}] ESCALATED to L{level}: {}", incident.severity, incident.title),
+        subject: format!(
+            "[{}] ESCALATED to L{level}: {}",
+            incident.severity, incident.title
+        ),
         body,
         level: Some(level),
         recipients: targets.to_vec(),
@@ -159,7 +173,10 @@ pub fn render_resolved(incident: &Incident, resolution: &str, now: Timestamp) ->
         kind: MessageKind::Resolved,
         incident: incident.id.clone(),
         severity: incident.severity,
-        subject: format!("[{}] INCIDENT RESOLVED: {}", incident.severity, incident.title),
+        subject: format!(
+            "[{}] INCIDENT RESOLVED: {}",
+            incident.severity, incident.title
+        ),
         body,
         level: None,
         recipients: Vec::new(),
@@ -179,7 +196,9 @@ mod tests {
             service: "MCP Production".into(),
             impact: "High error rate (15%) on API endpoints".into(),
             investigating: "@ops-team".into(),
-            started: "2025-01-08T14:30:00Z".parse().unwrap_or(Timestamp::UNIX_EPOCH),
+            started: "2025-01-08T14:30:00Z"
+                .parse()
+                .unwrap_or(Timestamp::UNIX_EPOCH),
             state: IncidentState::Open,
             level: 0,
             updates: Vec::new(),
@@ -207,7 +226,9 @@ mod tests {
             render_update(&i, &u).body,
             "INCIDENT UPDATE\nRoot cause identified: Database connection pool exhaustion\nActions: Scaling database connections, restarting API pods\nETA: 15 minutes"
         );
-        let end: Timestamp = "2025-01-08T14:53:00Z".parse().unwrap_or(Timestamp::UNIX_EPOCH);
+        let end: Timestamp = "2025-01-08T14:53:00Z"
+            .parse()
+            .unwrap_or(Timestamp::UNIX_EPOCH);
         assert_eq!(
             render_resolved(&i, "Scaled database connections from 20 to 50", end).body,
             "INCIDENT RESOLVED\nDuration: 23 minutes\nResolution: Scaled database connections from 20 to 50\nPost-mortem: Will be published in 24 hours"

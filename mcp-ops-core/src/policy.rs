@@ -55,7 +55,10 @@ impl Policy {
             if v.is_finite() && v > 0.0 && v <= 1.0 {
                 Ok(())
             } else {
-                Err(Error::invalid(field, format!("must be a ratio in (0, 1], got {v}")))
+                Err(Error::invalid(
+                    field,
+                    format!("must be a ratio in (0, 1], got {v}"),
+                ))
             }
         };
         ratio("error_rate_p1", self.error_rate_p1)?;
@@ -74,7 +77,10 @@ impl Policy {
             ));
         }
         if self.error_rate_window.is_zero() || self.p95_latency_p2.is_zero() {
-            return Err(Error::invalid("error_rate_window", "must be greater than zero"));
+            return Err(Error::invalid(
+                "error_rate_window",
+                "must be greater than zero",
+            ));
         }
         if self.max_replicas == 0 || self.max_replicas > crate::types::Replicas::MAX {
             return Err(Error::invalid(
@@ -111,19 +117,52 @@ mod tests {
     #[test]
     fn bad_policies_are_rejected() {
         let bad = [
-            Policy { error_rate_p1: 0.0, ..Policy::default() },
-            Policy { error_rate_p1: f64::NAN, ..Policy::default() },
-            Policy { error_rate_p1: 1.5, ..Policy::default() },
-            Policy { rollback_error_rate: 0.01, ..Policy::default() },
-            Policy { rollback_p95_latency: Duration::from_secs(1), ..Policy::default() },
-            Policy { memory_ratio_warning: -1.0, ..Policy::default() },
-            Policy { error_rate_window: Duration::ZERO, ..Policy::default() },
-            Policy { max_replicas: 0, ..Policy::default() },
-            Policy { max_replicas: 1_000_000, ..Policy::default() },
-            Policy { rollback_error_rate: f64::INFINITY, ..Policy::default() },
+            Policy {
+                error_rate_p1: 0.0,
+                ..Policy::default()
+            },
+            Policy {
+                error_rate_p1: f64::NAN,
+                ..Policy::default()
+            },
+            Policy {
+                error_rate_p1: 1.5,
+                ..Policy::default()
+            },
+            Policy {
+                rollback_error_rate: 0.01,
+                ..Policy::default()
+            },
+            Policy {
+                rollback_p95_latency: Duration::from_secs(1),
+                ..Policy::default()
+            },
+            Policy {
+                memory_ratio_warning: -1.0,
+                ..Policy::default()
+            },
+            Policy {
+                error_rate_window: Duration::ZERO,
+                ..Policy::default()
+            },
+            Policy {
+                max_replicas: 0,
+                ..Policy::default()
+            },
+            Policy {
+                max_replicas: 1_000_000,
+                ..Policy::default()
+            },
+            Policy {
+                rollback_error_rate: f64::INFINITY,
+                ..Policy::default()
+            },
         ];
         for p in bad {
-            assert!(matches!(p.validate(), Err(Error::InvalidInput { .. })), "{p:?}");
+            assert!(
+                matches!(p.validate(), Err(Error::InvalidInput { .. })),
+                "{p:?}"
+            );
         }
     }
 }

@@ -142,7 +142,10 @@ impl NodeCapacity {
 
     /// Requested memory as a fraction of allocatable, when both are known.
     pub fn memory_requested_ratio(&self) -> Option<f64> {
-        ratio(self.requests.memory.as_ref(), self.allocatable.memory.as_ref())
+        ratio(
+            self.requests.memory.as_ref(),
+            self.allocatable.memory.as_ref(),
+        )
     }
 }
 

@@ -13,8 +13,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::types::{Namespace, ResourceName, SecretValue};
 use crate::types::Intent;
+use crate::types::{Namespace, ResourceName, SecretValue};
 
 /// One key of one secret (`mcp-production/mcp-secrets` key `jwt-secret`), or a database role
 /// when the backend is a database (namespace is then the database).
@@ -221,7 +221,10 @@ mod tests {
             ("mcp-production", "Secrets", "k"),
             ("mcp-production", "", "k"),
         ] {
-            assert!(SecretKeyRef::new(ns, name, key).is_err(), "{ns} {name} {key}");
+            assert!(
+                SecretKeyRef::new(ns, name, key).is_err(),
+                "{ns} {name} {key}"
+            );
         }
     }
 }

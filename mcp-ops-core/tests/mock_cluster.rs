@@ -20,7 +20,9 @@ use mcp_ops_core::{Deployer, Error, RolloutStatus, Scaler, TokioClock, UndoOutco
 
 fn cluster() -> MockCluster {
     let clock = TokioClock::starting_at("2025-01-08T14:30:00Z".parse().unwrap());
-    MockCluster::builder_runbook().clock(Arc::new(clock)).build()
+    MockCluster::builder_runbook()
+        .clock(Arc::new(clock))
+        .build()
 }
 
 fn api() -> DeploymentRef {
@@ -87,8 +89,13 @@ async fn health_contract_passes() {
             HealthTarget::Cluster(ClusterScope::all(Namespace::new("mcp-production").unwrap())),
             HealthTarget::Http(HttpProbe::new("api", RUNBOOK_HEALTH_URL)),
         ],
-        unhealthy: vec![HealthTarget::Http(HttpProbe::new("nowhere", "https://unknown.invalid/health"))],
-        unsupported: Some(HealthTarget::Database { name: "mcp_db".into() }),
+        unhealthy: vec![HealthTarget::Http(HttpProbe::new(
+            "nowhere",
+            "https://unknown.invalid/health",
+        ))],
+        unsupported: Some(HealthTarget::Database {
+            name: "mcp_db".into(),
+        }),
         per_check: Duration::from_secs(5),
     };
     health_contract(&c, &fx).await.unwrap();
@@ -124,11 +131,22 @@ async fn the_seed_is_the_runbooks_cluster() {
 #[tokio::test(start_paused = true)]
 async fn deploy_makes_a_revision_and_undo_goes_back() {
     let c = cluster();
-    c.set_image(&api(), &container(), &image("v1.0.1"), &intent("deploy v1.0.1"))
+    c.set_image(
+        &api(),
+        &container(),
+        &image("v1.0.1"),
+        &intent("deploy v1.0.1"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        c.rollout_status(&api()).await.unwrap(),
+        RolloutStatus::Pending
+    );
+    let done = c
+        .wait_for_rollout(&api(), Duration::from_secs(600))
         .await
         .unwrap();
-    assert_eq!(c.rollout_status(&api()).await.unwrap(), RolloutStatus::Pending);
-    let done = c.wait_for_rollout(&api(), Duration::from_secs(600)).await.unwrap();
     assert!(matches!(done, RolloutStatus::Complete { revision } if revision.get() == 3));
     let undo = c.undo(&api(), None, &intent("rollback")).await.unwrap();
     assert_eq!(
@@ -138,11 +156,19 @@ async fn deploy_makes_a_revision_and_undo_goes_back() {
             to: mcp_ops_core::types::Revision::new(2).unwrap()
         }
     );
-    c.wait_for_rollout(&api(), Duration::from_secs(600)).await.unwrap();
+    c.wait_for_rollout(&api(), Duration::from_secs(600))
+        .await
+        .unwrap();
     let summary = c.deployment(&api()).await.unwrap();
     assert_eq!(summary.images.get(&container()), Some(&image("v1.0.0")));
     assert_eq!(summary.revision.map(|r| r.get()), Some(4));
-    let revisions: Vec<u64> = c.history(&api()).await.unwrap().iter().map(|r| r.revision.get()).collect();
+    let revisions: Vec<u64> = c
+        .history(&api())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.revision.get())
+        .collect();
     assert_eq!(revisions, vec![1, 3, 4]);
 }
 
@@ -151,8 +177,13 @@ async fn bad_image_fails_with_progress_deadline_exceeded() {
     let c = cluster();
     let bad = image("v1.0.1-broken");
     c.mark_bad_image(&bad);
-    c.set_image(&api(), &container(), &bad, &intent("deploy broken")).await.unwrap();
-    let status = c.wait_for_rollout(&api(), Duration::from_secs(600)).await.unwrap();
+    c.set_image(&api(), &container(), &bad, &intent("deploy broken"))
+        .await
+        .unwrap();
+    let status = c
+        .wait_for_rollout(&api(), Duration::from_secs(600))
+        .await
+        .unwrap();
     assert_eq!(
         status,
         RolloutStatus::Failed {
@@ -166,13 +197,20 @@ async fn bad_image_fails_with_progress_deadline_exceeded() {
     .await
     .unwrap();
     assert_eq!(report.status, HealthStatus::Unhealthy);
-    assert!(report.details.iter().any(|d| d.reason == "ImagePullBackOff"));
+    assert!(
+        report
+            .details
+            .iter()
+            .any(|d| d.reason == "ImagePullBackOff")
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn wait_times_out_when_the_rollout_cannot_finish_in_time() {
     let c = cluster();
-    c.set_image(&api(), &container(), &image("v1.0.1"), &intent("deploy")).await.unwrap();
+    c.set_image(&api(), &container(), &image("v1.0.1"), &intent("deploy"))
+        .await
+        .unwrap();
     let r = c.wait_for_rollout(&api(), Duration::from_millis(100)).await;
     assert!(matches!(r, Err(Error::Timeout { .. })), "{r:?}");
 }
@@ -201,19 +239,28 @@ async fn paused_undo_is_paused_and_single_revision_is_no_history() {
 async fn dry_runs_change_nothing_as_recorded_calls_show() {
     let c = cluster();
     let dry = intent("plan").with_dry_run(true);
-    c.set_image(&api(), &container(), &image("v2"), &dry).await.unwrap();
-    c.undo(&api(), None, &dry).await.unwrap();
-    c.restart(&api(), &dry).await.unwrap();
-    c.scale(&"mcp-production/mcp-rust-server".parse().unwrap(), Replicas::new(8).unwrap(), &dry)
+    c.set_image(&api(), &container(), &image("v2"), &dry)
         .await
         .unwrap();
+    c.undo(&api(), None, &dry).await.unwrap();
+    c.restart(&api(), &dry).await.unwrap();
+    c.scale(
+        &"mcp-production/mcp-rust-server".parse().unwrap(),
+        Replicas::new(8).unwrap(),
+        &dry,
+    )
+    .await
+    .unwrap();
     let calls = c.faults().calls();
     assert_eq!(calls.len(), 4);
     assert!(calls.iter().all(|call| call.mutating && call.dry_run));
     assert!(c.faults().state_changes().is_empty());
     assert_eq!(c.history(&api()).await.unwrap().len(), 2);
     assert_eq!(
-        c.replicas(&"mcp-production/mcp-rust-server".parse().unwrap()).await.unwrap().get(),
+        c.replicas(&"mcp-production/mcp-rust-server".parse().unwrap())
+            .await
+            .unwrap()
+            .get(),
         3
     );
 }
@@ -221,9 +268,17 @@ async fn dry_runs_change_nothing_as_recorded_calls_show() {
 #[tokio::test(start_paused = true)]
 async fn runbook_scale_of_the_api_names_its_autoscaler() {
     let c = cluster();
-    let r = c.scale(&api(), Replicas::new(5).unwrap(), &intent("runbook P2 scale")).await;
+    let r = c
+        .scale(
+            &api(),
+            Replicas::new(5).unwrap(),
+            &intent("runbook P2 scale"),
+        )
+        .await;
     match r {
-        Err(Error::PolicyViolation { reason, .. }) => assert!(reason.contains("mcp-typescript-api-hpa")),
+        Err(Error::PolicyViolation { reason, .. }) => {
+            assert!(reason.contains("mcp-typescript-api-hpa"))
+        }
         other => panic!("expected a policy violation, got {other:?}"),
     }
 }
@@ -231,7 +286,8 @@ async fn runbook_scale_of_the_api_names_its_autoscaler() {
 #[tokio::test(start_paused = true)]
 async fn injected_faults_fail_then_recover() {
     let c = cluster();
-    c.faults().fail_next("rollout_status", 2, Error::unavailable("kubernetes", "503"));
+    c.faults()
+        .fail_next("rollout_status", 2, Error::unavailable("kubernetes", "503"));
     assert!(c.rollout_status(&api()).await.is_err());
     assert!(c.rollout_status(&api()).await.is_err());
     assert!(c.rollout_status(&api()).await.is_ok());
@@ -245,17 +301,38 @@ async fn a_failed_rollout_keeps_old_pods_serving_but_a_bad_release_answers_500()
 
     let unpullable = image("v1.0.1-broken");
     c.mark_bad_image(&unpullable);
-    c.set_image(&api(), &container(), &unpullable, &intent("deploy broken")).await.unwrap();
-    c.wait_for_rollout(&api(), Duration::from_secs(600)).await.unwrap();
+    c.set_image(&api(), &container(), &unpullable, &intent("deploy broken"))
+        .await
+        .unwrap();
+    c.wait_for_rollout(&api(), Duration::from_secs(600))
+        .await
+        .unwrap();
     let r = mcp_ops_core::HealthCheck::check(&c, &probe).await.unwrap();
-    assert_eq!(r.status, HealthStatus::Healthy, "old pods keep serving: {}", r.message);
+    assert_eq!(
+        r.status,
+        HealthStatus::Healthy,
+        "old pods keep serving: {}",
+        r.message
+    );
     c.undo(&api(), None, &intent("rollback")).await.unwrap();
-    c.wait_for_rollout(&api(), Duration::from_secs(600)).await.unwrap();
+    c.wait_for_rollout(&api(), Duration::from_secs(600))
+        .await
+        .unwrap();
 
     let erroring = image("v1.0.2");
     c.mark_erroring_image(&erroring);
-    c.set_image(&api(), &container(), &erroring, &intent("deploy bad release")).await.unwrap();
-    let done = c.wait_for_rollout(&api(), Duration::from_secs(600)).await.unwrap();
+    c.set_image(
+        &api(),
+        &container(),
+        &erroring,
+        &intent("deploy bad release"),
+    )
+    .await
+    .unwrap();
+    let done = c
+        .wait_for_rollout(&api(), Duration::from_secs(600))
+        .await
+        .unwrap();
     assert!(matches!(done, RolloutStatus::Complete { .. }));
     let r = mcp_ops_core::HealthCheck::check(&c, &probe).await.unwrap();
     assert_eq!(r.status, HealthStatus::Unhealthy);
@@ -268,5 +345,9 @@ async fn node_capacity_sums_requests() {
     let nodes = c.node_capacity().await.unwrap();
     assert_eq!(nodes.len(), 3);
     assert_eq!(nodes.iter().map(|n| n.pods).sum::<u32>(), 8);
-    assert!(nodes.iter().all(|n| n.cpu_requested_ratio().is_some_and(|r| r > 0.0 && r < 1.0)));
+    assert!(
+        nodes
+            .iter()
+            .all(|n| n.cpu_requested_ratio().is_some_and(|r| r > 0.0 && r < 1.0))
+    );
 }

@@ -27,7 +27,10 @@ fn core_depends_on_no_backend_crate() {
         String::from_utf8_lossy(&out.stderr)
     );
     let tree = String::from_utf8_lossy(&out.stdout);
-    assert!(tree.contains("mcp-ops-core"), "unexpected cargo tree output: {tree}");
+    assert!(
+        tree.contains("mcp-ops-core"),
+        "unexpected cargo tree output: {tree}"
+    );
     let crates: Vec<&str> = tree
         .lines()
         .filter_map(|l| l.split_whitespace().next())

@@ -116,11 +116,7 @@ impl Faults {
             let mut s = self.lock();
             let op = call.operation.clone();
             s.calls.push(call);
-            let latency = s
-                .latency
-                .get(&op)
-                .or_else(|| s.latency.get("*"))
-                .copied();
+            let latency = s.latency.get(&op).or_else(|| s.latency.get("*")).copied();
             let hang = s.hang.contains_key(&op) || s.hang.contains_key("*");
             let key = if s.failures.contains_key(&op) {
                 Some(op)

@@ -9,7 +9,10 @@ use crate::types::{ContainerName, DeploymentRef, ImageRef, Namespace, Replicas, 
 
 /// `kubectl set image deployment/NAME CONTAINER=IMAGE -n NS`
 pub fn set_image(d: &DeploymentRef, c: &ContainerName, image: &ImageRef) -> String {
-    format!("kubectl set image deployment/{} {c}={image} -n {}", d.name, d.namespace)
+    format!(
+        "kubectl set image deployment/{} {c}={image} -n {}",
+        d.name, d.namespace
+    )
 }
 
 /// `kubectl rollout status deployment/NAME -n NS --timeout=600s`
@@ -24,7 +27,10 @@ pub fn rollout_status(d: &DeploymentRef, timeout: Duration) -> String {
 
 /// `kubectl rollout history deployment/NAME -n NS`
 pub fn rollout_history(d: &DeploymentRef) -> String {
-    format!("kubectl rollout history deployment/{} -n {}", d.name, d.namespace)
+    format!(
+        "kubectl rollout history deployment/{} -n {}",
+        d.name, d.namespace
+    )
 }
 
 /// `kubectl rollout undo deployment/NAME -n NS [--to-revision=N]`
@@ -34,13 +40,19 @@ pub fn rollout_undo(d: &DeploymentRef, to: Option<Revision>) -> String {
             "kubectl rollout undo deployment/{} -n {} --to-revision={r}",
             d.name, d.namespace
         ),
-        None => format!("kubectl rollout undo deployment/{} -n {}", d.name, d.namespace),
+        None => format!(
+            "kubectl rollout undo deployment/{} -n {}",
+            d.name, d.namespace
+        ),
     }
 }
 
 /// `kubectl rollout restart deployment/NAME -n NS`
 pub fn rollout_restart(d: &DeploymentRef) -> String {
-    format!("kubectl rollout restart deployment/{} -n {}", d.name, d.namespace)
+    format!(
+        "kubectl rollout restart deployment/{} -n {}",
+        d.name, d.namespace
+    )
 }
 
 /// `kubectl scale deployment NAME --replicas=N -n NS`
@@ -52,7 +64,12 @@ pub fn scale(d: &DeploymentRef, to: Replicas) -> String {
 }
 
 /// `kubectl patch hpa NAME -n NS --patch='{"spec":{…}}'`
-pub fn patch_hpa(ns: &Namespace, hpa: &str, min: Option<Replicas>, max: Option<Replicas>) -> String {
+pub fn patch_hpa(
+    ns: &Namespace,
+    hpa: &str,
+    min: Option<Replicas>,
+    max: Option<Replicas>,
+) -> String {
     let mut fields = Vec::new();
     if let Some(m) = min {
         fields.push(format!("\"minReplicas\":{m}"));

@@ -157,7 +157,12 @@ impl Context {
     }
 
     /// Records a decision or observation that is not a call (a gate verdict, a finding).
-    pub fn note(&self, name: impl Into<String>, target: impl Into<String>, what: impl Into<String>) {
+    pub fn note(
+        &self,
+        name: impl Into<String>,
+        target: impl Into<String>,
+        what: impl Into<String>,
+    ) {
         let name = name.into();
         self.journal.record(JournalEntry {
             at: self.now(),
@@ -214,7 +219,13 @@ impl Step<'_> {
         self
     }
 
-    fn entry(&self, at: Timestamp, mutating: bool, outcome: StepOutcome, duration: Duration) -> JournalEntry {
+    fn entry(
+        &self,
+        at: Timestamp,
+        mutating: bool,
+        outcome: StepOutcome,
+        duration: Duration,
+    ) -> JournalEntry {
         JournalEntry {
             at,
             procedure: self.ctx.procedure.to_owned(),
@@ -257,7 +268,12 @@ impl Step<'_> {
         }
     }
 
-    async fn run<T, F, Fut>(self, mutating: bool, mut f: F, describe: impl FnOnce(&T) -> String) -> Result<T>
+    async fn run<T, F, Fut>(
+        self,
+        mutating: bool,
+        mut f: F,
+        describe: impl FnOnce(&T) -> String,
+    ) -> Result<T>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T>>,
@@ -269,7 +285,9 @@ impl Step<'_> {
             Ok(v) => StepOutcome::Ok(describe(v)),
             Err(e) => StepOutcome::Failed(e.to_string()),
         };
-        self.ctx.journal.record(self.entry(started, mutating, outcome, took));
+        self.ctx
+            .journal
+            .record(self.entry(started, mutating, outcome, took));
         result
     }
 
@@ -290,7 +308,11 @@ impl Step<'_> {
     ///
     /// # Errors
     /// The step's error after its retries, or [`Error::Timeout`].
-    pub async fn act<T, F, Fut>(self, f: F, describe: impl FnOnce(&T) -> String) -> Result<Option<T>>
+    pub async fn act<T, F, Fut>(
+        self,
+        f: F,
+        describe: impl FnOnce(&T) -> String,
+    ) -> Result<Option<T>>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T>>,
@@ -357,7 +379,11 @@ mod tests {
         let intent = Intent::new("test", "tester")
             .map(|i| i.with_dry_run(dry_run))
             .unwrap_or_else(|_| unreachable!());
-        Context::new("test_procedure", intent, Arc::new(TokioClock::starting_at(Timestamp::UNIX_EPOCH)))
+        Context::new(
+            "test_procedure",
+            intent,
+            Arc::new(TokioClock::starting_at(Timestamp::UNIX_EPOCH)),
+        )
     }
 
     #[tokio::test(start_paused = true)]
@@ -401,7 +427,10 @@ mod tests {
             .await;
         assert!(matches!(r, Err(Error::NotFound { .. })));
         assert_eq!(n.load(Ordering::SeqCst), 1);
-        assert!(matches!(c.journal().entries()[0].outcome, StepOutcome::Failed(_)));
+        assert!(matches!(
+            c.journal().entries()[0].outcome,
+            StepOutcome::Failed(_)
+        ));
     }
 
     #[tokio::test(start_paused = true)]
@@ -410,7 +439,7 @@ mod tests {
         let r: Result<()> = c
             .step("hang", "x")
             .timeout(Duration::from_secs(2))
-            .read(|| std::future::pending(), |_| String::new())
+            .read(std::future::pending, |_| String::new())
             .await;
         assert!(matches!(r, Err(Error::Timeout { .. })));
     }
@@ -434,7 +463,10 @@ mod tests {
         assert_eq!(n.load(Ordering::SeqCst), 0);
         let plan = Plan::from_journal(c.journal(), "test_procedure");
         assert_eq!(plan.steps.len(), 1);
-        assert_eq!(plan.steps[0].command, "kubectl rollout undo deployment/api -n mcp-production");
+        assert_eq!(
+            plan.steps[0].command,
+            "kubectl rollout undo deployment/api -n mcp-production"
+        );
         assert!(c.journal().state_changes().is_empty());
     }
 }

@@ -119,7 +119,9 @@ impl Journal {
     pub fn state_changes(&self) -> Vec<JournalEntry> {
         self.lock()
             .iter()
-            .filter(|e| e.mutating && matches!(e.outcome, StepOutcome::Ok(_) | StepOutcome::Failed(_)))
+            .filter(|e| {
+                e.mutating && matches!(e.outcome, StepOutcome::Ok(_) | StepOutcome::Failed(_))
+            })
             .cloned()
             .collect()
     }
@@ -142,12 +144,7 @@ impl Journal {
         let mut md = String::new();
         let _ = writeln!(md, "# {title}\n");
         if let (Some(first), Some(last)) = (entries.first(), entries.last()) {
-            let _ = writeln!(
-                md,
-                "- **Window**: {} → {}",
-                utc(first.at),
-                utc(last.at)
-            );
+            let _ = writeln!(md, "- **Window**: {} → {}", utc(first.at), utc(last.at));
         }
         let failed = entries
             .iter()
@@ -155,7 +152,10 @@ impl Journal {
             .count();
         let _ = writeln!(md, "- **Steps**: {} ({failed} failed)\n", entries.len());
         let _ = writeln!(md, "## Timeline\n");
-        let _ = writeln!(md, "| time (UTC) | procedure | step | target | outcome | duration | command |");
+        let _ = writeln!(
+            md,
+            "| time (UTC) | procedure | step | target | outcome | duration | command |"
+        );
         let _ = writeln!(md, "|---|---|---|---|---|---|---|");
         for e in &entries {
             let outcome = if e.outcome.detail().is_empty() {
@@ -208,7 +208,9 @@ mod tests {
 
     fn entry(step: &str, outcome: StepOutcome, mutating: bool) -> JournalEntry {
         JournalEntry {
-            at: "2025-01-08T14:30:00Z".parse().unwrap_or(Timestamp::UNIX_EPOCH),
+            at: "2025-01-08T14:30:00Z"
+                .parse()
+                .unwrap_or(Timestamp::UNIX_EPOCH),
             procedure: "emergency_rollback".into(),
             step: step.into(),
             target: "mcp-production/mcp-typescript-api".into(),
@@ -238,7 +240,8 @@ mod tests {
         j.record(entry("undo", StepOutcome::Failed("a|b".into()), true));
         let text = j.to_json_lines();
         assert_eq!(text.lines().count(), 1);
-        let back: JournalEntry = serde_json::from_str(text.trim()).unwrap_or_else(|_| unreachable!());
+        let back: JournalEntry =
+            serde_json::from_str(text.trim()).unwrap_or_else(|_| unreachable!());
         assert_eq!(back, j.entries()[0]);
     }
 

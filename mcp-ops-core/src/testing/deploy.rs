@@ -36,10 +36,16 @@ async fn current_image(
     fx: &DeployerFixture,
 ) -> Result<ImageRef, ContractViolation> {
     let s = step(C, "deployment", d.deployment(&fx.deployment).await)?;
-    s.images.get(&fx.container).cloned().ok_or_else(|| ContractViolation {
-        contract: C,
-        rule: format!("summary of {} lacks container {}", fx.deployment, fx.container),
-    })
+    s.images
+        .get(&fx.container)
+        .cloned()
+        .ok_or_else(|| ContractViolation {
+            contract: C,
+            rule: format!(
+                "summary of {} lacks container {}",
+                fx.deployment, fx.container
+            ),
+        })
 }
 
 async fn max_revision(d: &dyn Deployer, fx: &DeployerFixture) -> Result<u64, ContractViolation> {
@@ -60,10 +66,16 @@ pub async fn deployer_contract(
     ensure(C, summary.deployment == fx.deployment, || {
         "deployment() returns the deployment asked for".into()
     })?;
-    let list = step(C, "deployments", d.deployments(&fx.deployment.namespace).await)?;
-    ensure(C, list.iter().any(|s| s.deployment == fx.deployment), || {
-        "deployments() lists the fixture deployment".into()
-    })?;
+    let list = step(
+        C,
+        "deployments",
+        d.deployments(&fx.deployment.namespace).await,
+    )?;
+    ensure(
+        C,
+        list.iter().any(|s| s.deployment == fx.deployment),
+        || "deployments() lists the fixture deployment".into(),
+    )?;
     let missing = d.deployment(&fx.missing).await;
     ensure(C, matches!(missing, Err(Error::NotFound { .. })), || {
         format!("an unknown deployment is NotFound, got {missing:?}")
@@ -79,12 +91,19 @@ pub async fn deployer_contract(
     let planned = step(
         C,
         "dry-run set_image",
-        d.set_image(&fx.deployment, &fx.container, &fx.new_image, &intent("contract dry run")?.with_dry_run(true))
-            .await,
+        d.set_image(
+            &fx.deployment,
+            &fx.container,
+            &fx.new_image,
+            &intent("contract dry run")?.with_dry_run(true),
+        )
+        .await,
     )?;
-    ensure(C, planned.dry_run && planned.changed && planned.from == before_image, || {
-        format!("a dry-run set_image reports the planned change, got {planned:?}")
-    })?;
+    ensure(
+        C,
+        planned.dry_run && planned.changed && planned.from == before_image,
+        || format!("a dry-run set_image reports the planned change, got {planned:?}"),
+    )?;
     ensure(C, current_image(d, fx).await? == before_image, || {
         "a dry-run set_image changes no image".into()
     })?;
@@ -96,13 +115,22 @@ pub async fn deployer_contract(
     let change = step(
         C,
         "set_image",
-        d.set_image(&fx.deployment, &fx.container, &fx.new_image, &intent("contract deploy")?)
-            .await,
+        d.set_image(
+            &fx.deployment,
+            &fx.container,
+            &fx.new_image,
+            &intent("contract deploy")?,
+        )
+        .await,
     )?;
     ensure(C, change.changed && change.to == fx.new_image, || {
         format!("set_image reports the change, got {change:?}")
     })?;
-    let done = step(C, "wait_for_rollout", d.wait_for_rollout(&fx.deployment, fx.rollout_timeout).await)?;
+    let done = step(
+        C,
+        "wait_for_rollout",
+        d.wait_for_rollout(&fx.deployment, fx.rollout_timeout).await,
+    )?;
     let RolloutStatus::Complete { revision: new_rev } = done else {
         return Err(ContractViolation {
             contract: C,
@@ -119,17 +147,30 @@ pub async fn deployer_contract(
         newest.is_some_and(|r| {
             r.revision == new_rev
                 && r.images.get(&fx.container) == Some(&fx.new_image)
-                && r.change_cause.as_deref().is_some_and(|c| c.contains("contract deploy"))
+                && r.change_cause
+                    .as_deref()
+                    .is_some_and(|c| c.contains("contract deploy"))
         }),
-        || format!("history's newest revision has the new image and the change-cause, got {newest:?}"),
+        || {
+            format!(
+                "history's newest revision has the new image and the change-cause, got {newest:?}"
+            )
+        },
     )?;
     let again = step(
         C,
         "set_image (same image)",
-        d.set_image(&fx.deployment, &fx.container, &fx.new_image, &intent("contract again")?)
-            .await,
+        d.set_image(
+            &fx.deployment,
+            &fx.container,
+            &fx.new_image,
+            &intent("contract again")?,
+        )
+        .await,
     )?;
-    ensure(C, !again.changed, || "setting the current image again changes nothing".into())?;
+    ensure(C, !again.changed, || {
+        "setting the current image again changes nothing".into()
+    })?;
     ensure(C, max_revision(d, fx).await? == new_rev.get(), || {
         "setting the current image again adds no revision".into()
     })?;
@@ -138,15 +179,27 @@ pub async fn deployer_contract(
     let plan = step(
         C,
         "dry-run undo",
-        d.undo(&fx.deployment, None, &intent("contract undo dry run")?.with_dry_run(true)).await,
+        d.undo(
+            &fx.deployment,
+            None,
+            &intent("contract undo dry run")?.with_dry_run(true),
+        )
+        .await,
     )?;
-    ensure(C, plan.dry_run && matches!(plan.outcome, UndoOutcome::RolledBack { .. }), || {
-        format!("a dry-run undo plans a rollback, got {plan:?}")
-    })?;
+    ensure(
+        C,
+        plan.dry_run && matches!(plan.outcome, UndoOutcome::RolledBack { .. }),
+        || format!("a dry-run undo plans a rollback, got {plan:?}"),
+    )?;
     ensure(C, current_image(d, fx).await? == fx.new_image, || {
         "a dry-run undo changes nothing".into()
     })?;
-    let undo = step(C, "undo", d.undo(&fx.deployment, None, &intent("contract undo")?).await)?;
+    let undo = step(
+        C,
+        "undo",
+        d.undo(&fx.deployment, None, &intent("contract undo")?)
+            .await,
+    )?;
     let UndoOutcome::RolledBack { from, to } = undo.outcome else {
         return Err(ContractViolation {
             contract: C,
@@ -156,10 +209,21 @@ pub async fn deployer_contract(
     ensure(C, from == new_rev && to.get() < new_rev.get(), || {
         format!("undo goes from {new_rev} to an older revision, got {from} → {to}")
     })?;
-    let done = step(C, "wait after undo", d.wait_for_rollout(&fx.deployment, fx.rollout_timeout).await)?;
-    ensure(C, matches!(done, RolloutStatus::Complete { revision } if revision.get() == new_rev.get() + 1), || {
-        format!("the restored template becomes revision {} (kubectl renumbers it), got {done:?}", new_rev.get() + 1)
-    })?;
+    let done = step(
+        C,
+        "wait after undo",
+        d.wait_for_rollout(&fx.deployment, fx.rollout_timeout).await,
+    )?;
+    ensure(
+        C,
+        matches!(done, RolloutStatus::Complete { revision } if revision.get() == new_rev.get() + 1),
+        || {
+            format!(
+                "the restored template becomes revision {} (kubectl renumbers it), got {done:?}",
+                new_rev.get() + 1
+            )
+        },
+    )?;
     ensure(C, current_image(d, fx).await? == before_image, || {
         "undo restores the previous image".into()
     })?;
@@ -173,42 +237,111 @@ pub async fn deployer_contract(
         contract: C,
         rule: e.to_string(),
     })?;
-    let skip = step(C, "undo to current", d.undo(&fx.deployment, Some(current), &intent("contract skip")?).await)?;
-    ensure(C, skip.outcome == UndoOutcome::Skipped { already_at: current }, || {
-        format!("undo to the current revision is Skipped, got {skip:?}")
+    let skip = step(
+        C,
+        "undo to current",
+        d.undo(&fx.deployment, Some(current), &intent("contract skip")?)
+            .await,
+    )?;
+    ensure(
+        C,
+        skip.outcome
+            == UndoOutcome::Skipped {
+                already_at: current,
+            },
+        || format!("undo to the current revision is Skipped, got {skip:?}"),
+    )?;
+    let far = Revision::new(999_999).map_err(|e| ContractViolation {
+        contract: C,
+        rule: e.to_string(),
     })?;
-    let far = Revision::new(999_999).map_err(|e| ContractViolation { contract: C, rule: e.to_string() })?;
-    let unknown = d.undo(&fx.deployment, Some(far), &intent("contract unknown")?).await;
+    let unknown = d
+        .undo(&fx.deployment, Some(far), &intent("contract unknown")?)
+        .await;
     ensure(C, matches!(unknown, Err(Error::NotFound { .. })), || {
         format!("undo to an unknown revision is NotFound, got {unknown:?}")
     })?;
 
     // A paused deployment is not rolled back.
-    step(C, "pause", d.set_paused(&fx.deployment, true, &intent("contract pause")?).await)?;
-    let paused = step(C, "undo while paused", d.undo(&fx.deployment, None, &intent("contract paused")?).await)?;
-    step(C, "resume", d.set_paused(&fx.deployment, false, &intent("contract resume")?).await)?;
+    step(
+        C,
+        "pause",
+        d.set_paused(&fx.deployment, true, &intent("contract pause")?)
+            .await,
+    )?;
+    let paused = step(
+        C,
+        "undo while paused",
+        d.undo(&fx.deployment, None, &intent("contract paused")?)
+            .await,
+    )?;
+    step(
+        C,
+        "resume",
+        d.set_paused(&fx.deployment, false, &intent("contract resume")?)
+            .await,
+    )?;
     ensure(C, paused.outcome == UndoOutcome::Paused, || {
         format!("undo of a paused deployment is Paused, got {paused:?}")
     })?;
-    step(C, "wait after resume", d.wait_for_rollout(&fx.deployment, fx.rollout_timeout).await)?;
+    step(
+        C,
+        "wait after resume",
+        d.wait_for_rollout(&fx.deployment, fx.rollout_timeout).await,
+    )?;
 
     // Restart makes a rollout that completes.
-    let restart = step(C, "restart", d.restart(&fx.deployment, &intent("contract restart")?).await)?;
-    ensure(C, !restart.dry_run, || "a restart is not reported as a dry run".into())?;
-    let done = step(C, "wait after restart", d.wait_for_rollout(&fx.deployment, fx.rollout_timeout).await)?;
+    let restart = step(
+        C,
+        "restart",
+        d.restart(&fx.deployment, &intent("contract restart")?)
+            .await,
+    )?;
+    ensure(C, !restart.dry_run, || {
+        "a restart is not reported as a dry run".into()
+    })?;
+    let done = step(
+        C,
+        "wait after restart",
+        d.wait_for_rollout(&fx.deployment, fx.rollout_timeout).await,
+    )?;
     ensure(C, matches!(done, RolloutStatus::Complete { .. }), || {
         format!("a restart completes, got {done:?}")
     })?;
 
     // A failing image fails the rollout; undo recovers.
     if let Some(bad) = &fx.failing_image {
-        step(C, "set failing image", d.set_image(&fx.deployment, &fx.container, bad, &intent("contract bad")?).await)?;
-        let failed = step(C, "wait for failing rollout", d.wait_for_rollout(&fx.deployment, fx.rollout_timeout).await)?;
-        ensure(C, matches!(&failed, RolloutStatus::Failed { reason } if reason.contains("ProgressDeadlineExceeded")), || {
-            format!("a rollout of a failing image is Failed(ProgressDeadlineExceeded), got {failed:?}")
-        })?;
-        step(C, "undo failing", d.undo(&fx.deployment, None, &intent("contract recover")?).await)?;
-        let done = step(C, "wait after recovery", d.wait_for_rollout(&fx.deployment, fx.rollout_timeout).await)?;
+        step(
+            C,
+            "set failing image",
+            d.set_image(&fx.deployment, &fx.container, bad, &intent("contract bad")?)
+                .await,
+        )?;
+        let failed = step(
+            C,
+            "wait for failing rollout",
+            d.wait_for_rollout(&fx.deployment, fx.rollout_timeout).await,
+        )?;
+        ensure(
+            C,
+            matches!(&failed, RolloutStatus::Failed { reason } if reason.contains("ProgressDeadlineExceeded")),
+            || {
+                format!(
+                    "a rollout of a failing image is Failed(ProgressDeadlineExceeded), got {failed:?}"
+                )
+            },
+        )?;
+        step(
+            C,
+            "undo failing",
+            d.undo(&fx.deployment, None, &intent("contract recover")?)
+                .await,
+        )?;
+        let done = step(
+            C,
+            "wait after recovery",
+            d.wait_for_rollout(&fx.deployment, fx.rollout_timeout).await,
+        )?;
         ensure(C, matches!(done, RolloutStatus::Complete { .. }), || {
             format!("undo after a failed rollout completes, got {done:?}")
         })?;

@@ -32,7 +32,10 @@ pub async fn secret_rotator_contract(
 ) -> Result<(), ContractViolation> {
     let before = step(C, "current", r.current(&fx.key).await)?;
     ensure(C, before.fingerprint.len() == 12, || {
-        format!("a fingerprint is 12 hex characters, got {:?}", before.fingerprint)
+        format!(
+            "a fingerprint is 12 hex characters, got {:?}",
+            before.fingerprint
+        )
     })?;
     let missing = r.current(&fx.missing).await;
     ensure(C, matches!(missing, Err(Error::NotFound { .. })), || {
@@ -44,25 +47,52 @@ pub async fn secret_rotator_contract(
     })?;
 
     let value = step(C, "generate", SecretValue::generate(&fx.spec))?;
-    let dry = step(C, "dry-run stage", r.stage(&fx.key, &value, &intent("contract dry run")?.with_dry_run(true)).await)?;
-    ensure(C, dry.dry_run && dry.current == before, || format!("a dry-run stage reports the plan, got {dry:?}"))?;
-    let still = r.apply(&fx.key, &intent("contract apply after dry run")?).await;
+    let dry = step(
+        C,
+        "dry-run stage",
+        r.stage(
+            &fx.key,
+            &value,
+            &intent("contract dry run")?.with_dry_run(true),
+        )
+        .await,
+    )?;
+    ensure(C, dry.dry_run && dry.current == before, || {
+        format!("a dry-run stage reports the plan, got {dry:?}")
+    })?;
+    let still = r
+        .apply(&fx.key, &intent("contract apply after dry run")?)
+        .await;
     ensure(C, matches!(still, Err(Error::Conflict { .. })), || {
         format!("a dry-run stage stages nothing, got {still:?}")
     })?;
 
-    let staged = step(C, "stage", r.stage(&fx.key, &value, &intent("contract stage")?).await)?;
-    ensure(C, staged.staged.fingerprint == value.fingerprint() && staged.staged.version > before.version, || {
-        format!("stage reports the new version's fingerprint, got {staged:?}")
-    })?;
-    ensure(C, step(C, "current", r.current(&fx.key).await)?.fingerprint == before.fingerprint, || {
-        "a staged value is not current yet".into()
-    })?;
-    let twice = r.stage(&fx.key, &value, &intent("contract stage twice")?).await;
+    let staged = step(
+        C,
+        "stage",
+        r.stage(&fx.key, &value, &intent("contract stage")?).await,
+    )?;
+    ensure(
+        C,
+        staged.staged.fingerprint == value.fingerprint() && staged.staged.version > before.version,
+        || format!("stage reports the new version's fingerprint, got {staged:?}"),
+    )?;
+    ensure(
+        C,
+        step(C, "current", r.current(&fx.key).await)?.fingerprint == before.fingerprint,
+        || "a staged value is not current yet".into(),
+    )?;
+    let twice = r
+        .stage(&fx.key, &value, &intent("contract stage twice")?)
+        .await;
     ensure(C, matches!(twice, Err(Error::Conflict { .. })), || {
         format!("staging while a value is staged is a Conflict, got {twice:?}")
     })?;
-    let applied = step(C, "apply", r.apply(&fx.key, &intent("contract apply")?).await)?;
+    let applied = step(
+        C,
+        "apply",
+        r.apply(&fx.key, &intent("contract apply")?).await,
+    )?;
     ensure(C, applied.fingerprint == value.fingerprint(), || {
         format!("apply makes the staged value current, got {applied:?}")
     })?;
@@ -70,11 +100,17 @@ pub async fn secret_rotator_contract(
     ensure(C, !matches!(check, SecretCheck::Rejected { .. }), || {
         format!("a freshly applied value is not rejected, got {check:?}")
     })?;
-    let reverted = step(C, "revert", r.revert(&fx.key, &intent("contract revert")?).await)?;
+    let reverted = step(
+        C,
+        "revert",
+        r.revert(&fx.key, &intent("contract revert")?).await,
+    )?;
     ensure(C, reverted.fingerprint == before.fingerprint, || {
         format!("revert brings the previous value back, got {reverted:?}")
     })?;
     let now = step(C, "current", r.current(&fx.key).await)?;
-    ensure(C, now.fingerprint == before.fingerprint, || "after revert the previous value is current".into())?;
+    ensure(C, now.fingerprint == before.fingerprint, || {
+        "after revert the previous value is current".into()
+    })?;
     Ok(())
 }

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use super::{MockCluster, find, find_mut, rollout_at};
 use crate::deploy::{
-    DeploymentSummary, Deployer, ImageChange, RestartReport, RevisionInfo, RolloutStatus,
+    Deployer, DeploymentSummary, ImageChange, RestartReport, RevisionInfo, RolloutStatus,
     SwitchReport, TrafficSwitch, UndoOutcome, UndoReport,
 };
 use crate::error::{Error, Result};
@@ -51,7 +51,9 @@ impl Deployer for MockCluster {
     }
 
     async fn deployment(&self, deployment: &DeploymentRef) -> Result<DeploymentSummary> {
-        self.faults.read("deployment", deployment.qualified()).await?;
+        self.faults
+            .read("deployment", deployment.qualified())
+            .await?;
         let d = find(&self.lock(), deployment)?.clone();
         Ok(self.summary(&d))
     }
@@ -70,7 +72,10 @@ impl Deployer for MockCluster {
         let mut s = self.lock();
         let d = find_mut(&mut s, deployment)?;
         let spec = d.template.containers.get_mut(container).ok_or_else(|| {
-            Error::not_found("container", format!("{}/{container}", deployment.qualified()))
+            Error::not_found(
+                "container",
+                format!("{}/{container}", deployment.qualified()),
+            )
         })?;
         let from = spec.image.clone();
         let changed = &from != image;
@@ -268,7 +273,10 @@ impl Deployer for MockCluster {
             .await?;
         let now = self.now();
         let mut s = self.lock();
-        let svc_key = (switch.namespace.as_str().to_owned(), switch.service.as_str().to_owned());
+        let svc_key = (
+            switch.namespace.as_str().to_owned(),
+            switch.service.as_str().to_owned(),
+        );
         let selector = s
             .services
             .get(&svc_key)
@@ -277,7 +285,10 @@ impl Deployer for MockCluster {
         if selector.get(&switch.label) != Some(&switch.from) {
             return Err(Error::conflict(
                 target,
-                format!("the selector does not have {}={}", switch.label, switch.from),
+                format!(
+                    "the selector does not have {}={}",
+                    switch.label, switch.from
+                ),
             ));
         }
         let mut wanted = selector.clone();

@@ -109,8 +109,7 @@ impl MockCluster {
         };
         let (_, counts) = rollout_at(s, d, &self.behaviour, self.now());
         let erroring = counts.updated > 0
-            && d
-                .template
+            && d.template
                 .containers
                 .values()
                 .any(|c| s.erroring_images.contains(&c.image.to_string()));

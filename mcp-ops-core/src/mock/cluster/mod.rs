@@ -157,10 +157,7 @@ impl MockCluster {
 }
 
 /// Looks a deployment up.
-pub(crate) fn find<'a>(
-    s: &'a ClusterState,
-    d: &DeploymentRef,
-) -> Result<&'a DeploymentState> {
+pub(crate) fn find<'a>(s: &'a ClusterState, d: &DeploymentRef) -> Result<&'a DeploymentState> {
     s.deployments
         .get(&key(d))
         .ok_or_else(|| Error::not_found("deployment", d.qualified()))

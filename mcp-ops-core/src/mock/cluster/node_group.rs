@@ -42,7 +42,11 @@ impl NodeGroupScaler for MockCluster {
         intent: &Intent,
     ) -> Result<NodeGroupChange> {
         self.faults
-            .write("scale_node_group", format!("{cluster}/{name}"), intent.is_dry_run())
+            .write(
+                "scale_node_group",
+                format!("{cluster}/{name}"),
+                intent.is_dry_run(),
+            )
             .await?;
         let mut s = self.lock();
         let g = s
@@ -52,7 +56,10 @@ impl NodeGroupScaler for MockCluster {
         if nodes < g.min || nodes > g.max {
             return Err(Error::invalid(
                 "nodes",
-                format!("{nodes} is outside the group's bounds {}..={}", g.min, g.max),
+                format!(
+                    "{nodes} is outside the group's bounds {}..={}",
+                    g.min, g.max
+                ),
             ));
         }
         let from = g.desired;

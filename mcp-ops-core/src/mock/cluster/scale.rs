@@ -6,8 +6,8 @@ use super::state::key;
 use super::{MockCluster, find, find_mut};
 use crate::error::{Error, Result};
 use crate::scale::{
-    AutoscalerBounds, AutoscalerStatus, BoundsChange, NodeCapacity, Recommendation,
-    ResourceChange, ResourceUsage, ScaleChange, Scaler,
+    AutoscalerBounds, AutoscalerStatus, BoundsChange, NodeCapacity, Recommendation, ResourceChange,
+    ResourceUsage, ScaleChange, Scaler,
 };
 use crate::types::{
     ContainerName, DeploymentRef, Intent, Namespace, Quantity, Replicas, ResourceList,
@@ -71,7 +71,9 @@ impl Scaler for MockCluster {
     }
 
     async fn autoscaler(&self, deployment: &DeploymentRef) -> Result<Option<AutoscalerStatus>> {
-        self.faults.read("autoscaler", deployment.qualified()).await?;
+        self.faults
+            .read("autoscaler", deployment.qualified())
+            .await?;
         let s = self.lock();
         let d = find(&s, deployment)?;
         Ok(s.hpas.get(&key(deployment)).map(|h| AutoscalerStatus {
@@ -91,7 +93,11 @@ impl Scaler for MockCluster {
         intent: &Intent,
     ) -> Result<BoundsChange> {
         self.faults
-            .write("set_autoscaler_bounds", deployment.qualified(), intent.is_dry_run())
+            .write(
+                "set_autoscaler_bounds",
+                deployment.qualified(),
+                intent.is_dry_run(),
+            )
             .await?;
         let mut s = self.lock();
         let hpa = s.hpas.get_mut(&key(deployment)).ok_or_else(|| {
@@ -106,7 +112,10 @@ impl Scaler for MockCluster {
             ));
         }
         if to.1.get() == 0 {
-            return Err(Error::invalid("autoscaler bounds", "max must be at least 1"));
+            return Err(Error::invalid(
+                "autoscaler bounds",
+                "max must be at least 1",
+            ));
         }
         let name = hpa.name.clone();
         if !intent.is_dry_run() {
@@ -131,7 +140,9 @@ impl Scaler for MockCluster {
         deployment: &DeploymentRef,
         container: &ContainerName,
     ) -> Result<ResourceRequirements> {
-        self.faults.read("resources", deployment.qualified()).await?;
+        self.faults
+            .read("resources", deployment.qualified())
+            .await?;
         let s = self.lock();
         let d = find(&s, deployment)?;
         d.template
@@ -139,7 +150,10 @@ impl Scaler for MockCluster {
             .get(container)
             .map(|c| c.resources.clone())
             .ok_or_else(|| {
-                Error::not_found("container", format!("{}/{container}", deployment.qualified()))
+                Error::not_found(
+                    "container",
+                    format!("{}/{container}", deployment.qualified()),
+                )
             })
     }
 
@@ -157,7 +171,10 @@ impl Scaler for MockCluster {
         let mut s = self.lock();
         let d = find_mut(&mut s, deployment)?;
         let spec = d.template.containers.get_mut(container).ok_or_else(|| {
-            Error::not_found("container", format!("{}/{container}", deployment.qualified()))
+            Error::not_found(
+                "container",
+                format!("{}/{container}", deployment.qualified()),
+            )
         })?;
         let from = spec.resources.clone();
         if !intent.is_dry_run() && &from != resources {
@@ -218,10 +235,22 @@ impl Scaler for MockCluster {
                 if let Some(node) = out.get_mut(slot % n) {
                     node.pods += 1;
                     for c in d.template.containers.values() {
-                        add(&mut node.requests.cpu, c.resources.requests().cpu.as_ref(), 1);
-                        add(&mut node.requests.memory, c.resources.requests().memory.as_ref(), 1);
+                        add(
+                            &mut node.requests.cpu,
+                            c.resources.requests().cpu.as_ref(),
+                            1,
+                        );
+                        add(
+                            &mut node.requests.memory,
+                            c.resources.requests().memory.as_ref(),
+                            1,
+                        );
                         add(&mut node.limits.cpu, c.resources.limits().cpu.as_ref(), 1);
-                        add(&mut node.limits.memory, c.resources.limits().memory.as_ref(), 1);
+                        add(
+                            &mut node.limits.memory,
+                            c.resources.limits().memory.as_ref(),
+                            1,
+                        );
                     }
                 }
                 slot += 1;
@@ -243,7 +272,11 @@ impl Scaler for MockCluster {
             Quantity::from_bytes(i64::try_from(bytes).unwrap_or(i64::MAX))
         };
         let mut out = Vec::new();
-        for d in s.deployments.values().filter(|d| &d.reference.namespace == namespace) {
+        for d in s
+            .deployments
+            .values()
+            .filter(|d| &d.reference.namespace == namespace)
+        {
             let mut cpu = None;
             let mut memory = None;
             let mut limit = None;

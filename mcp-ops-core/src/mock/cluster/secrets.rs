@@ -50,7 +50,9 @@ impl SecretRotator for MockCluster {
     }
 
     async fn current(&self, target: &SecretKeyRef) -> Result<SecretVersion> {
-        self.faults.read("secret_current", target.to_string()).await?;
+        self.faults
+            .read("secret_current", target.to_string())
+            .await?;
         self.with_key(target, |k| Ok(version(k, k.current)))
     }
 
@@ -95,9 +97,9 @@ impl SecretRotator for MockCluster {
             .await?;
         let now = self.now();
         self.with_key(target, |k| {
-            let staged = k.staged.ok_or_else(|| {
-                Error::conflict(target.to_string(), "nothing is staged")
-            })?;
+            let staged = k
+                .staged
+                .ok_or_else(|| Error::conflict(target.to_string(), "nothing is staged"))?;
             if intent.is_dry_run() {
                 return Ok(version(k, staged));
             }
@@ -110,7 +112,9 @@ impl SecretRotator for MockCluster {
     }
 
     async fn verify(&self, target: &SecretKeyRef) -> Result<SecretCheck> {
-        self.faults.read("secret_verify", target.to_string()).await?;
+        self.faults
+            .read("secret_verify", target.to_string())
+            .await?;
         self.with_key(target, |_| Ok(SecretCheck::NotApplicable))
     }
 
@@ -129,7 +133,10 @@ impl SecretRotator for MockCluster {
                 return Ok(version(k, k.current));
             }
             let previous = k.previous.ok_or_else(|| {
-                Error::conflict(target.to_string(), "there is no previous version to go back to")
+                Error::conflict(
+                    target.to_string(),
+                    "there is no previous version to go back to",
+                )
             })?;
             if !intent.is_dry_run() {
                 k.current = previous;

@@ -99,13 +99,28 @@ impl MockClusterBuilder {
             self = self.service(&d.namespace, &format!("{name}-service"), selector)?;
         }
         let api = DeploymentRef::new(crate::types::RUNBOOK_NAMESPACE, "mcp-typescript-api")?;
-        self = self.hpa(&api, "mcp-typescript-api-hpa", Replicas::new(3)?, Replicas::new(10)?)?;
+        self = self.hpa(
+            &api,
+            "mcp-typescript-api-hpa",
+            Replicas::new(3)?,
+            Replicas::new(10)?,
+        )?;
         for n in ["worker-1", "worker-2", "worker-3"] {
             self = self.node(n, Quantity::parse("4")?, Quantity::parse("16Gi")?)?;
         }
         let ns = crate::types::RUNBOOK_NAMESPACE;
-        self = self.secret(ns, "mcp-secrets", "jwt-secret", SecretValue::from_str_value("seed-jwt-secret-value"));
-        self = self.secret(ns, "mcp-secrets", "db-password", SecretValue::from_str_value("seed-db-password"));
+        self = self.secret(
+            ns,
+            "mcp-secrets",
+            "jwt-secret",
+            SecretValue::from_str_value("seed-jwt-secret-value"),
+        );
+        self = self.secret(
+            ns,
+            "mcp-secrets",
+            "db-password",
+            SecretValue::from_str_value("seed-db-password"),
+        );
         self = self.node_group("mcp-production", "worker-nodes", 3, 1, 10);
         self.state.endpoints.insert(
             RUNBOOK_HEALTH_URL.to_owned(),
@@ -202,7 +217,10 @@ impl MockClusterBuilder {
         max: Replicas,
     ) -> Result<Self> {
         if min > max {
-            return Err(crate::Error::invalid("hpa bounds", "min must not exceed max"));
+            return Err(crate::Error::invalid(
+                "hpa bounds",
+                "min must not exceed max",
+            ));
         }
         let current = self
             .state
@@ -249,7 +267,14 @@ impl MockClusterBuilder {
     }
 
     /// Adds a cloud node group.
-    pub fn node_group(mut self, cluster: &str, name: &str, desired: u32, min: u32, max: u32) -> Self {
+    pub fn node_group(
+        mut self,
+        cluster: &str,
+        name: &str,
+        desired: u32,
+        min: u32,
+        max: u32,
+    ) -> Self {
         self.state.node_groups.insert(
             (cluster.to_owned(), name.to_owned()),
             NodeGroupState { desired, min, max },
