@@ -1,1 +1,0 @@
-//! [`MockAlerting`]: in-memory escalation engine, alert store and notifiers (placeholder being written).

@@ -1,1 +1,0 @@
-//! [`MockDatabase`]: in-memory PostgreSQL and Redis stand-ins (placeholder being written).
