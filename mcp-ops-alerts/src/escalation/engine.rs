@@ -1,0 +1,367 @@
+//! The escalation engine: implements `mcp_ops_core::Escalator` over an [`EscalationStore`],
+//! a set of notifiers, an [`EscalationPolicy`], [`Contacts`] and a replaceable clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use mcp_ops_core::escalation::{Alert, AlertFilter, EscalationAction, Silence, SilenceRequest};
+use mcp_ops_core::incident::{IncidentState, IncidentUpdate};
+use mcp_ops_core::notify::{
+    Message, render_detected, render_escalation, render_resolved, render_update,
+};
+use mcp_ops_core::{
+    Error, EscalationPolicy, Escalator, Incident, IncidentId, Intent, NewIncident, Notifier,
+    Result, SharedClock,
+};
+
+use super::contacts::Contacts;
+use super::store::{DeliveryStatus, EscalationStore, OutboxEntry};
+use crate::alertmanager::AlertmanagerClient;
+
+const BACKEND: &str = "mcp-ops-alerts";
+
+/// Runs incidents: notifies level 1 on open, escalates by elapsed time on [`Escalator::tick`],
+/// stops on acknowledgement, sends the resolution with its duration. Notifications go
+/// through the store's outbox: a failing notifier is recorded and retried on later ticks and
+/// never stops the others.
+pub struct EscalationEngine {
+    pub(crate) store: Arc<dyn EscalationStore>,
+    pub(crate) notifiers: Vec<Arc<dyn Notifier>>,
+    policy: EscalationPolicy,
+    contacts: Contacts,
+    clock: SharedClock,
+    pub(crate) alertmanager: Option<AlertmanagerClient>,
+    pub(crate) max_attempts: u32,
+    serial: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for EscalationEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let channels: Vec<&str> = self.notifiers.iter().map(|n| n.channel()).collect();
+        f.debug_struct("EscalationEngine")
+            .field("store", &self.store)
+            .field("channels", &channels)
+            .field("policy", &self.policy)
+            .field("max_attempts", &self.max_attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EscalationEngine {
+    /// An engine over `store` with the runbook's policy and contacts and no notifier yet.
+    #[must_use]
+    pub fn new(store: Arc<dyn EscalationStore>, clock: SharedClock) -> Self {
+        Self {
+            store,
+            notifiers: Vec::new(),
+            policy: EscalationPolicy::default(),
+            contacts: Contacts::default(),
+            clock,
+            alertmanager: None,
+            max_attempts: 5,
+            serial: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Adds a notifier; it receives the messages whose severity it accepts.
+    #[must_use]
+    pub fn with_notifier(mut self, notifier: Arc<dyn Notifier>) -> Self {
+        self.notifiers.push(notifier);
+        self
+    }
+
+    /// Replaces the escalation policy.
+    #[must_use]
+    pub fn with_policy(mut self, policy: EscalationPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Replaces the contacts.
+    #[must_use]
+    pub fn with_contacts(mut self, contacts: Contacts) -> Self {
+        self.contacts = contacts;
+        self
+    }
+
+    /// Uses Alertmanager for alerts and silences.
+    #[must_use]
+    pub fn with_alertmanager(mut self, client: AlertmanagerClient) -> Self {
+        self.alertmanager = Some(client);
+        self
+    }
+
+    /// Attempts per message before giving up (default 5, at least 1).
+    #[must_use]
+    pub fn with_max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = n.max(1);
+        self
+    }
+
+    /// The outbox of one incident (what was sent, what failed, what is pending).
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn outbox(&self, id: &IncidentId) -> Result<Vec<OutboxEntry>> {
+        self.store.outbox(id).await
+    }
+
+    /// Ticks every `every` on the engine's clock until `stop` completes.
+    ///
+    /// # Errors
+    /// The first store error of a tick.
+    pub async fn run(
+        &self,
+        every: Duration,
+        stop: impl std::future::Future<Output = ()>,
+    ) -> Result<()> {
+        tokio::pin!(stop);
+        loop {
+            self.tick(self.clock.now()).await?;
+            tokio::select! {
+                () = &mut stop => return Ok(()),
+                () = self.clock.sleep(every) => {}
+            }
+        }
+    }
+
+    fn entries(
+        &self,
+        incident: &Incident,
+        event: &str,
+        message: &Message,
+        now: Timestamp,
+    ) -> Vec<OutboxEntry> {
+        self.notifiers
+            .iter()
+            .filter(|n| n.accepts(incident.severity))
+            .map(|n| OutboxEntry {
+                key: format!("{}/{event}/{}", incident.id, n.channel()),
+                incident: incident.id.clone(),
+                channel: n.channel().to_owned(),
+                message: message.clone(),
+                created_at: now,
+                status: DeliveryStatus::Pending {
+                    attempts: 0,
+                    last_error: None,
+                },
+            })
+            .collect()
+    }
+
+    async fn load(&self, id: &IncidentId) -> Result<Incident> {
+        self.store
+            .incident(id)
+            .await?
+            .ok_or_else(|| Error::not_found("incident", id.as_str()))
+    }
+
+    fn recipients(
+        &self,
+        levels: &[&mcp_ops_core::escalation::EscalationLevel],
+        now: Timestamp,
+    ) -> Vec<String> {
+        let targets: Vec<String> = levels
+            .iter()
+            .flat_map(|l| l.targets.iter().cloned())
+            .collect();
+        self.contacts.resolve_all(&targets, now)
+    }
+
+    fn check_not_resolved(incident: &Incident) -> Result<()> {
+        if incident.is_resolved() {
+            return Err(Error::conflict(
+                format!("incident {}", incident.id),
+                "already resolved",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Escalator for EscalationEngine {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    async fn open(&self, new: &NewIncident, intent: &Intent) -> Result<Incident> {
+        new.validate()?;
+        let _serial = self.serial.lock().await;
+        let now = self.clock.now();
+        let seq = if intent.is_dry_run() {
+            0
+        } else {
+            self.store.next_sequence().await?
+        };
+        let id = IncidentId::new(format!("INC-{}-{seq:04}", now.strftime("%Y%m%d-%H%M%S")))?;
+        let mut incident = Incident {
+            id,
+            title: new.title.clone(),
+            severity: new.severity,
+            service: new.service.clone(),
+            impact: new.impact.clone(),
+            investigating: new.investigating.clone(),
+            started: now,
+            state: IncidentState::Open,
+            level: 0,
+            updates: Vec::new(),
+        };
+        let due = self.policy.due(&incident, now);
+        let mut message = render_detected(&incident);
+        if let Some(top) = due.iter().map(|l| l.level).max() {
+            message.level = Some(top);
+            message.recipients = self.recipients(&due, now);
+            incident.level = top;
+        }
+        if intent.is_dry_run() {
+            return Ok(incident);
+        }
+        let entries = self.entries(&incident, "detected", &message, now);
+        self.store.save(&incident, &entries).await?;
+        tracing::info!(incident = %incident.id, severity = %incident.severity, "incident opened");
+        self.deliver_pending().await?;
+        Ok(incident)
+    }
+
+    async fn incident(&self, id: &IncidentId) -> Result<Incident> {
+        self.load(id).await
+    }
+
+    async fn open_incidents(&self) -> Result<Vec<Incident>> {
+        Ok(self
+            .store
+            .incidents()
+            .await?
+            .into_iter()
+            .filter(|i| !i.is_resolved())
+            .collect())
+    }
+
+    async fn update(
+        &self,
+        id: &IncidentId,
+        update: &IncidentUpdate,
+        intent: &Intent,
+    ) -> Result<Incident> {
+        if update.actions.trim().is_empty() {
+            return Err(Error::invalid("actions", "must not be empty"));
+        }
+        let _serial = self.serial.lock().await;
+        let mut incident = self.load(id).await?;
+        Self::check_not_resolved(&incident)?;
+        let now = self.clock.now();
+        incident.updates.push((now, update.clone()));
+        if intent.is_dry_run() {
+            return Ok(incident);
+        }
+        let message = render_update(&incident, update);
+        let event = format!("update-{}", incident.updates.len());
+        let entries = self.entries(&incident, &event, &message, now);
+        self.store.save(&incident, &entries).await?;
+        self.deliver_pending().await?;
+        Ok(incident)
+    }
+
+    async fn acknowledge(&self, id: &IncidentId, intent: &Intent) -> Result<Incident> {
+        let _serial = self.serial.lock().await;
+        let mut incident = self.load(id).await?;
+        Self::check_not_resolved(&incident)?;
+        if !incident.escalates() {
+            return Ok(incident);
+        }
+        incident.state = IncidentState::Acknowledged {
+            by: intent.actor().to_owned(),
+            at: self.clock.now(),
+        };
+        if !intent.is_dry_run() {
+            self.store.save(&incident, &[]).await?;
+            tracing::info!(incident = %incident.id, by = intent.actor(), "incident acknowledged");
+        }
+        Ok(incident)
+    }
+
+    async fn resolve(
+        &self,
+        id: &IncidentId,
+        resolution: &str,
+        intent: &Intent,
+    ) -> Result<Incident> {
+        if resolution.trim().is_empty() {
+            return Err(Error::invalid("resolution", "must not be empty"));
+        }
+        let _serial = self.serial.lock().await;
+        let mut incident = self.load(id).await?;
+        Self::check_not_resolved(&incident)?;
+        let now = self.clock.now();
+        incident.state = IncidentState::Resolved {
+            at: now,
+            resolution: resolution.to_owned(),
+        };
+        if intent.is_dry_run() {
+            return Ok(incident);
+        }
+        let message = render_resolved(&incident, resolution, now);
+        let entries = self.entries(&incident, "resolved", &message, now);
+        self.store.save(&incident, &entries).await?;
+        tracing::info!(incident = %incident.id, "incident resolved");
+        self.deliver_pending().await?;
+        Ok(incident)
+    }
+
+    async fn tick(&self, now: Timestamp) -> Result<Vec<EscalationAction>> {
+        let _serial = self.serial.lock().await;
+        let mut actions = Vec::new();
+        for mut incident in self.store.incidents().await? {
+            let due: Vec<_> = self
+                .policy
+                .due(&incident, now)
+                .into_iter()
+                .cloned()
+                .collect();
+            if due.is_empty() {
+                continue;
+            }
+            let mut entries = Vec::new();
+            for level in &due {
+                let recipients = self.recipients(&[level], now);
+                let message = render_escalation(&incident, level.level, &recipients, now);
+                entries.extend(self.entries(
+                    &incident,
+                    &format!("level-{}", level.level),
+                    &message,
+                    now,
+                ));
+                actions.push(EscalationAction {
+                    incident: incident.id.clone(),
+                    level: level.level,
+                    targets: recipients,
+                    at: now,
+                });
+            }
+            incident.level = due.iter().map(|l| l.level).max().unwrap_or(incident.level);
+            self.store.save(&incident, &entries).await?;
+            tracing::info!(incident = %incident.id, level = incident.level, "incident escalated");
+        }
+        self.deliver_pending().await?;
+        Ok(actions)
+    }
+
+    async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>> {
+        self.am_alerts(filter).await
+    }
+
+    async fn silence(&self, request: &SilenceRequest, intent: &Intent) -> Result<Silence> {
+        self.am_silence(request, intent).await
+    }
+
+    async fn silences(&self) -> Result<Vec<Silence>> {
+        self.am_silences().await
+    }
+
+    async fn expire_silence(&self, id: &str, intent: &Intent) -> Result<()> {
+        self.am_expire(id, intent).await
+    }
+}

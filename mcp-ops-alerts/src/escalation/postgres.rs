@@ -1,0 +1,205 @@
+//! [`EscalationStore`] in PostgreSQL, through a deadpool-postgres pool (the pool mcp-ops-db
+//! builds). Incidents and outbox entries are stored as JSON documents; `save` is one
+//! transaction, so a restarted engine sees either the old level and no new messages or the
+//! new level and its messages.
+
+use async_trait::async_trait;
+use deadpool_postgres::Pool;
+use deadpool_postgres::tokio_postgres;
+use mcp_ops_core::{Error, Incident, IncidentId, Result};
+
+use super::store::{DeliveryStatus, EscalationStore, OutboxEntry};
+
+const BACKEND: &str = "postgres";
+
+const SCHEMA: &str = "
+CREATE SEQUENCE IF NOT EXISTS mcp_ops_incident_seq;
+CREATE TABLE IF NOT EXISTS mcp_ops_incidents (
+    id TEXT PRIMARY KEY,
+    ord BIGSERIAL NOT NULL,
+    resolved BOOLEAN NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS mcp_ops_outbox (
+    key TEXT PRIMARY KEY,
+    ord BIGSERIAL NOT NULL,
+    incident TEXT NOT NULL,
+    pending BOOLEAN NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS mcp_ops_outbox_pending ON mcp_ops_outbox (pending) WHERE pending;
+CREATE INDEX IF NOT EXISTS mcp_ops_outbox_incident ON mcp_ops_outbox (incident);
+";
+
+/// Escalation state in PostgreSQL.
+#[derive(Clone)]
+pub struct PgEscalationStore {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PgEscalationStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgEscalationStore").finish_non_exhaustive()
+    }
+}
+
+/// The error's words, with the server's message when there is one.
+fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(d) => format!("{} ({}): {}", e, d.code().code(), d.message()),
+        None => e.to_string(),
+    }
+}
+
+fn db(e: &tokio_postgres::Error) -> Error {
+    if e.is_closed() || e.code().is_none() {
+        Error::unavailable(BACKEND, describe(e))
+    } else {
+        Error::backend(BACKEND, describe(e), false)
+    }
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::backend(BACKEND, format!("encode: {e}"), false))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| {
+        Error::backend(
+            BACKEND,
+            format!("stored document does not decode: {e}"),
+            false,
+        )
+    })
+}
+
+impl PgEscalationStore {
+    /// A store over `pool`; call [`PgEscalationStore::migrate`] once before use.
+    #[must_use]
+    pub fn new(pool: Pool) -> Self {
+        Self { pool }
+    }
+
+    /// Creates the tables if they do not exist (idempotent).
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`] when the database cannot be reached.
+    pub async fn migrate(&self) -> Result<()> {
+        let c = self.client().await?;
+        c.batch_execute(SCHEMA).await.map_err(|e| db(&e))
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(|e| match e {
+            deadpool_postgres::PoolError::Backend(e) => Error::unavailable(BACKEND, describe(&e)),
+            other => Error::unavailable(BACKEND, other.to_string()),
+        })
+    }
+
+    async fn docs<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<T>> {
+        let c = self.client().await?;
+        let rows = c.query(sql, params).await.map_err(|e| db(&e))?;
+        rows.iter().map(|r| parse(r.get::<_, &str>(0))).collect()
+    }
+}
+
+#[async_trait]
+impl EscalationStore for PgEscalationStore {
+    async fn next_sequence(&self) -> Result<u64> {
+        let c = self.client().await?;
+        let row = c
+            .query_one("SELECT nextval('mcp_ops_incident_seq')", &[])
+            .await
+            .map_err(|e| db(&e))?;
+        u64::try_from(row.get::<_, i64>(0))
+            .map_err(|_| Error::backend(BACKEND, "negative sequence", false))
+    }
+
+    async fn save(&self, incident: &Incident, outbox: &[OutboxEntry]) -> Result<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(|e| db(&e))?;
+        tx.execute(
+            "INSERT INTO mcp_ops_incidents (id, resolved, body) VALUES ($1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET resolved = EXCLUDED.resolved, body = EXCLUDED.body",
+            &[
+                &incident.id.as_str(),
+                &incident.is_resolved(),
+                &json(incident)?,
+            ],
+        )
+        .await
+        .map_err(|e| db(&e))?;
+        for entry in outbox {
+            tx.execute(
+                "INSERT INTO mcp_ops_outbox (key, incident, pending, body) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (key) DO NOTHING",
+                &[
+                    &entry.key,
+                    &entry.incident.as_str(),
+                    &entry.is_pending(),
+                    &json(entry)?,
+                ],
+            )
+            .await
+            .map_err(|e| db(&e))?;
+        }
+        tx.commit().await.map_err(|e| db(&e))
+    }
+
+    async fn incident(&self, id: &IncidentId) -> Result<Option<Incident>> {
+        let mut v: Vec<Incident> = self
+            .docs(
+                "SELECT body FROM mcp_ops_incidents WHERE id = $1",
+                &[&id.as_str()],
+            )
+            .await?;
+        Ok(v.pop())
+    }
+
+    async fn incidents(&self) -> Result<Vec<Incident>> {
+        self.docs("SELECT body FROM mcp_ops_incidents ORDER BY ord", &[])
+            .await
+    }
+
+    async fn pending(&self) -> Result<Vec<OutboxEntry>> {
+        self.docs(
+            "SELECT body FROM mcp_ops_outbox WHERE pending ORDER BY ord",
+            &[],
+        )
+        .await
+    }
+
+    async fn set_status(&self, key: &str, status: DeliveryStatus) -> Result<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(|e| db(&e))?;
+        let row = tx
+            .query_opt(
+                "SELECT body FROM mcp_ops_outbox WHERE key = $1 FOR UPDATE",
+                &[&key],
+            )
+            .await
+            .map_err(|e| db(&e))?
+            .ok_or_else(|| Error::not_found("outbox entry", key))?;
+        let mut entry: OutboxEntry = parse(row.get::<_, &str>(0))?;
+        entry.status = status;
+        tx.execute(
+            "UPDATE mcp_ops_outbox SET pending = $2, body = $3 WHERE key = $1",
+            &[&key, &entry.is_pending(), &json(&entry)?],
+        )
+        .await
+        .map_err(|e| db(&e))?;
+        tx.commit().await.map_err(|e| db(&e))
+    }
+
+    async fn outbox(&self, incident: &IncidentId) -> Result<Vec<OutboxEntry>> {
+        self.docs(
+            "SELECT body FROM mcp_ops_outbox WHERE incident = $1 ORDER BY ord",
+            &[&incident.as_str()],
+        )
+        .await
+    }
+}

@@ -1,0 +1,88 @@
+//! `mcp_ops_core::Notifier` for the Slack, PagerDuty and email notifiers.
+//!
+//! The runbook's routing: Slack takes everything, PagerDuty P0/P1, email P2 and worse.
+
+use async_trait::async_trait;
+use mcp_ops_core::notify::{Delivery, Message, MessageKind};
+use mcp_ops_core::{Notifier, Severity};
+
+use super::email::EmailNotifier;
+use super::notice::{Notice, NoticeKind, Receipt};
+use super::pagerduty::PagerDutyNotifier;
+use super::slack::SlackNotifier;
+
+impl From<&Message> for Notice {
+    fn from(m: &Message) -> Self {
+        let kind = match m.kind {
+            MessageKind::Detected => NoticeKind::Detected,
+            MessageKind::Escalation => NoticeKind::Escalation,
+            MessageKind::Resolved => NoticeKind::Resolved,
+            _ => NoticeKind::Update,
+        };
+        Notice {
+            kind,
+            incident_id: m.incident.as_str().to_owned(),
+            severity: m.severity.as_str().to_owned(),
+            subject: m.subject.clone(),
+            body: m.body.clone(),
+            level: m.level,
+            recipients: m.recipients.clone(),
+        }
+    }
+}
+
+fn delivery(r: Receipt, clock: &mcp_ops_core::SharedClock) -> Delivery {
+    Delivery {
+        channel: r.channel.to_owned(),
+        reference: r.reference,
+        at: clock.now(),
+    }
+}
+
+#[async_trait]
+impl Notifier for SlackNotifier {
+    fn channel(&self) -> &'static str {
+        "slack"
+    }
+
+    fn accepts(&self, _severity: Severity) -> bool {
+        true
+    }
+
+    async fn send(&self, message: &Message) -> mcp_ops_core::Result<Delivery> {
+        let r = self.send_notice(&Notice::from(message)).await?;
+        Ok(delivery(r, &self.clock))
+    }
+}
+
+#[async_trait]
+impl Notifier for PagerDutyNotifier {
+    fn channel(&self) -> &'static str {
+        "pagerduty"
+    }
+
+    fn accepts(&self, severity: Severity) -> bool {
+        severity.pages()
+    }
+
+    async fn send(&self, message: &Message) -> mcp_ops_core::Result<Delivery> {
+        let r = self.send_notice(&Notice::from(message)).await?;
+        Ok(delivery(r, &self.clock))
+    }
+}
+
+#[async_trait]
+impl Notifier for EmailNotifier {
+    fn channel(&self) -> &'static str {
+        "email"
+    }
+
+    fn accepts(&self, severity: Severity) -> bool {
+        severity.emails()
+    }
+
+    async fn send(&self, message: &Message) -> mcp_ops_core::Result<Delivery> {
+        let r = self.send_notice(&Notice::from(message)).await?;
+        Ok(delivery(r, &self.clock))
+    }
+}

@@ -1,0 +1,263 @@
+//! The escalation engine over the PostgreSQL store: a restart resumes without repeating or
+//! losing a notification. Needs PostgreSQL 15 (`/usr/lib/postgresql/15/bin`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use deadpool_postgres::{Pool, Runtime};
+use jiff::Timestamp;
+use mcp_ops_alerts::escalation::{
+    DeliveryStatus, EscalationEngine, EscalationStore, PgEscalationStore,
+};
+use mcp_ops_core::notify::{Delivery, Message, MessageKind};
+use mcp_ops_core::{
+    Error, Escalator, Intent, NewIncident, Notifier, Severity, SharedClock, TokioClock,
+};
+
+const BIN: &str = "/usr/lib/postgresql/15/bin";
+const INSTALL: &str = "apt-get install -y --no-install-recommends postgresql-15";
+
+/// A throw-away PostgreSQL cluster on a private socket directory; stopped on drop.
+struct TestPg {
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+fn as_postgres(root: bool, cmd: &str) -> Command {
+    if root {
+        let mut c = Command::new("setpriv");
+        c.args([
+            "--reuid=postgres",
+            "--regid=postgres",
+            "--clear-groups",
+            "--",
+        ])
+        .arg(cmd);
+        c
+    } else {
+        Command::new(cmd)
+    }
+}
+
+impl TestPg {
+    fn start() -> Self {
+        let initdb = Path::new(BIN).join("initdb");
+        assert!(
+            initdb.is_file(),
+            "PostgreSQL 15 is not installed; install it with: {INSTALL}"
+        );
+        let root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+        let dir = tempfile::tempdir().unwrap();
+        if root {
+            let ok = Command::new("chown")
+                .arg("postgres:postgres")
+                .arg(dir.path())
+                .status()
+                .unwrap();
+            assert!(ok.success());
+        }
+        let data: PathBuf = dir.path().join("data");
+        let out = as_postgres(root, initdb.to_str().unwrap())
+            .arg("-D")
+            .arg(&data)
+            .args([
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "-N",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let child = as_postgres(root, Path::new(BIN).join("postgres").to_str().unwrap())
+            .arg("-D")
+            .arg(&data)
+            .args(["-p", "5432", "-k"])
+            .arg(dir.path())
+            .args(["-c", "listen_addresses=", "-c", "fsync=off"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let pg = Self { child, dir };
+        let sock = pg.dir.path().join(".s.PGSQL.5432");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let ready = || {
+            sock.exists()
+                && Command::new(Path::new(BIN).join("pg_isready"))
+                    .arg("-h")
+                    .arg(pg.dir.path())
+                    .args(["-p", "5432", "-U", "postgres", "-q"])
+                    .status()
+                    .is_ok_and(|s| s.success())
+        };
+        while !ready() {
+            assert!(Instant::now() < deadline, "postgres did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        pg
+    }
+
+    fn pool(&self) -> Pool {
+        let mut cfg = deadpool_postgres::Config::new();
+        cfg.host = Some(self.dir.path().to_string_lossy().into_owned());
+        cfg.port = Some(5432);
+        cfg.user = Some("postgres".into());
+        cfg.dbname = Some("postgres".into());
+        cfg.create_pool(
+            Some(Runtime::Tokio1),
+            deadpool_postgres::tokio_postgres::NoTls,
+        )
+        .unwrap()
+    }
+}
+
+impl Drop for TestPg {
+    fn drop(&mut self) {
+        // SIGINT: fast shutdown.
+        let _ = Command::new("kill")
+            .arg("-INT")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug)]
+struct Recorder {
+    sent: Mutex<Vec<Message>>,
+    fail_first: AtomicU32,
+}
+
+impl Recorder {
+    fn new(fail_first: u32) -> Arc<Self> {
+        Arc::new(Self {
+            sent: Mutex::new(Vec::new()),
+            fail_first: AtomicU32::new(fail_first),
+        })
+    }
+
+    fn kinds(&self) -> Vec<(MessageKind, Option<u8>)> {
+        self.sent
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|m| (m.kind, m.level))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl Notifier for Recorder {
+    fn channel(&self) -> &'static str {
+        "slack"
+    }
+
+    fn accepts(&self, _: Severity) -> bool {
+        true
+    }
+
+    async fn send(&self, message: &Message) -> mcp_ops_core::Result<Delivery> {
+        if self
+            .fail_first
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(Error::unavailable("slack", "down"));
+        }
+        self.sent.lock().unwrap().push(message.clone());
+        Ok(Delivery {
+            channel: "slack".into(),
+            reference: None,
+            at: Timestamp::UNIX_EPOCH,
+        })
+    }
+}
+
+fn t0() -> Timestamp {
+    "2025-01-08T14:30:00Z".parse().unwrap()
+}
+
+async fn advance_to(clock: &SharedClock, minutes: i64) {
+    let target = t0()
+        .checked_add(jiff::SignedDuration::from_mins(minutes))
+        .unwrap();
+    tokio::time::advance(Duration::try_from(target.duration_since(clock.now())).unwrap()).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn engine_restarted_from_postgres_sends_l2_once_and_never_l1_again() {
+    let pg = TestPg::start();
+    let clock: SharedClock = Arc::new(TokioClock::starting_at(t0()));
+    let intent = Intent::new("incident", "ops-bot").unwrap();
+    let p1 = NewIncident {
+        title: "High error rate".into(),
+        severity: Severity::P1,
+        service: "MCP Production".into(),
+        impact: "High error rate (15%) on API endpoints".into(),
+        investigating: "@ops-team".into(),
+    };
+
+    // First engine: opens at t0, ticks at t0+10, then goes away (with its pool).
+    let first = Recorder::new(0);
+    let id = {
+        let store = PgEscalationStore::new(pg.pool());
+        store.migrate().await.unwrap();
+        let e = EscalationEngine::new(Arc::new(store), clock.clone()).with_notifier(first.clone());
+        let inc = e.open(&p1, &intent).await.unwrap();
+        advance_to(&clock, 10).await;
+        assert!(e.tick(clock.now()).await.unwrap().is_empty());
+        inc.id
+    };
+
+    // Second engine over a new pool: its channel fails once at t0+15.
+    let second = Recorder::new(1);
+    let store = Arc::new(PgEscalationStore::new(pg.pool()));
+    store.migrate().await.unwrap();
+    let e = EscalationEngine::new(store.clone(), clock.clone()).with_notifier(second.clone());
+    assert_eq!(e.incident(&id).await.unwrap().level, 1);
+    assert!(e.tick(clock.now()).await.unwrap().is_empty());
+    advance_to(&clock, 15).await;
+    assert_eq!(e.tick(clock.now()).await.unwrap().len(), 1);
+    assert!(second.kinds().is_empty(), "first attempt failed");
+    assert_eq!(
+        store.pending().await.unwrap().len(),
+        1,
+        "the failed L2 is kept, not lost"
+    );
+    advance_to(&clock, 16).await;
+    assert!(e.tick(clock.now()).await.unwrap().is_empty());
+    assert_eq!(first.kinds(), [(MessageKind::Detected, Some(1))]);
+    assert_eq!(second.kinds(), [(MessageKind::Escalation, Some(2))]);
+    let outbox = e.outbox(&id).await.unwrap();
+    assert_eq!(outbox.len(), 2);
+    assert!(matches!(
+        outbox[1].status,
+        DeliveryStatus::Sent { attempts: 2, .. }
+    ));
+
+    advance_to(&clock, 23).await;
+    e.acknowledge(&id, &intent).await.unwrap();
+    let resolved = e
+        .resolve(&id, "Scaled database connections", &intent)
+        .await
+        .unwrap();
+    assert!(resolved.is_resolved());
+    let sent = second.sent.lock().unwrap().clone();
+    assert!(sent.last().unwrap().body.contains("Duration: 23 minutes"));
+    assert!(e.open_incidents().await.unwrap().is_empty());
+    // The next number continues after a restart.
+    assert!(store.next_sequence().await.unwrap() >= 2);
+}
