@@ -1,0 +1,267 @@
+//! `standard_deploy`: the runbook's "Standard Deployment" (`../shared/runbook.md`,
+//! Deployment Procedures), with the "Emergency Rollback" thresholds applied automatically.
+//!
+//! 1. **Pre-deployment Checklist** as typed [`Gate`]s; a failing gate refuses
+//!    ([`DeployOutcome::Refused`]) unless the request is forced with a reason (journaled).
+//! 2. `kubectl set image` with the intent's reason as change-cause.
+//! 3. `kubectl rollout status --timeout=600s`.
+//! 4. `curl -f …/health` through a [`HealthCheck`](crate::HealthCheck).
+//! 5. `python tests/production_smoke_tests.py` through the caller's
+//!    [`SmokeTest`](crate::runbook::smoke::SmokeTest).
+//! 6. "Monitor metrics for 30 minutes": a bake period sampled every minute; error rate above
+//!    [`Policy::rollback_error_rate`](crate::Policy) or p95 above
+//!    [`Policy::rollback_p95_latency`](crate::Policy) is a breach, no data is inconclusive.
+//!
+//! A failed rollout, a failed health check, failed smoke tests or a bake breach undo the
+//! deployment (`kubectl rollout undo --to-revision=<previous>`), wait for the rollback, verify
+//! health again and open a P1 incident through the [`Escalator`](crate::Escalator) with the
+//! observed numbers.
+//! A dry run checks the gates (reads only; a failing gate refuses a dry run too) and returns
+//! the plan without a mutating call.
+
+mod bake;
+mod gates;
+mod request;
+mod rollback;
+mod steps;
+
+use std::time::Duration;
+
+use tracing::Instrument as _;
+
+pub use bake::{BakeConfig, BakeSummary, BakeVerdict};
+pub use gates::{BackupGate, Checklist, Gate, GateResult, GateVerdict};
+pub use request::{DeployBackends, DeployOutcome, DeployReport, DeployRequest, IncidentTemplate};
+pub(crate) use steps::{
+    check_health, clip, human_duration, percent, plan_check, record, wait_rollout,
+};
+
+use super::smoke::SMOKE_COMMAND;
+use super::{Context, Plan, StepPolicy, commands};
+use crate::error::{Error, Result};
+use crate::health::HealthStatus;
+use crate::types::Revision;
+
+/// The procedure's name in journals and plans.
+pub const PROCEDURE: &str = "standard_deploy";
+
+/// The runbook's health endpoint (`curl -f https://api.mcp-production.com/health`).
+pub const RUNBOOK_HEALTH_URL: &str = "https://api.mcp-production.com/health";
+
+/// Runs the runbook's "Standard Deployment" with verification and automatic rollback.
+///
+/// # Errors
+/// [`Error::InvalidInput`] for a request that cannot run (zero timeout, zero bake interval,
+/// empty force reason); the error of reading the deployment or of setting the image (nothing
+/// was rolled out then). Failed checks after the image changed are not errors: they roll back
+/// and are reported in the [`DeployOutcome`].
+pub async fn standard_deploy(
+    ctx: &Context,
+    backends: &DeployBackends<'_>,
+    request: &DeployRequest,
+) -> Result<DeployReport> {
+    request.validate()?;
+    let ctx = ctx.for_procedure(PROCEDURE);
+    let span = tracing::info_span!("standard_deploy", deployment = %request.deployment);
+    run(&ctx, backends, request).instrument(span).await
+}
+
+async fn run(ctx: &Context, b: &DeployBackends<'_>, req: &DeployRequest) -> Result<DeployReport> {
+    let d = &req.deployment;
+    let target = d.qualified();
+    let gates = gates::evaluate(ctx, b.backups, &req.checklist, &req.backup, &target)
+        .instrument(tracing::info_span!("pre-deployment checklist"))
+        .await;
+    let failing: Vec<String> = gates
+        .iter()
+        .filter(|g| !g.passed)
+        .map(|g| format!("{}: {}", g.gate, g.detail))
+        .collect();
+    let mut forced = None;
+    if !failing.is_empty() {
+        let why = failing.join("; ");
+        match req.force.as_deref() {
+            Some(reason) => {
+                ctx.note(
+                    "force",
+                    &target,
+                    format!("failing gates forced ({why}); reason: {reason}"),
+                );
+                forced = Some(reason.to_owned());
+            }
+            None => {
+                ctx.note("refuse", &target, format!("refused: {why}"));
+                return Ok(DeployReport::new(
+                    DeployOutcome::Refused { why },
+                    gates,
+                    None,
+                ));
+            }
+        }
+    }
+    let before = ctx
+        .step("record current revision", &target)
+        .command(commands::rollout_history(d))
+        .read(
+            || b.deployer.deployment(d),
+            |s| match s.revision {
+                Some(r) => format!("revision {r}"),
+                None => "no revision".to_owned(),
+            },
+        )
+        .await?;
+    let change = ctx
+        .step("set image", &target)
+        .action(format!("set image {}={}", req.container, req.image))
+        .command(commands::set_image(d, &req.container, &req.image))
+        .act(
+            || {
+                b.deployer
+                    .set_image(d, &req.container, &req.image, ctx.intent())
+            },
+            |c| {
+                if c.changed {
+                    format!("{} -> {}", c.from, c.to)
+                } else {
+                    format!("already {}", c.to)
+                }
+            },
+        )
+        .await?;
+    let Some(change) = change else {
+        plan_rest(ctx, req);
+        let plan = Plan::from_journal(ctx.journal(), PROCEDURE);
+        return Ok(DeployReport::new(
+            DeployOutcome::Planned { plan },
+            gates,
+            forced,
+        ));
+    };
+    if !change.changed {
+        let revision = before.revision.ok_or_else(|| {
+            Error::conflict(&target, "the image is unchanged and no revision is known")
+        })?;
+        ctx.note(
+            "deployed",
+            &target,
+            format!("{} already runs; nothing rolled out", req.image),
+        );
+        return Ok(DeployReport::new(
+            DeployOutcome::Deployed { revision },
+            gates,
+            forced,
+        ));
+    }
+    let mut bake = None;
+    let mut report = match verify(ctx, b, req, &mut bake).await {
+        Ok(revision) => {
+            ctx.note(
+                "deployed",
+                &target,
+                format!("revision {revision} runs {}", req.image),
+            );
+            DeployReport::new(DeployOutcome::Deployed { revision }, gates, forced)
+        }
+        Err(why) => {
+            let undone = rollback::auto_rollback(ctx, b, req, before.revision, why)
+                .instrument(tracing::info_span!("automatic rollback"))
+                .await;
+            let mut report = DeployReport::new(undone.outcome, gates, forced);
+            report.health_after_rollback = undone.health;
+            report.incident = undone.incident;
+            report
+        }
+    };
+    report.bake = bake;
+    Ok(report)
+}
+
+/// Rollout, health, smoke tests and bake; `Err(why)` asks for a rollback.
+async fn verify(
+    ctx: &Context,
+    b: &DeployBackends<'_>,
+    req: &DeployRequest,
+    bake_summary: &mut Option<BakeSummary>,
+) -> std::result::Result<Revision, String> {
+    let d = &req.deployment;
+    let target = d.qualified();
+    let revision = wait_rollout(ctx, b.deployer, d, req.rollout_timeout).await?;
+    match check_health(ctx, b.health, &req.health).await {
+        Ok(r) if matches!(r.status, HealthStatus::Healthy | HealthStatus::Degraded) => {}
+        Ok(r) => return Err(format!("health check {}: {}", r.status.as_str(), r.message)),
+        Err(e) => return Err(format!("health check could not run: {e}")),
+    }
+    let smoke = ctx
+        .step("run smoke tests", &target)
+        .command(SMOKE_COMMAND)
+        .policy(StepPolicy::once(Duration::from_secs(600)))
+        .read(|| b.smoke.run(), |r| r.summary())
+        .await;
+    match smoke {
+        Ok(r) if r.passed() => {}
+        Ok(r) => return Err(format!("smoke tests failed: {}", r.summary())),
+        Err(e) => return Err(format!("smoke tests could not run: {e}")),
+    }
+    if req.bake.duration.is_zero() {
+        ctx.skip("bake", &target, "bake duration is zero");
+        return Ok(revision);
+    }
+    let service = req
+        .bake
+        .service
+        .clone()
+        .unwrap_or_else(|| d.name.as_str().to_owned());
+    let summary = bake::bake(ctx, b.metrics, &service, &req.bake)
+        .instrument(tracing::info_span!("monitor metrics", service = %service))
+        .await;
+    let breach = match &summary.verdict {
+        BakeVerdict::Breach { sample, reason, .. } => Some(format!(
+            "bake breach at sample {sample}/{}: {reason}",
+            bake_samples(&req.bake)
+        )),
+        _ => None,
+    };
+    *bake_summary = Some(summary);
+    match breach {
+        Some(why) => Err(why),
+        None => Ok(revision),
+    }
+}
+
+fn bake_samples(c: &BakeConfig) -> u128 {
+    c.duration
+        .as_nanos()
+        .div_ceil(c.interval.max(Duration::from_secs(1)).as_nanos())
+}
+
+/// In a dry run, the steps after `set image`, as planned checks.
+fn plan_rest(ctx: &Context, req: &DeployRequest) {
+    let d = &req.deployment;
+    let target = d.qualified();
+    plan_check(
+        ctx,
+        "wait for rollout",
+        &target,
+        &commands::rollout_status(d, req.rollout_timeout),
+    );
+    plan_check(
+        ctx,
+        "verify health",
+        &req.health.url,
+        &commands::curl(&req.health.url),
+    );
+    plan_check(ctx, "run smoke tests", &target, SMOKE_COMMAND);
+    if !req.bake.duration.is_zero() {
+        let service = req.bake.service.as_deref().unwrap_or(d.name.as_str());
+        plan_check(
+            ctx,
+            &format!(
+                "bake {} (sample every {})",
+                human_duration(req.bake.duration),
+                human_duration(req.bake.interval)
+            ),
+            service,
+            &bake::promql(service, req.bake.window),
+        );
+    }
+}

@@ -1,0 +1,225 @@
+//! The input, backends and outcome of [`standard_deploy`](super::standard_deploy).
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::{BackupGate, BakeConfig, BakeSummary, Checklist, GateVerdict, RUNBOOK_HEALTH_URL};
+use crate::backup::BackupManager;
+use crate::deploy::Deployer;
+use crate::error::{Error, Result};
+use crate::escalation::Escalator;
+use crate::health::{HealthCheck, HealthStatus, HttpProbe};
+use crate::incident::IncidentId;
+use crate::runbook::Plan;
+use crate::runbook::smoke::SmokeTest;
+use crate::types::{ContainerName, DeploymentRef, ImageRef, Revision, Severity};
+
+/// How incidents opened by a procedure are filled in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentTemplate {
+    /// Severity (P1: a deployment had to be rolled back).
+    pub severity: Severity,
+    /// The affected service (`MCP Production`).
+    pub service: String,
+    /// Who investigates (`@ops-team`).
+    pub investigating: String,
+}
+
+impl Default for IncidentTemplate {
+    /// P1, `MCP Production`, `@ops-team` (the runbook's incident templates).
+    fn default() -> Self {
+        Self {
+            severity: Severity::P1,
+            service: "MCP Production".to_owned(),
+            investigating: "@ops-team".to_owned(),
+        }
+    }
+}
+
+/// What to deploy and how; the defaults are the runbook's numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeployRequest {
+    /// The deployment (`mcp-production/mcp-typescript-api`).
+    pub deployment: DeploymentRef,
+    /// The container whose image changes.
+    pub container: ContainerName,
+    /// The new image.
+    pub image: ImageRef,
+    /// The checklist items the caller's pipeline checked.
+    pub checklist: Checklist,
+    /// Deploy despite failing gates, for this reason (journaled).
+    pub force: Option<String>,
+    /// How the backup gate is checked (`mcp_db`, 24 h).
+    pub backup: BackupGate,
+    /// How long the rollout may take (runbook: `--timeout=600s`).
+    pub rollout_timeout: Duration,
+    /// The health endpoint checked after the rollout.
+    pub health: HttpProbe,
+    /// The bake period (30 min, sampled every 60 s).
+    pub bake: BakeConfig,
+    /// How the incident of an automatic rollback is filled in.
+    pub incident: IncidentTemplate,
+}
+
+impl DeployRequest {
+    /// A request to set `container` of `deployment` to `image` with the runbook's defaults
+    /// and an empty checklist (which fails every caller-checked gate until filled in).
+    pub fn new(deployment: DeploymentRef, container: ContainerName, image: ImageRef) -> Self {
+        Self {
+            deployment,
+            container,
+            image,
+            checklist: Checklist::default(),
+            force: None,
+            backup: BackupGate::default(),
+            rollout_timeout: Duration::from_secs(600),
+            health: HttpProbe::new("api", RUNBOOK_HEALTH_URL),
+            bake: BakeConfig::default(),
+            incident: IncidentTemplate::default(),
+        }
+    }
+
+    /// The runbook's example: `mcp-production/mcp-typescript-api`, container
+    /// `mcp-typescript-api`, set to `image`.
+    ///
+    /// # Errors
+    /// None in practice (the names are valid); typed for the validating constructors.
+    pub fn runbook(image: ImageRef) -> Result<Self> {
+        let deployment = DeploymentRef::new(crate::types::RUNBOOK_NAMESPACE, "mcp-typescript-api")?;
+        let container = ContainerName::new("mcp-typescript-api")?;
+        Ok(Self::new(deployment, container, image))
+    }
+
+    /// Fills in the checklist.
+    pub fn with_checklist(mut self, checklist: Checklist) -> Self {
+        self.checklist = checklist;
+        self
+    }
+
+    /// Forces the deployment past failing gates, for `reason`.
+    pub fn forced(mut self, reason: impl Into<String>) -> Self {
+        self.force = Some(reason.into());
+        self
+    }
+
+    pub(super) fn validate(&self) -> Result<()> {
+        if self.rollout_timeout.is_zero() {
+            return Err(Error::invalid(
+                "rollout_timeout",
+                "must be greater than zero",
+            ));
+        }
+        if !self.bake.duration.is_zero() && self.bake.interval.is_zero() {
+            return Err(Error::invalid("bake.interval", "must be greater than zero"));
+        }
+        if self.force.as_deref().is_some_and(|r| r.trim().is_empty()) {
+            return Err(Error::invalid(
+                "force",
+                "a forced deployment needs a reason",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The backends a deployment uses.
+#[derive(Clone, Copy)]
+pub struct DeployBackends<'a> {
+    /// Sets the image, waits, undoes.
+    pub deployer: &'a dyn Deployer,
+    /// Answers the backup gate.
+    pub backups: &'a dyn BackupManager,
+    /// Checks the HTTP health endpoint.
+    pub health: &'a dyn HealthCheck,
+    /// Checks the error rate and p95 during the bake.
+    pub metrics: &'a dyn HealthCheck,
+    /// The caller's smoke tests.
+    pub smoke: &'a dyn SmokeTest,
+    /// Opens the incident of an automatic rollback.
+    pub escalator: &'a dyn Escalator,
+}
+
+impl std::fmt::Debug for DeployBackends<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeployBackends")
+            .field("deployer", &self.deployer.backend())
+            .field("backups", &self.backups.backend())
+            .field("health", &self.health.backend())
+            .field("metrics", &self.metrics.backend())
+            .field("escalator", &self.escalator.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a deployment ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DeployOutcome {
+    /// The new image runs, passed its checks and the bake.
+    Deployed {
+        /// The revision now rolled out.
+        revision: Revision,
+    },
+    /// A check failed and the deployment was undone.
+    RolledBack {
+        /// The revision that failed.
+        from: Revision,
+        /// The revision restored.
+        to: Revision,
+        /// Why, with the observed numbers.
+        why: String,
+    },
+    /// A check failed and the undo did not happen (no history, paused, error).
+    RollbackFailed {
+        /// Why the rollback was needed.
+        why: String,
+        /// Why it did not happen.
+        error: String,
+    },
+    /// A gate failed and the request was not forced; nothing was changed.
+    Refused {
+        /// The failing gates and their reasons.
+        why: String,
+    },
+    /// A dry run: what would be done.
+    Planned {
+        /// The ordered steps.
+        plan: Plan,
+    },
+}
+
+/// The report of a deployment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeployReport {
+    /// How it ended.
+    pub outcome: DeployOutcome,
+    /// Every gate's verdict.
+    pub gates: Vec<GateVerdict>,
+    /// The reason failing gates were forced, when they were.
+    pub forced: Option<String>,
+    /// What the bake saw, when it ran.
+    pub bake: Option<BakeSummary>,
+    /// Health after an automatic rollback, when one happened.
+    pub health_after_rollback: Option<HealthStatus>,
+    /// The incident opened for an automatic rollback.
+    pub incident: Option<IncidentId>,
+}
+
+impl DeployReport {
+    pub(super) fn new(
+        outcome: DeployOutcome,
+        gates: Vec<GateVerdict>,
+        forced: Option<String>,
+    ) -> Self {
+        Self {
+            outcome,
+            gates,
+            forced,
+            bake: None,
+            health_after_rollback: None,
+            incident: None,
+        }
+    }
+}
