@@ -1,1 +1,64 @@
-//! PostgreSQL and Redis backends for mcp-ops: readiness, diagnostics, maintenance, verified backups and restore, credential rotation.
+//! PostgreSQL and Redis backends for mcp-ops: readiness, diagnostics, maintenance, verified
+//! backups and restore, credential rotation.
+//!
+//! - [`PgBackend`]: a deadpool-pooled PostgreSQL server — [`PgBackend::health`]
+//!   (pg_isready's four outcomes, version, recovery role, pool state, connections versus
+//!   `max_connections`), diagnostics (active / long-running queries, pg_stat_statements
+//!   with the server version's column names, index usage, pg_stats, cancel / terminate),
+//!   maintenance (ANALYZE, VACUUM with progress) and role password rotation with
+//!   SCRAM-SHA-256 verifiers.
+//! - [`PgBackups`]: `pg_dump -Fc` streamed through SHA-256 into a [`BackupStore`]
+//!   ([`LocalDirStore`] writes atomically), verification (checksum, `pg_restore --list`,
+//!   test restore into a scratch database with integrity queries) and restore that
+//!   refuses unverified backups.
+//! - [`RedisBackend`]: PING typed, INFO parsed, latency, bounded time.
+//! - [`testing`] (feature `testing`): ephemeral PostgreSQL and Redis servers for tests.
+//!
+//! The mcp-ops-core capability traits, in files named after the core trait files:
+//! [`DbHealthCheck`] (`HealthCheck` for `Database` and `Cache` targets, [`health`]),
+//! `BackupManager` for [`PgBackups`] ([`backup`]), `DatabaseMaintenance` for
+//! [`PgBackend`] ([`maintenance`]) and [`PgRoleRotator`] (`SecretRotator` for role
+//! passwords, [`secrets`]). [`DbError`] converts into `mcp_ops_core::Error` in one place.
+//!
+//! ```no_run
+//! use mcp_ops_db::{LocalDirStore, PgBackend, PgBackups, PgConfig, PgOptions, VerifyOptions, IntegrityCheck};
+//! use std::{sync::Arc, time::Duration};
+//!
+//! # async fn run() -> mcp_ops_db::Result<()> {
+//! let config = PgConfig::from_env()?; // DATABASE_URL
+//! let pg = PgBackend::new(config.clone(), PgOptions::default())?;
+//! let health = pg.health(Duration::from_secs(3)).await?;
+//! println!("{:?} {:?}", health.readiness, health.connections);
+//!
+//! let backups = PgBackups::new(config, Arc::new(LocalDirStore::new("/var/backups/pg")?));
+//! let manifest = backups.backup().await?;
+//! let checks = vec![IntegrityCheck::query("SELECT count(*) FROM users")];
+//! backups.verify(&manifest.id, &VerifyOptions::with_test_restore(checks)).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod backup;
+pub mod config;
+pub mod dump;
+mod error;
+pub mod health;
+pub mod maintenance;
+pub mod pg;
+pub mod redis_health;
+mod secret;
+pub mod secrets;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod tools;
+
+pub use config::{PgConfig, RedisConfig};
+pub use dump::{
+    BackupId, BackupManifest, BackupSink, BackupStore, IntegrityCheck, LocalDirStore, PgBackups,
+    RestoreOptions, RestoreReport, VerifyOptions, VerifyReport,
+};
+pub use error::{DbError, Result};
+pub use health::DbHealthCheck;
+pub use pg::{PgBackend, PgHealth, PgOptions, Readiness};
+pub use redis_health::{PingOutcome, RedisBackend, RedisHealth, RedisStatus};
+pub use secret::SecretString;
+pub use secrets::PgRoleRotator;

@@ -1,0 +1,17 @@
+//! Backups: `pg_dump -Fc` streamed through SHA-256 into a [`BackupStore`], a manifest
+//! beside each backup, verification (checksum, `pg_restore --list`, optional test restore
+//! into a scratch database) and restore that refuses unverified backups.
+
+mod feed;
+mod manifest;
+mod service;
+mod store;
+mod verify;
+
+pub use self::manifest::{BackupId, BackupManifest};
+pub use self::service::PgBackups;
+pub use self::store::{BackupReader, BackupSink, BackupStore, LocalDirStore};
+pub use self::verify::{
+    IntegrityCheck, IntegrityResult, RestoreOptions, RestoreReport, TestRestoreReport,
+    VerifyOptions, VerifyReport,
+};

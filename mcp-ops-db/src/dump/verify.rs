@@ -1,0 +1,364 @@
+//! Verification (checksum, `pg_restore --list`, optional test restore into a scratch
+//! database checked with the caller's integrity queries) and restore, which refuses any
+//! backup that does not verify.
+
+use super::feed::{digest, run_fed};
+use super::manifest::{BackupId, BackupManifest};
+use super::service::PgBackups;
+use crate::pg::{connect, quote_ident};
+use crate::tools::find_postgres_program;
+use crate::{DbError, PgConfig, Result};
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, Instant};
+use tokio::process::Command;
+
+/// A query run on the restored copy, e.g. `SELECT count(*) FROM users`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrityCheck {
+    /// The query; its first row's first column is the result.
+    pub sql: String,
+    /// When set, the result (as text) must equal this.
+    pub expect: Option<String>,
+}
+
+impl IntegrityCheck {
+    /// A query that must succeed and return a row.
+    pub fn query(sql: impl Into<String>) -> Self {
+        Self {
+            sql: sql.into(),
+            expect: None,
+        }
+    }
+
+    /// A query whose result must equal `expect`.
+    pub fn expecting(sql: impl Into<String>, expect: impl Into<String>) -> Self {
+        Self {
+            sql: sql.into(),
+            expect: Some(expect.into()),
+        }
+    }
+}
+
+/// The outcome of one integrity check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrityResult {
+    /// The query.
+    pub sql: String,
+    /// Its result as text (`None` for SQL NULL).
+    pub value: Option<String>,
+}
+
+/// Options of [`PgBackups::verify`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifyOptions {
+    /// Restore into a scratch database (created, checked, dropped).
+    pub test_restore: bool,
+    /// Queries run on the scratch database (implies `test_restore`).
+    pub integrity_checks: Vec<IntegrityCheck>,
+}
+
+impl VerifyOptions {
+    /// Checksum and archive listing only.
+    pub fn quick() -> Self {
+        Self::default()
+    }
+
+    /// Also a test restore with these checks.
+    pub fn with_test_restore(checks: Vec<IntegrityCheck>) -> Self {
+        Self {
+            test_restore: true,
+            integrity_checks: checks,
+        }
+    }
+}
+
+/// What the test restore found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestRestoreReport {
+    /// The scratch database (dropped afterwards).
+    pub scratch_database: String,
+    /// Results of the integrity checks.
+    pub checks: Vec<IntegrityResult>,
+}
+
+/// A passed verification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyReport {
+    /// The backup's manifest.
+    pub manifest: BackupManifest,
+    /// Entries in the archive's table of contents.
+    pub toc_entries: usize,
+    /// The test restore, when requested.
+    pub test_restore: Option<TestRestoreReport>,
+}
+
+/// Options of [`PgBackups::restore`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RestoreOptions {
+    /// Verification to pass first.
+    pub verify: VerifyOptions,
+    /// Restore into this database instead of the configured one.
+    pub target_database: Option<String>,
+    /// `--no-owner`: objects belong to the restoring role.
+    pub no_owner: bool,
+}
+
+impl RestoreOptions {
+    /// Restore after passing `verify`.
+    pub fn verified_with(verify: VerifyOptions) -> Self {
+        Self {
+            verify,
+            ..Self::default()
+        }
+    }
+
+    /// Restore into another database.
+    pub fn into_database(mut self, database: impl Into<String>) -> Self {
+        self.target_database = Some(database.into());
+        self
+    }
+
+    /// Restore with `--no-owner`.
+    pub fn without_owner(mut self) -> Self {
+        self.no_owner = true;
+        self
+    }
+}
+
+/// A completed restore.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreReport {
+    /// The verification that preceded it.
+    pub verification: VerifyReport,
+    /// The database restored into.
+    pub database: String,
+    /// How long pg_restore ran.
+    pub duration: Duration,
+}
+
+impl PgBackups {
+    /// Verifies a backup: size and SHA-256 recomputed against the manifest,
+    /// `pg_restore --list` reads the archive, and optionally a restore into a scratch
+    /// database checked with `options.integrity_checks` (always dropped afterwards).
+    ///
+    /// # Errors
+    /// [`DbError::VerificationFailed`] when any step fails; [`DbError::NotFound`] for an
+    /// unknown id.
+    pub async fn verify(&self, id: &BackupId, options: &VerifyOptions) -> Result<VerifyReport> {
+        let manifest = self.store.manifest(id).await?;
+        let failed = |reason: String| DbError::VerificationFailed {
+            id: id.to_string(),
+            reason,
+        };
+        if let Some(reason) = self.checksum_mismatch(&manifest).await? {
+            return Err(failed(reason));
+        }
+        let toc_entries = self
+            .list_archive(id)
+            .await?
+            .map_err(|e| failed(format!("pg_restore --list: {e}")))?;
+        let test_restore = if options.test_restore || !options.integrity_checks.is_empty() {
+            Some(
+                self.test_restore(&manifest, &options.integrity_checks)
+                    .await
+                    .map_err(|e| match e {
+                        DbError::VerificationFailed { .. } => e,
+                        other => failed(format!("test restore: {other}")),
+                    })?,
+            )
+        } else {
+            None
+        };
+        Ok(VerifyReport {
+            manifest,
+            toc_entries,
+            test_restore,
+        })
+    }
+
+    /// Recomputes size and SHA-256; `Some(reason)` when they differ from the manifest.
+    pub(crate) async fn checksum_mismatch(
+        &self,
+        manifest: &BackupManifest,
+    ) -> Result<Option<String>> {
+        let (size, sha) = digest(self.store.open(&manifest.id).await?).await?;
+        if size != manifest.size_bytes {
+            return Ok(Some(format!(
+                "size {size} bytes, manifest says {}",
+                manifest.size_bytes
+            )));
+        }
+        if sha != manifest.sha256 {
+            return Ok(Some("SHA-256 does not match the manifest".to_owned()));
+        }
+        Ok(None)
+    }
+
+    /// `pg_restore --list`: `Ok(Ok(entries))` when readable, `Ok(Err(why))` when not.
+    pub(crate) async fn list_archive(
+        &self,
+        id: &BackupId,
+    ) -> Result<std::result::Result<usize, String>> {
+        let pg_restore = find_postgres_program("pg_restore")?;
+        let mut cmd = Command::new(&pg_restore);
+        cmd.arg("--list");
+        match run_fed("pg_restore", cmd, self.store.open(id).await?, None).await {
+            Ok(listed) => Ok(Ok(String::from_utf8_lossy(&listed.stdout)
+                .lines()
+                .filter(|l| !l.trim().is_empty() && !l.starts_with(';'))
+                .count())),
+            Err(e @ DbError::ToolFailed { .. }) => Ok(Err(e.to_string())),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(crate) async fn test_restore(
+        &self,
+        manifest: &BackupManifest,
+        checks: &[IntegrityCheck],
+    ) -> Result<TestRestoreReport> {
+        let scratch = self.create_scratch().await?;
+        let result = self.restore_and_check(manifest, &scratch, checks).await;
+        self.drop_scratch(&scratch).await;
+        let checks = result?;
+        Ok(TestRestoreReport {
+            scratch_database: scratch,
+            checks,
+        })
+    }
+
+    /// Creates an empty scratch database `mcp_ops_verify_<random>` and returns its name.
+    pub(crate) async fn create_scratch(&self) -> Result<String> {
+        let mut rnd = [0u8; 6];
+        getrandom::fill(&mut rnd).map_err(|e| DbError::Io {
+            context: "reading the OS random source".to_owned(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        let scratch = format!("mcp_ops_verify_{}", hex::encode(rnd));
+        let admin = connect(&self.config).await?;
+        admin
+            .batch_execute(&format!(
+                "CREATE DATABASE {} TEMPLATE template0",
+                quote_ident(&scratch)
+            ))
+            .await
+            .map_err(DbError::query("creating the scratch database"))?;
+        Ok(scratch)
+    }
+
+    /// Drops a scratch database (forcibly on PostgreSQL 13+); failures are logged.
+    pub(crate) async fn drop_scratch(&self, scratch: &str) {
+        let dropped = async {
+            let admin = connect(&self.config).await?;
+            let version = crate::pg::server_version_num(&admin).await.unwrap_or(0);
+            let force = if version >= 130_000 {
+                " WITH (FORCE)"
+            } else {
+                ""
+            };
+            admin
+                .batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {}{force}",
+                    quote_ident(scratch)
+                ))
+                .await
+                .map_err(DbError::query("dropping the scratch database"))
+        }
+        .await;
+        if let Err(e) = dropped {
+            tracing::warn!(database = %scratch, error = %e, "could not drop the scratch database");
+        }
+    }
+
+    async fn restore_and_check(
+        &self,
+        manifest: &BackupManifest,
+        scratch: &str,
+        checks: &[IntegrityCheck],
+    ) -> Result<Vec<IntegrityResult>> {
+        let target = self.config.with_dbname(scratch);
+        self.pg_restore(manifest, &target, &["--no-owner", "--no-privileges"])
+            .await?;
+        let client = connect(&target).await?;
+        let mut results = Vec::new();
+        for check in checks {
+            let failed = |reason: String| DbError::VerificationFailed {
+                id: manifest.id.to_string(),
+                reason: format!("integrity check `{}`: {reason}", check.sql),
+            };
+            let rows = client
+                .simple_query(&check.sql)
+                .await
+                .map_err(|e| failed(e.to_string()))?;
+            let value = rows
+                .iter()
+                .find_map(|m| match m {
+                    tokio_postgres::SimpleQueryMessage::Row(r) => Some(r.get(0).map(str::to_owned)),
+                    _ => None,
+                })
+                .ok_or_else(|| failed("returned no row".to_owned()))?;
+            if let Some(expect) = &check.expect {
+                if value.as_deref() != Some(expect.as_str()) {
+                    return Err(failed(format!("returned {value:?}, expected {expect:?}")));
+                }
+            }
+            results.push(IntegrityResult {
+                sql: check.sql.clone(),
+                value,
+            });
+        }
+        Ok(results)
+    }
+
+    pub(crate) async fn pg_restore(
+        &self,
+        manifest: &BackupManifest,
+        target: &PgConfig,
+        extra: &[&str],
+    ) -> Result<()> {
+        let pg_restore = find_postgres_program("pg_restore")?;
+        let mut cmd = Command::new(&pg_restore);
+        cmd.args(["--exit-on-error", "--single-transaction", "--no-password"]);
+        cmd.args(extra);
+        cmd.arg("--dbname").arg(target.dbname());
+        cmd.envs(target.libpq_env());
+        run_fed(
+            "pg_restore",
+            cmd,
+            self.store.open(&manifest.id).await?,
+            Some(manifest),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Restores a backup after it passed [`PgBackups::verify`] with `options.verify`:
+    /// `pg_restore --clean --if-exists --single-transaction --exit-on-error` into the
+    /// target database. An unverified backup is refused before the target is touched.
+    ///
+    /// # Errors
+    /// [`DbError::VerificationFailed`] when verification fails (nothing restored);
+    /// [`DbError::ToolFailed`] when pg_restore fails (its transaction is rolled back).
+    pub async fn restore(&self, id: &BackupId, options: &RestoreOptions) -> Result<RestoreReport> {
+        let verification = self.verify(id, &options.verify).await?;
+        let target = match &options.target_database {
+            Some(db) => self.config.with_dbname(db),
+            None => self.config.clone(),
+        };
+        tracing::info!(%id, database = %target.dbname(), "restore_database: starting pg_restore");
+        let started = Instant::now();
+        let mut extra = vec!["--clean", "--if-exists"];
+        if options.no_owner {
+            extra.push("--no-owner");
+        }
+        self.pg_restore(&verification.manifest, &target, &extra)
+            .await?;
+        Ok(RestoreReport {
+            verification,
+            database: target.dbname().to_owned(),
+            duration: started.elapsed(),
+        })
+    }
+}
