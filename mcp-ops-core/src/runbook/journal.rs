@@ -163,16 +163,20 @@ impl Journal {
             } else {
                 format!("{}: {}", e.outcome.word(), e.outcome.detail())
             };
+            let command = if e.command.is_empty() {
+                String::new()
+            } else {
+                format!("`{}`", e.command.replace('|', "\\|").replace('`', "'"))
+            };
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {} | {} | {} | `{}` |",
+                "| {} | {} | {} | {} | {} | {} | {command} |",
                 e.at.strftime("%H:%M:%S"),
                 cell(&e.procedure),
                 cell(&e.step),
                 cell(&e.target),
                 cell(&outcome),
                 human(e.duration),
-                e.command.replace('|', "\\|").replace('`', "'")
             );
         }
         let _ = writeln!(md, "\n## Root cause\n\n_To be written._\n");
