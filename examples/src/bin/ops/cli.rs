@@ -1,0 +1,281 @@
+//! The command line: global flags and subcommands (clap derive).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// `ops`: the MCP production runbook, one command per procedure.
+#[derive(Debug, Parser)]
+#[command(name = "ops", version, about, long_about = None)]
+pub struct Cli {
+    /// Global flags.
+    #[command(flatten)]
+    pub global: Global,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every subcommand accepts.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Kubeconfig of a real cluster (default: the embedded in-memory cluster).
+    #[arg(long, global = true, env = "OPS_KUBECONFIG")]
+    pub kubeconfig: Option<String>,
+    /// Kubeconfig context.
+    #[arg(long, global = true)]
+    pub context: Option<String>,
+    /// Namespace.
+    #[arg(short = 'n', long, global = true, default_value = "mcp-production")]
+    pub namespace: String,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+    /// Print the plan with the equivalent commands; change nothing.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// PostgreSQL URL (not used by the embedded target yet).
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Redis URL (not used by the embedded target yet).
+    #[arg(long, global = true, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// Prometheus URL (not used by the embedded target yet).
+    #[arg(long, global = true, env = "PROMETHEUS_URL", hide_env_values = true)]
+    pub prometheus_url: Option<String>,
+    /// Alertmanager URL (not used by the embedded target yet).
+    #[arg(long, global = true, env = "ALERTMANAGER_URL", hide_env_values = true)]
+    pub alertmanager_url: Option<String>,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// Readable tables.
+    Table,
+    /// One JSON document (see `examples/schemas/`).
+    Json,
+}
+
+/// The subcommands, one per runbook procedure.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Critical System Down (P0): every health check at once, ranked.
+    Triage,
+    /// High Error Rate (P1) or High Response Times (P2).
+    Investigate {
+        /// Which investigation.
+        #[arg(value_enum)]
+        what: Investigation,
+    },
+    /// Standard Deployment: gates, rollout, health, smoke tests, bake, auto-rollback.
+    Deploy(DeployArgs),
+    /// Emergency Rollback of the named deployments (default: the runbook's three).
+    Rollback {
+        /// Deployments to undo.
+        deployments: Vec<String>,
+    },
+    /// Scaling: replicas or resources of one deployment.
+    Scale(ScaleArgs),
+    /// Node capacity (read only).
+    Capacity,
+    /// Take a backup.
+    Backup {
+        /// What to back up.
+        #[arg(value_enum)]
+        kind: BackupKindArg,
+        /// The database, the CronJob, or (for config) the namespace.
+        name: String,
+    },
+    /// List backups.
+    Backups,
+    /// Verify a backup (checksum and test restore).
+    Verify {
+        /// The backup id, or `latest` (the newest database backup).
+        id: String,
+    },
+    /// Restore a backup (Recovery Procedures: verify, stop writers, restore, check, restart).
+    Restore {
+        /// The backup id, or `latest` (the newest database backup).
+        id: String,
+        /// What to do with autoscaled deployments while writers are stopped (an
+        /// autoscaler cannot hold 0 replicas).
+        #[arg(long, value_enum, default_value_t = Autoscaled::Refuse)]
+        autoscaled: Autoscaled,
+    },
+    /// Database maintenance in the window (Sunday 02:00–04:00 UTC).
+    Maintenance {
+        /// Run outside the window; the reason is journaled.
+        #[arg(long, value_name = "REASON")]
+        force: Option<String>,
+    },
+    /// Rotate a secret: stage, apply, restart dependents, verify, revert on failure.
+    RotateSecret {
+        /// The Secret.
+        secret: String,
+        /// The key inside it.
+        key: String,
+        /// Deployments to restart (default: every deployment of the namespace).
+        #[arg(long = "restart")]
+        dependents: Vec<String>,
+    },
+    /// Incidents (Alert Escalation, Incident Communication).
+    Incident {
+        /// What to do.
+        #[command(subcommand)]
+        action: IncidentAction,
+    },
+    /// Silence an alert (Alertmanager API v2).
+    Silence {
+        /// The alert name.
+        alertname: String,
+        /// Minutes the silence lasts.
+        #[arg(long, default_value_t = 60)]
+        minutes: u32,
+        /// Why.
+        #[arg(long, default_value = "silenced from ops")]
+        comment: String,
+    },
+    /// A scripted game day on the embedded cluster; prints the post-mortem timeline.
+    Drill {
+        /// Bake seconds after the bad deploy.
+        #[arg(long, default_value_t = 2)]
+        bake_seconds: u64,
+    },
+}
+
+/// `investigate errors|latency`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Investigation {
+    /// High Error Rate (P1).
+    Errors,
+    /// High Response Times (P2).
+    Latency,
+}
+
+/// `backup db|config|cronjob`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackupKindArg {
+    /// A database dump.
+    Db,
+    /// The namespace's configuration (Secrets redacted).
+    Config,
+    /// Trigger a backup CronJob.
+    Cronjob,
+}
+
+/// `restore --autoscaled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Autoscaled {
+    /// Refuse before changing anything (the runbook's safe default).
+    Refuse,
+    /// Pin the autoscaler to 1..=1 during the restore, then put it back.
+    Pin,
+    /// Leave autoscaled deployments running.
+    Leave,
+}
+
+/// `deploy` arguments.
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// The deployment.
+    pub deployment: String,
+    /// `<container>=<image>`.
+    pub image: String,
+    /// Evidence that tests, scans and benchmarks passed (the checklist).
+    #[arg(long)]
+    pub evidence: Option<String>,
+    /// The rollback plan (default: `kubectl rollout undo …`).
+    #[arg(long)]
+    pub rollback_plan: Option<String>,
+    /// Deploy although a gate fails; the reason is journaled.
+    #[arg(long, value_name = "REASON")]
+    pub force: Option<String>,
+    /// Bake seconds after the rollout (runbook: 1800).
+    #[arg(long, default_value_t = 30)]
+    pub bake_seconds: u64,
+    /// The change-cause.
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+/// `scale` arguments.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("change").required(true).multiple(true).args(["replicas", "hpa_max", "cpu", "memory"])))]
+pub struct ScaleArgs {
+    /// The deployment.
+    pub deployment: String,
+    /// Replicas wanted (with an autoscaler: its floor).
+    #[arg(long)]
+    pub replicas: Option<u32>,
+    /// The autoscaler's maxReplicas (`kubectl patch hpa`); its minimum is kept.
+    #[arg(long)]
+    pub hpa_max: Option<u32>,
+    /// CPU request, e.g. 500m.
+    #[arg(long, requires = "memory")]
+    pub cpu: Option<String>,
+    /// Memory request, e.g. 1Gi.
+    #[arg(long, requires = "cpu")]
+    pub memory: Option<String>,
+    /// CPU limit (default: the request), e.g. 2000m.
+    #[arg(long, requires = "cpu")]
+    pub cpu_limit: Option<String>,
+    /// Memory limit (default: the request), e.g. 4Gi.
+    #[arg(long, requires = "memory")]
+    pub memory_limit: Option<String>,
+    /// The container for --cpu/--memory (default: the deployment's name).
+    #[arg(long)]
+    pub container: Option<String>,
+    /// Go above the policy's maximum replicas; the reason is journaled.
+    #[arg(long, value_name = "REASON")]
+    pub force: Option<String>,
+}
+
+/// `incident …`.
+#[derive(Debug, Subcommand)]
+pub enum IncidentAction {
+    /// Open an incident and run its lifecycle (`run_incident`) with the signals given here:
+    /// on the embedded target nothing outlives the process, so acknowledge, update and
+    /// resolve are flags of `open`.
+    Open {
+        /// Title.
+        title: String,
+        /// Severity (P0…P3).
+        #[arg(long, default_value = "P1")]
+        severity: String,
+        /// Impact in words.
+        #[arg(long, default_value = "under investigation")]
+        impact: String,
+        /// Acknowledge as this person (escalation stops).
+        #[arg(long, value_name = "WHO")]
+        ack_by: Option<String>,
+        /// Post an INCIDENT UPDATE with these actions.
+        #[arg(long, value_name = "ACTIONS")]
+        update: Option<String>,
+        /// Resolve with this resolution.
+        #[arg(long, value_name = "RESOLUTION")]
+        resolve: Option<String>,
+    },
+    /// Post an update to an open incident.
+    Update {
+        /// The incident id.
+        id: String,
+        /// What is being done.
+        actions: String,
+    },
+    /// Acknowledge an open incident.
+    Ack {
+        /// The incident id.
+        id: String,
+        /// Who.
+        #[arg(long, default_value = "ops-cli")]
+        by: String,
+    },
+    /// Resolve an incident.
+    Resolve {
+        /// The incident id.
+        id: String,
+        /// How it was resolved.
+        resolution: String,
+    },
+    /// List open incidents.
+    List,
+}

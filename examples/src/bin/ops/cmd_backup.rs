@@ -1,0 +1,206 @@
+//! `ops backup`, `ops backups`, `ops verify` and `ops restore` (Backup and Recovery).
+
+use mcp_ops_core::HealthCheck;
+use mcp_ops_core::backup::{BackupId, BackupKind, BackupRecord, BackupRequest, BackupStatus};
+use mcp_ops_core::runbook::recover_database::{
+    AutoscaledHandling, RecoveryBackends, RecoveryInput, RecoveryStatus, recover_database,
+};
+use mcp_ops_core::runbook::{Context, commands};
+use mcp_ops_core::types::{Namespace, ResourceName};
+
+use crate::backends::Backends;
+use crate::cli::{Autoscaled, BackupKindArg, Global};
+use crate::output::{Report, Status, table, to_value};
+use crate::{Failure, Outcome, context};
+
+/// `ops backup db|config|cronjob <name>`.
+pub async fn backup(kind: BackupKindArg, name: &str, g: &Global, b: &Backends) -> Outcome {
+    let (kind, command) = match kind {
+        BackupKindArg::Db => (
+            BackupKind::Database {
+                database: name.to_owned(),
+            },
+            commands::pg_dump(name, &format!("/backups/{name}-$(date +%Y%m%d).sql")),
+        ),
+        BackupKindArg::Config => (
+            BackupKind::Configuration {
+                namespace: Namespace::new(name)?,
+            },
+            format!("kubectl get configmaps,secrets -n {name} -o yaml  # Secret data redacted"),
+        ),
+        BackupKindArg::Cronjob => (
+            BackupKind::CronJob {
+                namespace: Namespace::new(&g.namespace)?,
+                cronjob: ResourceName::new(name)?,
+            },
+            format!(
+                "kubectl create job --from=cronjob/{name} {name}-manual -n {}",
+                g.namespace
+            ),
+        ),
+    };
+    let request = BackupRequest { kind, label: None };
+    let ctx = context("backup", "ops backup", g, b)?;
+    let intent = ctx.intent().clone();
+    let record = ctx
+        .step("backup", name)
+        .action("take a backup")
+        .command(command)
+        .act(
+            || b.backups.backup(&request, &intent),
+            |r: &BackupRecord| r.id.to_string(),
+        )
+        .await?;
+    let journal = ctx.journal().entries();
+    let Some(record) = record else {
+        return Ok(Report::new(
+            "backup",
+            Status::Planned,
+            "dry run: no backup taken",
+            serde_json::Value::Null,
+        )
+        .journal(journal));
+    };
+    let status = if matches!(record.status, BackupStatus::Failed { .. }) {
+        Status::Failed
+    } else {
+        Status::Ok
+    };
+    let summary = format!("backup {} written to {}", record.id, record.location);
+    Ok(Report::new("backup", status, summary, to_value(&record))
+        .table("Backup", records_table(std::slice::from_ref(&record)))
+        .journal(journal))
+}
+
+/// `ops backups`.
+pub async fn list(b: &Backends) -> Outcome {
+    let records = b.backups.list().await?;
+    let summary = format!("{} backups", records.len());
+    Ok(
+        Report::new("backups", Status::Ok, summary, to_value(&records))
+            .table("Backups", records_table(&records)),
+    )
+}
+
+/// `id`, or for `latest` the newest database backup.
+async fn resolve(id: &str, b: &Backends) -> Result<BackupId, Failure> {
+    if id != "latest" {
+        return Ok(BackupId::new(id)?);
+    }
+    b.backups
+        .list()
+        .await?
+        .into_iter()
+        .filter(|r| matches!(r.kind, BackupKind::Database { .. }))
+        .max_by_key(|r| r.started)
+        .map(|r| r.id)
+        .ok_or_else(|| Failure::BadInput("there is no database backup yet".to_owned()))
+}
+
+/// `ops verify <id|latest>`: checksum and a test restore of the runbook's integrity check.
+pub async fn verify(id: &str, b: &Backends) -> Outcome {
+    let id = resolve(id, b).await?;
+    let checks = RecoveryInput::runbook(id.clone()).integrity_checks;
+    let report = b.backups.verify(&id, Some(checks)).await?;
+    let status = if report.passed() {
+        Status::Ok
+    } else {
+        Status::Failed
+    };
+    let summary = format!(
+        "backup {id}: {}",
+        if report.passed() {
+            "verified"
+        } else {
+            "verification FAILED"
+        }
+    );
+    let test = to_value(&report.test_restore);
+    let test = test["state"].as_str().unwrap_or("?").replace('_', " ");
+    let rows = vec![
+        vec!["checksum".to_owned(), pass(report.checksum_ok)],
+        vec![
+            "readable".to_owned(),
+            report.readable.map_or_else(|| "unknown".to_owned(), pass),
+        ],
+        vec![
+            "test restore (SELECT COUNT(*) FROM users ≥ 1)".to_owned(),
+            test,
+        ],
+    ];
+    Ok(Report::new("verify", status, summary, to_value(&report))
+        .table("Verification", table(&["CHECK", "RESULT"], rows)))
+}
+
+/// `ops restore <id|latest>`: the runbook's Recovery Procedures (`recover_database`).
+pub async fn restore(id: &str, autoscaled: Autoscaled, g: &Global, b: &Backends) -> Outcome {
+    let mut input = RecoveryInput::runbook(resolve(id, b).await?);
+    input.autoscaled = match autoscaled {
+        Autoscaled::Refuse => AutoscaledHandling::Refuse,
+        Autoscaled::Pin => AutoscaledHandling::PinToMinimum,
+        Autoscaled::Leave => AutoscaledHandling::Leave,
+    };
+    let ctx: Context = context("recover_database", "ops restore", g, b)?;
+    let health: [&dyn HealthCheck; 2] = [b.database_health.as_ref(), b.cluster_health.as_ref()];
+    let backends = RecoveryBackends {
+        deployer: b.deployer.as_ref(),
+        scaler: b.scaler.as_ref(),
+        backups: b.backups.as_ref(),
+        health: &health,
+    };
+    let report = recover_database(&ctx, backends, &input).await?;
+    let status = match &report.status {
+        RecoveryStatus::Recovered => Status::Ok,
+        RecoveryStatus::Planned => Status::Planned,
+        _ => Status::Failed,
+    };
+    let word = to_value(&report.status);
+    let summary = format!(
+        "restore of {}: {}{}",
+        report.backup,
+        word["status"].as_str().unwrap_or("?").replace('_', " "),
+        word.get("why")
+            .and_then(|w| w.as_str())
+            .map(|w| format!(": {w}"))
+            .unwrap_or_default()
+    );
+    let steps = ctx.journal().entries();
+    let rows = steps.iter().map(|e| {
+        vec![
+            e.step.clone(),
+            e.target.clone(),
+            e.outcome.word().to_owned(),
+        ]
+    });
+    Ok(Report::new("restore", status, summary, to_value(&report))
+        .table("Steps", table(&["STEP", "TARGET", "OUTCOME"], rows))
+        .journal(steps))
+}
+
+fn pass(ok: bool) -> String {
+    if ok { "pass" } else { "FAIL" }.to_owned()
+}
+
+fn records_table(records: &[BackupRecord]) -> comfy_table::Table {
+    table(
+        &["ID", "KIND", "LOCATION", "SIZE", "STATUS", "SHA-256"],
+        records.iter().map(|r| {
+            let kind = to_value(&r.kind);
+            let status = to_value(&r.status);
+            vec![
+                r.id.to_string(),
+                kind.get("kind")
+                    .and_then(|k| k.as_str())
+                    .unwrap_or("?")
+                    .to_owned(),
+                r.location.clone(),
+                r.size.to_string(),
+                status
+                    .get("state")
+                    .and_then(|k| k.as_str())
+                    .map_or_else(|| status.to_string(), str::to_owned),
+                r.sha256.chars().take(12).collect(),
+            ]
+        }),
+    )
+}

@@ -1,0 +1,157 @@
+//! `ops deploy` (Standard Deployment) and `ops rollback` (Emergency Rollback).
+
+use std::time::Duration;
+
+use mcp_ops_core::runbook::emergency_rollback::{
+    EmergencyRollback, RollbackBackends, emergency_rollback,
+};
+use mcp_ops_core::runbook::standard_deploy::{
+    BakeConfig, Checklist, DeployBackends, DeployOutcome, DeployRequest, standard_deploy,
+};
+use mcp_ops_core::types::{ContainerName, DeploymentRef, ImageRef};
+
+use crate::backends::{Backends, HealthSmoke};
+use crate::cli::{DeployArgs, Global};
+use crate::output::{Report, Status, table, to_value};
+use crate::{Failure, Outcome, context};
+
+/// Parses `<container>=<image>`.
+fn container_image(s: &str) -> Result<(ContainerName, ImageRef), Failure> {
+    let (c, i) = s
+        .split_once('=')
+        .ok_or_else(|| Failure::BadInput(format!("expected <container>=<image>, got {s:?}")))?;
+    Ok((ContainerName::new(c)?, ImageRef::parse(i)?))
+}
+
+/// The deploy request of the CLI's flags.
+pub fn request(args: &DeployArgs, g: &Global) -> Result<DeployRequest, Failure> {
+    let deployment = DeploymentRef::new(&g.namespace, &args.deployment)?;
+    let (container, image) = container_image(&args.image)?;
+    let mut request = DeployRequest::new(deployment.clone(), container, image);
+    if let Some(evidence) = &args.evidence {
+        let plan = args.rollback_plan.clone().unwrap_or_else(|| {
+            format!(
+                "kubectl rollout undo deployment/{} -n {}",
+                deployment.name, deployment.namespace
+            )
+        });
+        request = request.with_checklist(Checklist::all_passed(evidence, &plan));
+    }
+    if let Some(reason) = &args.force {
+        request = request.forced(reason.clone());
+    }
+    request.bake = BakeConfig {
+        duration: Duration::from_secs(args.bake_seconds),
+        interval: Duration::from_secs(1),
+        ..BakeConfig::default()
+    };
+    Ok(request)
+}
+
+/// `ops deploy <deployment> <container>=<image>`.
+pub async fn deploy(args: &DeployArgs, g: &Global, b: &Backends) -> Outcome {
+    let request = request(args, g)?;
+    let reason = args
+        .reason
+        .clone()
+        .unwrap_or_else(|| format!("Deploy {}", request.image));
+    let ctx = context("standard_deploy", &reason, g, b)?;
+    let smoke = HealthSmoke(b.cluster_health.clone());
+    let backends = DeployBackends {
+        deployer: b.deployer.as_ref(),
+        backups: b.backups.as_ref(),
+        health: b.cluster_health.as_ref(),
+        metrics: b.metrics.as_ref(),
+        smoke: &smoke,
+        escalator: b.escalator.as_ref(),
+    };
+    let report = standard_deploy(&ctx, &backends, &request).await?;
+    let (status, summary) = match &report.outcome {
+        DeployOutcome::Deployed { revision } => (
+            Status::Ok,
+            format!("deployed {} as revision {revision}", request.image),
+        ),
+        DeployOutcome::RolledBack { from, to, why } => (
+            Status::Failed,
+            format!("rolled back from revision {from} to {to}: {why}"),
+        ),
+        DeployOutcome::RollbackFailed { why, error } => {
+            (Status::Failed, format!("rollback failed ({why}): {error}"))
+        }
+        DeployOutcome::Refused { why } => (Status::Failed, format!("refused: {why}")),
+        DeployOutcome::Planned { .. } => (
+            Status::Planned,
+            format!(
+                "dry run: would deploy {} to {}",
+                request.image, request.deployment
+            ),
+        ),
+        other => (Status::Failed, format!("{other:?}")),
+    };
+    let gates = report.gates.iter().map(|v| {
+        vec![
+            v.gate.to_string(),
+            if v.passed { "pass" } else { "FAIL" }.to_owned(),
+        ]
+    });
+    let mut out = Report::new("deploy", status, summary, to_value(&report))
+        .table("Gates", table(&["GATE", "VERDICT"], gates))
+        .journal(ctx.journal().entries());
+    if let Some(reason) = &report.forced {
+        out.notes.push(format!(
+            "forced past the failing gates (journaled): {reason}"
+        ));
+    }
+    if let Some(id) = &report.incident {
+        out.notes.push(format!("incident {id} opened"));
+    }
+    Ok(out)
+}
+
+/// `ops rollback [deployment…]`.
+pub async fn rollback(deployments: &[String], g: &Global, b: &Backends) -> Outcome {
+    let request = if deployments.is_empty() {
+        EmergencyRollback::runbook()?
+    } else {
+        let refs = deployments
+            .iter()
+            .map(|d| DeploymentRef::new(&g.namespace, d))
+            .collect::<Result<Vec<_>, _>>()?;
+        for d in &refs {
+            b.deployer.deployment(d).await?;
+        }
+        EmergencyRollback::new(refs)
+    };
+    let ctx = context("emergency_rollback", "ops rollback", g, b)?;
+    let smoke = HealthSmoke(b.cluster_health.clone());
+    let backends = RollbackBackends {
+        deployer: b.deployer.as_ref(),
+        health: b.cluster_health.as_ref(),
+        smoke: &smoke,
+        escalator: b.escalator.as_ref(),
+    };
+    let report = emergency_rollback(&ctx, &backends, &request).await?;
+    let status = if g.dry_run {
+        Status::Planned
+    } else if report.recovered() {
+        Status::Ok
+    } else {
+        Status::Failed
+    };
+    let summary = match status {
+        Status::Planned => "dry run: the rollback plan below changes nothing".to_owned(),
+        Status::Ok => "rollback: every deployment is back and healthy".to_owned(),
+        Status::Failed => "rollback: not recovered (see the table)".to_owned(),
+    };
+    let rows = report
+        .deployments
+        .iter()
+        .map(|d| vec![d.deployment.to_string(), d.status.to_string()]);
+    let mut out = Report::new("rollback", status, summary, to_value(&report))
+        .table("Deployments", table(&["DEPLOYMENT", "STATUS"], rows))
+        .journal(ctx.journal().entries());
+    if let Some(id) = &report.incident {
+        out.notes.push(format!("incident {id} recorded"));
+    }
+    Ok(out)
+}

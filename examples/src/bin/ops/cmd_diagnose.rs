@@ -1,0 +1,211 @@
+//! `ops triage` and `ops investigate errors|latency` (read-only procedures).
+
+use mcp_ops_core::HealthStatus;
+use mcp_ops_core::runbook::investigate_error_rate::{
+    ErrorRateBackends, ErrorRateInput, investigate_error_rate,
+};
+use mcp_ops_core::runbook::investigate_latency::{
+    LatencyBackends, LatencyInput, investigate_latency,
+};
+use mcp_ops_core::runbook::triage::{
+    Finding, Suggestion, TriageBackends, TriageInput, triage as run_triage,
+};
+use mcp_ops_core::types::Severity;
+
+use crate::backends::Backends;
+use crate::cli::{Global, Investigation};
+use crate::output::{Report, Status, table, to_value};
+use crate::{Outcome, context};
+
+/// `ops triage`: the runbook's "Critical System Down (P0)".
+pub async fn triage(g: &Global, b: &Backends) -> Outcome {
+    let ctx = context("triage", "ops triage", g, b)?;
+    let backends = TriageBackends {
+        cluster: Some(b.cluster_health.as_ref()),
+        deployer: Some(b.deployer.as_ref()),
+        scaler: Some(b.scaler.as_ref()),
+        database: Some(b.database_health.as_ref()),
+        cache: Some(b.database_health.as_ref()),
+        metrics: Some(b.metrics.as_ref()),
+    };
+    let report = run_triage(&ctx, &backends, &TriageInput::runbook()).await?;
+    let status = if report.overall == HealthStatus::Healthy {
+        Status::Ok
+    } else {
+        Status::Failed
+    };
+    let summary = format!(
+        "triage: {} (severity {}, {} findings{})",
+        report.overall.as_str(),
+        severity(report.severity),
+        report.findings.len(),
+        if report.complete {
+            ""
+        } else {
+            ", incomplete: a probe hit the deadline"
+        }
+    );
+    let deployments = report.deployments.iter().map(|d| {
+        vec![
+            d.deployment.to_string(),
+            format!("{}/{}", d.available, d.desired),
+            d.revision.map(|r| r.to_string()).unwrap_or_default(),
+            percent(d.error_rate),
+            seconds(d.p95_seconds),
+            if d.degraded.is_empty() {
+                "healthy".to_owned()
+            } else {
+                d.degraded.join("; ")
+            },
+        ]
+    });
+    let attention: Vec<Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.status != HealthStatus::Healthy)
+        .cloned()
+        .collect();
+    let mut out = Report::new("triage", status, summary, to_value(&report))
+        .table(
+            "Findings needing attention (worst first)",
+            findings_table(&attention),
+        )
+        .table(
+            "Deployments",
+            table(
+                &[
+                    "DEPLOYMENT",
+                    "AVAILABLE",
+                    "REVISION",
+                    "ERRORS",
+                    "P95",
+                    "STATE",
+                ],
+                deployments,
+            ),
+        )
+        .table("Suggestions", suggestions_table(&report.suggestions))
+        .journal(ctx.journal().entries());
+    let healthy = report.findings.len() - attention.len();
+    out.notes.push(format!(
+        "{healthy} healthy checks not shown (`--output json` lists every finding)"
+    ));
+    Ok(out)
+}
+
+/// `ops investigate errors|latency`.
+pub async fn investigate(what: Investigation, g: &Global, b: &Backends) -> Outcome {
+    match what {
+        Investigation::Errors => errors(g, b).await,
+        Investigation::Latency => latency(g, b).await,
+    }
+}
+
+async fn errors(g: &Global, b: &Backends) -> Outcome {
+    let ctx = context("investigate_error_rate", "ops investigate errors", g, b)?;
+    let backends = ErrorRateBackends {
+        metrics: Some(b.metrics.as_ref()),
+        database: Some(b.database_health.as_ref()),
+        cache: Some(b.database_health.as_ref()),
+        maintenance: Some(b.maintenance.as_ref()),
+        cluster: Some(b.cluster_health.as_ref()),
+        config: None,
+    };
+    let report = investigate_error_rate(&ctx, &backends, &ErrorRateInput::runbook()).await?;
+    let breach = report.services.iter().any(|s| s.breach);
+    let status = if breach { Status::Failed } else { Status::Ok };
+    let summary = format!(
+        "error rate: {} (severity {}); configuration check: unknown (not wired into the CLI yet)",
+        if breach { "breach" } else { "within policy" },
+        severity(report.severity)
+    );
+    let rows = report.services.iter().map(|s| {
+        vec![
+            s.service.to_string(),
+            percent(s.error_rate),
+            if s.breach { "FAIL" } else { "pass" }.to_owned(),
+            percent(s.memory_ratio),
+        ]
+    });
+    let suggestions: Vec<Suggestion> = report.suggestions().into_iter().cloned().collect();
+    Ok(
+        Report::new("investigate-errors", status, summary, to_value(&report))
+            .table(
+                "Services",
+                table(&["SERVICE", "ERROR RATE", "VERDICT", "MEMORY"], rows),
+            )
+            .table("Findings", findings_table(&report.findings))
+            .table("Suggestions", suggestions_table(&suggestions))
+            .journal(ctx.journal().entries()),
+    )
+}
+
+async fn latency(g: &Global, b: &Backends) -> Outcome {
+    let ctx = context("investigate_latency", "ops investigate latency", g, b)?;
+    let backends = LatencyBackends {
+        metrics: Some(b.metrics.as_ref()),
+        scaler: Some(b.scaler.as_ref()),
+        maintenance: Some(b.maintenance.as_ref()),
+    };
+    let report = investigate_latency(&ctx, &backends, &LatencyInput::runbook()).await?;
+    let breach = report.services.iter().any(|s| s.breach);
+    let status = if breach { Status::Failed } else { Status::Ok };
+    let summary = format!(
+        "p95 latency: {} (severity {})",
+        if breach { "breach" } else { "within policy" },
+        severity(report.severity)
+    );
+    let rows = report.services.iter().map(|s| {
+        vec![
+            s.service.to_string(),
+            seconds(s.p95_seconds),
+            if s.breach { "FAIL" } else { "pass" }.to_owned(),
+            s.replicas.map(|r| r.to_string()).unwrap_or_default(),
+        ]
+    });
+    Ok(
+        Report::new("investigate-latency", status, summary, to_value(&report))
+            .table(
+                "Services",
+                table(&["SERVICE", "P95", "VERDICT", "REPLICAS"], rows),
+            )
+            .table("Findings", findings_table(&report.findings))
+            .table("Advice", suggestions_table(&report.advice))
+            .journal(ctx.journal().entries()),
+    )
+}
+
+fn findings_table(findings: &[Finding]) -> comfy_table::Table {
+    table(
+        &["STATUS", "TARGET", "SUMMARY", "COMMAND"],
+        findings.iter().map(|f| {
+            vec![
+                f.status.as_str().to_owned(),
+                f.target.clone(),
+                f.summary.clone(),
+                f.command.clone(),
+            ]
+        }),
+    )
+}
+
+fn suggestions_table(suggestions: &[Suggestion]) -> comfy_table::Table {
+    table(
+        &["SUGGESTION", "COMMAND"],
+        suggestions
+            .iter()
+            .map(|s| vec![s.to_string(), s.command().to_owned()]),
+    )
+}
+
+fn severity(s: Option<Severity>) -> String {
+    s.map_or_else(|| "none".to_owned(), |s| s.to_string())
+}
+
+fn percent(v: Option<f64>) -> String {
+    v.map_or_else(|| "unknown".to_owned(), |v| format!("{:.1} %", v * 100.0))
+}
+
+fn seconds(v: Option<f64>) -> String {
+    v.map_or_else(|| "unknown".to_owned(), |v| format!("{v:.2} s"))
+}

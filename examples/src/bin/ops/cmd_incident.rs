@@ -1,0 +1,260 @@
+//! `ops incident …` (Alert Escalation, Incident Communication) and `ops silence`.
+
+use std::time::Duration;
+
+use mcp_ops_core::escalation::{Matcher, SilenceRequest};
+use mcp_ops_core::incident::{Incident, IncidentUpdate};
+use mcp_ops_core::runbook::commands;
+use mcp_ops_core::runbook::run_incident::{IncidentSignal, IncidentSpec, run_incident};
+use mcp_ops_core::types::Severity;
+use mcp_ops_core::{IncidentId, NewIncident};
+
+use crate::backends::Backends;
+use crate::cli::{Global, IncidentAction};
+use crate::output::{Report, Status, table, to_value};
+use crate::{Failure, Outcome, context};
+
+/// Why `update`/`ack`/`resolve` of an id cannot work on the embedded target.
+const NO_STATE: &str = "the embedded in-memory target keeps no incidents between runs; use `ops incident open … --ack-by/--update/--resolve` or `ops drill`";
+
+/// `ops incident open|update|ack|resolve|list`.
+pub async fn incident(action: &IncidentAction, g: &Global, b: &Backends) -> Outcome {
+    match action {
+        IncidentAction::Open {
+            title,
+            severity,
+            impact,
+            ack_by,
+            update,
+            resolve,
+        } => {
+            let severity: Severity = severity.parse()?;
+            let spec = IncidentSpec::new(NewIncident {
+                title: title.clone(),
+                severity,
+                service: "MCP Production".into(),
+                impact: impact.clone(),
+                investigating: "@ops-team".into(),
+            });
+            spec.validate()?;
+            let mut signals = Vec::new();
+            if let Some(by) = ack_by {
+                signals.push(IncidentSignal::Acknowledge { by: by.clone() });
+            }
+            if let Some(actions) = update {
+                signals.push(IncidentSignal::Update(IncidentUpdate {
+                    root_cause: None,
+                    actions: actions.clone(),
+                    eta: None,
+                }));
+            }
+            if let Some(resolution) = resolve {
+                signals.push(IncidentSignal::Resolve {
+                    resolution: resolution.clone(),
+                });
+            }
+            open(&spec, signals, g, b).await
+        }
+        IncidentAction::Update { id, actions } => {
+            let id = IncidentId::new(id.as_str())?;
+            let ctx = context("incident", "ops incident update", g, b)?;
+            let update = IncidentUpdate {
+                root_cause: None,
+                actions: actions.clone(),
+                eta: None,
+            };
+            let intent = ctx.intent().clone();
+            let done = ctx
+                .step("update incident", id.as_str())
+                .command(format!("post INCIDENT UPDATE for {id}"))
+                .act(
+                    || b.escalator.update(&id, &update, &intent),
+                    |i: &Incident| i.id.to_string(),
+                )
+                .await
+                .map_err(no_state)?;
+            one("incident-update", done, ctx.journal().entries())
+        }
+        IncidentAction::Ack { id, by } => {
+            let id = IncidentId::new(id.as_str())?;
+            let ctx = context("incident", &format!("acknowledged by {by}"), g, b)?;
+            let intent = ctx.intent().clone();
+            let done = ctx
+                .step("acknowledge incident", id.as_str())
+                .command(format!("acknowledge {id} (escalation stops)"))
+                .act(
+                    || b.escalator.acknowledge(&id, &intent),
+                    |i: &Incident| i.id.to_string(),
+                )
+                .await
+                .map_err(no_state)?;
+            one("incident-ack", done, ctx.journal().entries())
+        }
+        IncidentAction::Resolve { id, resolution } => {
+            let id = IncidentId::new(id.as_str())?;
+            let ctx = context("incident", "ops incident resolve", g, b)?;
+            let intent = ctx.intent().clone();
+            let done = ctx
+                .step("resolve incident", id.as_str())
+                .command(format!("post INCIDENT RESOLVED for {id}"))
+                .act(
+                    || b.escalator.resolve(&id, resolution, &intent),
+                    |i: &Incident| i.id.to_string(),
+                )
+                .await
+                .map_err(no_state)?;
+            one("incident-resolve", done, ctx.journal().entries())
+        }
+        IncidentAction::List => {
+            let open = b.escalator.open_incidents().await?;
+            let summary = format!("{} open incidents", open.len());
+            Ok(
+                Report::new("incident-list", Status::Ok, summary, to_value(&open))
+                    .table("Open incidents", incidents_table(&open)),
+            )
+        }
+    }
+}
+
+fn no_state(e: mcp_ops_core::Error) -> Failure {
+    match e {
+        mcp_ops_core::Error::NotFound { .. } => Failure::BadInput(format!("{e} ({NO_STATE})")),
+        other => other.into(),
+    }
+}
+
+fn one(
+    command: &'static str,
+    done: Option<Incident>,
+    journal: Vec<mcp_ops_core::runbook::JournalEntry>,
+) -> Outcome {
+    Ok(match done {
+        Some(i) => Report::new(
+            command,
+            Status::Ok,
+            format!("incident {}: {:?}", i.id, i.state),
+            to_value(&i),
+        )
+        .table("Incident", incidents_table(std::slice::from_ref(&i)))
+        .journal(journal),
+        None => Report::new(
+            command,
+            Status::Planned,
+            "dry run: nothing sent",
+            serde_json::Value::Null,
+        )
+        .journal(journal),
+    })
+}
+
+async fn open(
+    spec: &IncidentSpec,
+    signals: Vec<IncidentSignal>,
+    g: &Global,
+    b: &Backends,
+) -> Outcome {
+    let ctx = context("run_incident", "ops incident open", g, b)?;
+    let (tx, rx) = tokio::sync::mpsc::channel(signals.len().max(1));
+    for s in signals {
+        tx.try_send(s)
+            .map_err(|_| Failure::Failed("the signal queue is full".to_owned()))?;
+    }
+    drop(tx);
+    let outcome = run_incident(&ctx, b.escalator.as_ref(), spec, rx).await?;
+    let end = to_value(&outcome.end);
+    let end_word = end["end"].as_str().unwrap_or("?").replace('_', " ");
+    let status = if g.dry_run {
+        Status::Planned
+    } else {
+        Status::Ok
+    };
+    let summary = match &outcome.incident {
+        Some(i) => format!("incident {} ({}): {end_word}", i.id, i.severity),
+        None => format!("incident: {end_word}"),
+    };
+    let messages = outcome.messages.iter().map(|m| {
+        vec![
+            format!("{:?}", m.kind),
+            m.subject.clone(),
+            m.level.map(|l| format!("L{l}")).unwrap_or_default(),
+        ]
+    });
+    let mut report = Report::new("incident-open", status, summary, to_value(&outcome))
+        .table("Messages", table(&["KIND", "SUBJECT", "LEVEL"], messages))
+        .journal(ctx.journal().entries());
+    if !g.dry_run && outcome.incident.as_ref().is_some_and(|i| !i.is_resolved()) {
+        report.notes.push(format!(
+            "the incident stays open only for this run: {NO_STATE}"
+        ));
+    }
+    Ok(report)
+}
+
+/// `ops silence <alertname> [--minutes N] [--comment …]` (Alertmanager API v2).
+pub async fn silence(
+    alertname: &str,
+    minutes: u32,
+    comment: &str,
+    g: &Global,
+    b: &Backends,
+) -> Outcome {
+    if minutes == 0 {
+        return Err(Failure::BadInput(
+            "--minutes must be greater than zero".to_owned(),
+        ));
+    }
+    let starts_at = b.clock.now();
+    let ends_at = starts_at
+        .checked_add(Duration::from_secs(u64::from(minutes) * 60))
+        .map_err(|e| Failure::BadInput(format!("--minutes: {e}")))?;
+    let request = SilenceRequest {
+        matchers: vec![Matcher::equal("alertname", alertname)?],
+        starts_at,
+        ends_at,
+        created_by: "ops-cli".to_owned(),
+        comment: comment.to_owned(),
+    };
+    request.validate()?;
+    let ctx = context("silence", comment, g, b)?;
+    let intent = ctx.intent().clone();
+    let silence = ctx
+        .step("silence alert", alertname)
+        .command(commands::silence(alertname))
+        .act(
+            || b.escalator.silence(&request, &intent),
+            |s| s.id.to_string(),
+        )
+        .await?;
+    let journal = ctx.journal().entries();
+    Ok(match silence {
+        Some(s) => Report::new(
+            "silence",
+            Status::Ok,
+            format!("silence {} until {ends_at}", s.id),
+            to_value(&s),
+        )
+        .journal(journal),
+        None => Report::new(
+            "silence",
+            Status::Planned,
+            "dry run: no silence created",
+            serde_json::Value::Null,
+        )
+        .journal(journal),
+    })
+}
+
+fn incidents_table(incidents: &[Incident]) -> comfy_table::Table {
+    table(
+        &["ID", "SEVERITY", "STATE", "LEVEL", "TITLE"],
+        incidents.iter().map(|i| {
+            vec![
+                i.id.to_string(),
+                i.severity.to_string(),
+                format!("{:?}", i.state),
+                format!("L{}", i.level),
+                i.title.clone(),
+            ]
+        }),
+    )
+}

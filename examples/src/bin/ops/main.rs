@@ -1,0 +1,207 @@
+//! `ops`: the MCP production runbook as one command per procedure.
+//!
+//! By default it runs on an embedded in-memory copy of the runbook's `mcp-production`
+//! namespace (a one-line banner on stderr says so). Exit codes: 0 healthy / succeeded,
+//! 1 degraded / failed, 2 bad input (one line on stderr).
+
+mod backends;
+mod cli;
+mod cmd_backup;
+mod cmd_deploy;
+mod cmd_diagnose;
+mod cmd_incident;
+mod cmd_maintenance;
+mod cmd_scale;
+mod drill;
+mod output;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use clap::error::ErrorKind;
+use mcp_ops_core::runbook::Context;
+use mcp_ops_core::{Error, Intent};
+
+use crate::backends::{Backends, EMBEDDED_BANNER};
+use crate::cli::{Cli, Command, Global};
+use crate::output::Report;
+
+/// Why a command could not produce a report.
+#[derive(Debug)]
+pub enum Failure {
+    /// The input is wrong (exit 2).
+    BadInput(String),
+    /// The command failed (exit 1).
+    Failed(String),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::InvalidInput { .. } | Error::NotFound { .. } => Failure::BadInput(e.to_string()),
+            other => Failure::Failed(other.to_string()),
+        }
+    }
+}
+
+/// The result of a command.
+pub type Outcome = Result<Report, Failure>;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return parse_error(&e),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ops: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(run(cli))
+}
+
+/// clap's help and version go to stdout with exit 0; any other parse error is one line on
+/// stderr with exit 2.
+fn parse_error(e: &clap::Error) -> ExitCode {
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        eprintln!("ops: a subcommand is required (see `ops --help`)");
+        return ExitCode::from(2);
+    }
+    // clap's message can span lines ("required arguments were not provided:\n  <NAME>");
+    // keep everything before the usage, on one line.
+    let text = e.to_string();
+    let first = text
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let first = first.trim_start_matches("error: ");
+    eprintln!("ops: {first} (see `ops --help`)");
+    ExitCode::from(2)
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    let g = &cli.global;
+    if g.kubeconfig.is_some() || g.context.is_some() {
+        eprintln!(
+            "ops: the Kubernetes backend is not wired into the CLI yet; omit --kubeconfig/--context to use the embedded cluster"
+        );
+        return ExitCode::from(2);
+    }
+    if g.namespace != "mcp-production" {
+        eprintln!(
+            "ops: the embedded cluster only has the namespace mcp-production (got {})",
+            g.namespace
+        );
+        return ExitCode::from(2);
+    }
+    let backends = match Backends::embedded().await {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("ops: cannot seed the embedded cluster: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    // The banner is printed once the input is known to be good: bad input is one line.
+    let spinner = progress::start(&cli.command);
+    let result = dispatch(&cli.command, g, &backends).await;
+    if let Some(bar) = spinner {
+        bar.finish_and_clear();
+    }
+    match result {
+        Ok(mut report) => {
+            eprintln!("{EMBEDDED_BANNER}");
+            report.notes.extend(unused_urls(g));
+            if g.dry_run && report.journal.is_empty() && report.status != output::Status::Planned {
+                report.notes.push(
+                    "read-only command: --dry-run changes nothing, it ran as usual".to_owned(),
+                );
+            }
+            report.print(g.output, &backends.target, g.dry_run);
+            ExitCode::from(report.status.code())
+        }
+        Err(Failure::BadInput(why)) => {
+            eprintln!("ops: {}", one_line(&why));
+            ExitCode::from(2)
+        }
+        Err(Failure::Failed(why)) => {
+            eprintln!("{EMBEDDED_BANNER}");
+            eprintln!("ops: failed: {}", one_line(&why));
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn dispatch(command: &Command, g: &Global, b: &Backends) -> Outcome {
+    match command {
+        Command::Triage => cmd_diagnose::triage(g, b).await,
+        Command::Investigate { what } => cmd_diagnose::investigate(*what, g, b).await,
+        Command::Deploy(args) => cmd_deploy::deploy(args, g, b).await,
+        Command::Rollback { deployments } => cmd_deploy::rollback(deployments, g, b).await,
+        Command::Scale(args) => cmd_scale::scale(args, g, b).await,
+        Command::Capacity => cmd_scale::capacity(g, b).await,
+        Command::Backup { kind, name } => cmd_backup::backup(*kind, name, g, b).await,
+        Command::Backups => cmd_backup::list(b).await,
+        Command::Verify { id } => cmd_backup::verify(id, b).await,
+        Command::Restore { id, autoscaled } => cmd_backup::restore(id, *autoscaled, g, b).await,
+        Command::Maintenance { force } => {
+            cmd_maintenance::maintenance(force.as_deref(), g, b).await
+        }
+        Command::RotateSecret {
+            secret,
+            key,
+            dependents,
+        } => cmd_maintenance::rotate(secret, key, dependents, g, b).await,
+        Command::Incident { action } => cmd_incident::incident(action, g, b).await,
+        Command::Silence {
+            alertname,
+            minutes,
+            comment,
+        } => cmd_incident::silence(alertname, *minutes, comment, g, b).await,
+        Command::Drill { bake_seconds } => drill::drill(*bake_seconds, g, b).await,
+    }
+}
+
+/// A context for `procedure` with the CLI's intent (dry run from `--dry-run`).
+pub fn context(
+    procedure: &'static str,
+    reason: &str,
+    g: &Global,
+    b: &Backends,
+) -> Result<Context, Failure> {
+    let intent = Intent::new(reason, "ops-cli")?.with_dry_run(g.dry_run);
+    Ok(Context::new(procedure, intent, b.clock.clone()))
+}
+
+/// Notes for URL flags the embedded target does not use yet.
+fn unused_urls(g: &Global) -> Vec<String> {
+    [
+        ("--database-url", &g.database_url),
+        ("--redis-url", &g.redis_url),
+        ("--prometheus-url", &g.prometheus_url),
+        ("--alertmanager-url", &g.alertmanager_url),
+    ]
+    .into_iter()
+    .filter(|(_, v)| v.is_some())
+    .map(|(flag, _)| {
+        format!("{flag} accepted but not used yet: the embedded target answered instead (status of that backend: Unknown)")
+    })
+    .collect()
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,141 @@
+//! `--output json` of every report validates against its schema in `schemas/`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{ops, schema, validate};
+use serde_json::{Value, json};
+
+fn check(name: &str, args: &[&str]) -> Value {
+    let out = ops()
+        .arg("--output")
+        .arg("json")
+        .args(args)
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    validate(&schema(name), &doc, "").unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    doc
+}
+
+#[test]
+fn the_validator_rejects_what_the_schema_forbids() {
+    let s = schema("triage");
+    assert!(validate(&s, &json!({}), "").is_err());
+    assert!(validate(&s, &json!([]), "").is_err());
+    let mut doc = check("triage", &["triage"]);
+    doc["report"]["overall"] = json!("great");
+    assert!(validate(&s, &doc, "").unwrap_err().contains("overall"));
+    doc["report"]["overall"] = json!("Healthy");
+    doc.as_object_mut().unwrap().remove("journal");
+    assert!(validate(&s, &doc, "").unwrap_err().contains("journal"));
+}
+
+#[test]
+fn diagnostics_validate() {
+    let t = check("triage", &["triage"]);
+    assert_eq!(t["status"], "ok");
+    assert_eq!(t["report"]["overall"], "Healthy");
+    check("investigate-errors", &["investigate", "errors"]);
+    check("investigate-latency", &["investigate", "latency"]);
+    check("capacity", &["capacity"]);
+}
+
+/// `args`, plus `--dry-run` when `dry`.
+fn maybe_dry<'a>(args: &[&'a str], dry: bool) -> Vec<&'a str> {
+    let mut v = args.to_vec();
+    if dry {
+        v.push("--dry-run");
+    }
+    v
+}
+
+#[test]
+fn changes_validate_and_their_dry_runs_too() {
+    let image = "mcp-typescript-api=ghcr.io/your-org/mcp-typescript-server:v1.0.1";
+    for dry in [false, true] {
+        let deploy = [
+            "deploy",
+            "mcp-typescript-api",
+            image,
+            "--evidence",
+            "ci green",
+            "--bake-seconds",
+            "1",
+        ];
+        let d = check("deploy", &maybe_dry(&deploy, dry));
+        assert_eq!(d["dry_run"], dry);
+        assert_eq!(d["status"], if dry { "planned" } else { "ok" });
+        check(
+            "rollback",
+            &maybe_dry(&["rollback", "mcp-typescript-api"], dry),
+        );
+        check(
+            "scale",
+            &maybe_dry(&["scale", "mcp-rust-server", "--replicas", "5"], dry),
+        );
+        check("backup", &maybe_dry(&["backup", "db", "mcp_db"], dry));
+        check(
+            "maintenance",
+            &maybe_dry(&["maintenance", "--force", "test"], dry),
+        );
+        check(
+            "rotate-secret",
+            &maybe_dry(&["rotate-secret", "mcp-secrets", "jwt-secret"], dry),
+        );
+        let incident = [
+            "incident",
+            "open",
+            "Outage",
+            "--ack-by",
+            "alice",
+            "--resolve",
+            "fixed",
+        ];
+        check("incident-open", &maybe_dry(&incident, dry));
+        check("silence", &maybe_dry(&["silence", "HighErrorRate"], dry));
+        check(
+            "restore",
+            &maybe_dry(&["restore", "latest", "--autoscaled", "pin"], dry),
+        );
+    }
+}
+
+#[test]
+fn backups_and_incidents_validate() {
+    check("backups", &["backups"]);
+    let v = check("verify", &["verify", "latest"]);
+    assert_eq!(v["report"]["checksum_ok"], true);
+    check("incident-list", &["incident", "list"]);
+    check(
+        "incident-ack",
+        &["incident", "ack", "INC-0001", "--dry-run"],
+    );
+    check(
+        "incident-update",
+        &[
+            "incident",
+            "update",
+            "INC-0001",
+            "rolling back",
+            "--dry-run",
+        ],
+    );
+    check(
+        "incident-resolve",
+        &["incident", "resolve", "INC-0001", "fixed", "--dry-run"],
+    );
+}
+
+#[test]
+fn the_drill_validates() {
+    let d = check("drill", &["drill", "--bake-seconds", "1"]);
+    assert_eq!(d["report"]["passed"], true);
+    assert_eq!(d["status"], "ok");
+    check("drill", &["drill", "--dry-run"]);
+}
