@@ -1,0 +1,153 @@
+//! Building a [`KubeCluster`]: from a `kube::Client`, or from kubeconfig / in-cluster
+//! configuration with a selectable context and namespace.
+//!
+//! Configuration errors ([`ConfigError`]) are kept apart from operation errors
+//! ([`mcp_ops_core::Error`]), as the design asks.
+
+use std::time::Duration;
+
+use crate::cluster::KubeCluster;
+use crate::retry::RetryPolicy;
+
+/// Why a [`KubeCluster`] could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No usable kubeconfig or in-cluster environment, or the chosen context is unknown.
+    #[error("kubernetes configuration: {0}")]
+    Config(String),
+    /// The client could not be created from the configuration (TLS, proxy …).
+    #[error("kubernetes client: {0}")]
+    Client(String),
+}
+
+/// How to reach a cluster and how to bound calls to it.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), mcp_ops_k8s::ConfigError> {
+/// use mcp_ops_k8s::KubeConfig;
+/// let cluster = KubeConfig::new()
+///     .with_context("prod")
+///     .with_namespace("mcp-production")
+///     .build()
+///     .await?;
+/// # let _ = cluster; Ok(()) }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct KubeConfig {
+    context: Option<String>,
+    namespace: Option<String>,
+    kubeconfig: Option<std::path::PathBuf>,
+    retry: RetryPolicy,
+    field_manager: Option<String>,
+}
+
+impl KubeConfig {
+    /// Kubeconfig's current context (or the in-cluster service account), default retries.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Uses this kubeconfig context instead of the current one.
+    #[must_use]
+    pub fn with_context(mut self, context: impl Into<String>) -> Self {
+        self.context = Some(context.into());
+        self
+    }
+
+    /// Uses this default namespace instead of the context's.
+    #[must_use]
+    pub fn with_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = Some(namespace.into());
+        self
+    }
+
+    /// Reads this kubeconfig file instead of `KUBECONFIG` / `~/.kube/config`.
+    #[must_use]
+    pub fn with_kubeconfig_path(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.kubeconfig = Some(path.into());
+        self
+    }
+
+    /// Replaces the timeout and retry policy.
+    #[must_use]
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets the per-call timeout, keeping the rest of the retry policy.
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.retry.call_timeout = timeout;
+        self
+    }
+
+    /// The `fieldManager` written with every change (default `mcp-ops`).
+    #[must_use]
+    pub fn with_field_manager(mut self, manager: impl Into<String>) -> Self {
+        self.field_manager = Some(manager.into());
+        self
+    }
+
+    /// Reads kubeconfig (the file given, else `KUBECONFIG` or `~/.kube/config`), or the in-cluster environment
+    /// when no context is named and there is no kubeconfig, like `kube::Config::infer`.
+    ///
+    /// # Errors
+    /// [`ConfigError`] when no configuration is found or the client cannot be created.
+    pub async fn build(self) -> Result<KubeCluster, ConfigError> {
+        let options = kube::config::KubeConfigOptions {
+            context: self.context.clone(),
+            ..Default::default()
+        };
+        let mut config = match (&self.kubeconfig, &self.context) {
+            (Some(path), _) => {
+                let file = kube::config::Kubeconfig::read_from(path)
+                    .map_err(|e| ConfigError::Config(e.to_string()))?;
+                kube::Config::from_custom_kubeconfig(file, &options)
+                    .await
+                    .map_err(|e| ConfigError::Config(e.to_string()))?
+            }
+            (None, None) => kube::Config::infer()
+                .await
+                .map_err(|e| ConfigError::Config(e.to_string()))?,
+            (None, Some(_)) => kube::Config::from_kubeconfig(&options)
+                .await
+                .map_err(|e| ConfigError::Config(e.to_string()))?,
+        };
+        if let Some(ns) = &self.namespace {
+            config.default_namespace.clone_from(ns);
+        }
+        self.build_from(config)
+    }
+
+    /// Builds from an already loaded `kube::Config` (for example one made with
+    /// `kube::Config::new(url)`). kube's built-in retry layer is turned off so that the
+    /// bounded [`RetryPolicy`] is the only retry loop.
+    ///
+    /// # Errors
+    /// [`ConfigError::Client`] when the client cannot be created.
+    pub fn build_from(self, mut config: kube::Config) -> Result<KubeCluster, ConfigError> {
+        install_crypto_provider();
+        // kube 5 adds its own retry layer by default (15 retries, delays up to 1000 s): far
+        // from bounded. The SDK's RetryPolicy is the one retry loop.
+        config.default_retry = false;
+        let client =
+            kube::Client::try_from(config).map_err(|e| ConfigError::Client(e.to_string()))?;
+        let mut cluster = KubeCluster::new(client).with_retry(self.retry);
+        if let Some(m) = self.field_manager {
+            cluster = cluster.with_field_manager(m);
+        }
+        Ok(cluster)
+    }
+}
+
+/// Installs aws-lc-rs as the process-wide rustls provider unless one is installed already.
+///
+/// With more than one provider compiled in (kube's and reqwest's, say), rustls cannot choose
+/// and `kube::Client::try_from` panics; installing one first avoids that (STACK.md gotcha 1).
+pub fn install_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    }
+}

@@ -1,0 +1,99 @@
+//! Waiting for a rollout by WATCH (list, then watch from the list's resourceVersion, as
+//! `kubectl rollout status` does), re-establishing dropped watches with backoff, and deciding
+//! every ADDED/MODIFIED object with [`super::status::decide`].
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::runtime::{WatchStreamExt, watcher};
+use mcp_ops_core::types::DeploymentRef;
+use mcp_ops_core::{Error, Result, RolloutStatus};
+
+use super::status::decide;
+use crate::cluster::KubeCluster;
+
+/// What one watch event means for the wait.
+enum Step {
+    Done(RolloutStatus),
+    Gone,
+    Continue,
+}
+
+fn on_event(ev: watcher::Event<Deployment>, listed: &mut bool) -> Step {
+    match ev {
+        watcher::Event::Apply(d) | watcher::Event::InitApply(d) => {
+            *listed = true;
+            let s = decide(&d);
+            tracing::debug!(status = %s, "rollout status");
+            if s.is_terminal() {
+                Step::Done(s)
+            } else {
+                Step::Continue
+            }
+        }
+        watcher::Event::Delete(_) => Step::Gone,
+        watcher::Event::Init => {
+            *listed = false;
+            Step::Continue
+        }
+        watcher::Event::InitDone if !*listed => Step::Gone,
+        watcher::Event::InitDone => Step::Continue,
+    }
+}
+
+impl KubeCluster {
+    /// Waits by watch until the rollout of `target` is Complete or Failed.
+    pub(crate) async fn watch_rollout(
+        &self,
+        target: &DeploymentRef,
+        timeout: Duration,
+    ) -> Result<RolloutStatus> {
+        let (ns, name) = (target.namespace.as_str(), target.name.as_str());
+        let current: Deployment = self.get("deployment", ns, name).await?;
+        let now = decide(&current);
+        if now.is_terminal() {
+            return Ok(now);
+        }
+        let deadline = current
+            .spec
+            .as_ref()
+            .and_then(|s| s.progress_deadline_seconds)
+            .unwrap_or(600);
+        if timeout < Duration::from_secs(u64::try_from(deadline).unwrap_or(0)) {
+            tracing::warn!(
+                deployment = %target, ?timeout, progress_deadline_seconds = deadline,
+                "the wait is shorter than progressDeadlineSeconds: a stuck rollout may time out here before the controller marks it failed"
+            );
+        }
+        let api = self.namespaced::<Deployment>(ns);
+        let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
+        let mut stream = watcher(api, config).default_backoff().boxed();
+        let mut listed = false;
+        let wait = async {
+            while let Some(ev) = stream.next().await {
+                match ev {
+                    Ok(ev) => match on_event(ev, &mut listed) {
+                        Step::Done(s) => return Ok(s),
+                        Step::Gone => {
+                            return Err(Error::not_found("deployment", target.qualified()));
+                        }
+                        Step::Continue => {}
+                    },
+                    Err(e) => tracing::debug!(error = %e, "watch interrupted; re-establishing"),
+                }
+            }
+            Err(Error::unavailable(
+                crate::error::BACKEND,
+                "the deployment watch ended",
+            ))
+        };
+        match tokio::time::timeout(timeout, wait).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::timeout(
+                format!("rollout of {}", target.qualified()),
+                timeout,
+            )),
+        }
+    }
+}

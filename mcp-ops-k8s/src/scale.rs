@@ -1,0 +1,433 @@
+//! [`Scaler`] on [`KubeCluster`]: the scale subresource, HPA ownership and bounds
+//! (autoscaling/v2), container resources, VPA recommendations through the dynamic API,
+//! node capacity as `kubectl describe nodes` computes "Allocated resources", and pod usage
+//! from metrics.k8s.io.
+
+mod capacity;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity as KQuantity;
+use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch};
+use mcp_ops_core::scale::{
+    AutoscalerBounds, AutoscalerStatus, BoundsChange, ContainerRecommendation, NodeCapacity,
+    Recommendation, ResourceChange, ResourceUsage,
+};
+use mcp_ops_core::types::{
+    ContainerName, DeploymentRef, Intent, Namespace, Quantity, Replicas, ResourceList,
+    ResourceName, ResourceRequirements,
+};
+use mcp_ops_core::{Error, Result, ScaleChange, Scaler};
+use serde_json::{Value, json};
+
+use crate::cluster::KubeCluster;
+use crate::deploy::history::CHANGE_CAUSE;
+use crate::error::{BACKEND, malformed};
+use crate::retry::OnConflict;
+
+pub use capacity::{pod_requests_and_limits, resource_list};
+
+fn replicas(n: Option<i32>, default: u32) -> Result<Replicas> {
+    let n = n.map_or(default, |n| u32::try_from(n).unwrap_or(0));
+    Replicas::new(n.min(Replicas::MAX))
+}
+
+/// A core resource list as Kubernetes quantities, keeping `others` (keys the SDK does not
+/// model, such as `ephemeral-storage`).
+fn to_k8s(
+    list: &ResourceList,
+    others: &BTreeMap<String, KQuantity>,
+) -> BTreeMap<String, KQuantity> {
+    let mut out: BTreeMap<String, KQuantity> = others
+        .iter()
+        .filter(|(k, _)| k.as_str() != "cpu" && k.as_str() != "memory")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if let Some(c) = &list.cpu {
+        out.insert("cpu".into(), KQuantity(c.to_string()));
+    }
+    if let Some(m) = &list.memory {
+        out.insert("memory".into(), KQuantity(m.to_string()));
+    }
+    out
+}
+
+fn vpa_resource() -> ApiResource {
+    ApiResource {
+        group: "autoscaling.k8s.io".into(),
+        version: "v1".into(),
+        api_version: "autoscaling.k8s.io/v1".into(),
+        kind: "VerticalPodAutoscaler".into(),
+        plural: "verticalpodautoscalers".into(),
+    }
+}
+
+fn metrics_resource(kind: &str, plural: &str) -> ApiResource {
+    ApiResource {
+        group: "metrics.k8s.io".into(),
+        version: "v1beta1".into(),
+        api_version: "metrics.k8s.io/v1beta1".into(),
+        kind: kind.into(),
+        plural: plural.into(),
+    }
+}
+
+fn quantity_at(v: &Value, key: &str) -> Option<Quantity> {
+    v.get(key)?.as_str().and_then(|s| Quantity::parse(s).ok())
+}
+
+fn list_at(v: &Value) -> ResourceList {
+    ResourceList {
+        cpu: quantity_at(v, "cpu"),
+        memory: quantity_at(v, "memory"),
+    }
+}
+
+impl KubeCluster {
+    /// The HPA whose scaleTargetRef is this Deployment, if any.
+    async fn hpa_for(&self, d: &DeploymentRef) -> Result<Option<HorizontalPodAutoscaler>> {
+        let hpas: Vec<HorizontalPodAutoscaler> = self
+            .list("horizontalpodautoscaler", Some(d.namespace.as_str()), None)
+            .await?;
+        Ok(hpas.into_iter().find(|h| {
+            h.spec.as_ref().is_some_and(|s| {
+                s.scale_target_ref.kind == "Deployment"
+                    && s.scale_target_ref.name == d.name.as_str()
+            })
+        }))
+    }
+
+    fn autoscaler_status(
+        d: &DeploymentRef,
+        h: &HorizontalPodAutoscaler,
+    ) -> Result<AutoscalerStatus> {
+        let spec = h.spec.clone().unwrap_or_default();
+        let status = h.status.clone().unwrap_or_default();
+        Ok(AutoscalerStatus {
+            name: ResourceName::new(h.metadata.name.clone().unwrap_or_default())?,
+            target: d.clone(),
+            min: replicas(spec.min_replicas, 1)?,
+            max: replicas(Some(spec.max_replicas), 1)?,
+            current: replicas(status.current_replicas, 0)?,
+            desired: replicas(Some(status.desired_replicas), 0)?,
+        })
+    }
+
+    async fn container_resources(
+        &self,
+        deployment: &DeploymentRef,
+        container: &ContainerName,
+    ) -> Result<(usize, k8s_openapi::api::core::v1::ResourceRequirements)> {
+        let d: Deployment = self
+            .get(
+                "deployment",
+                deployment.namespace.as_str(),
+                deployment.name.as_str(),
+            )
+            .await?;
+        let containers = d
+            .spec
+            .and_then(|s| s.template.spec)
+            .map(|s| s.containers)
+            .unwrap_or_default();
+        containers
+            .into_iter()
+            .enumerate()
+            .find(|(_, c)| c.name == container.as_str())
+            .map(|(i, c)| (i, c.resources.unwrap_or_default()))
+            .ok_or_else(|| Error::not_found("container", format!("{deployment}/{container}")))
+    }
+}
+
+fn core_requirements(
+    r: &k8s_openapi::api::core::v1::ResourceRequirements,
+) -> Result<ResourceRequirements> {
+    let list = |m: &Option<BTreeMap<String, KQuantity>>| -> Result<ResourceList> {
+        let get = |k: &str| -> Result<Option<Quantity>> {
+            m.as_ref()
+                .and_then(|m| m.get(k))
+                .map(|q| Quantity::parse(&q.0))
+                .transpose()
+        };
+        Ok(ResourceList {
+            cpu: get("cpu")?,
+            memory: get("memory")?,
+        })
+    };
+    ResourceRequirements::new(list(&r.requests)?, list(&r.limits)?)
+}
+
+#[async_trait]
+impl Scaler for KubeCluster {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    async fn replicas(&self, deployment: &DeploymentRef) -> Result<Replicas> {
+        let api: Api<Deployment> = self.namespaced(deployment.namespace.as_str());
+        let name = deployment.name.as_str();
+        let scale = self
+            .call(
+                "deployment",
+                &deployment.qualified(),
+                OnConflict::Fail,
+                || api.get_scale(name),
+            )
+            .await?;
+        replicas(scale.spec.and_then(|s| s.replicas), 0)
+    }
+
+    async fn scale(
+        &self,
+        deployment: &DeploymentRef,
+        to: Replicas,
+        intent: &Intent,
+    ) -> Result<ScaleChange> {
+        let from = Scaler::replicas(self, deployment).await?;
+        if let Some(h) = self.hpa_for(deployment).await? {
+            let a = Self::autoscaler_status(deployment, &h)?;
+            return Err(Error::policy(
+                "autoscaler-owned",
+                format!(
+                    "{deployment} is scaled by HorizontalPodAutoscaler {} (min {}, max {}); \
+                     change its bounds instead of its replicas",
+                    a.name, a.min, a.max
+                ),
+            ));
+        }
+        let api: Api<Deployment> = self.namespaced(deployment.namespace.as_str());
+        let pp = self.patch_params(intent.is_dry_run());
+        let patch = Patch::Merge(json!({"spec": {"replicas": to.get()}}));
+        let name = deployment.name.as_str();
+        self.call(
+            "deployment",
+            &deployment.qualified(),
+            OnConflict::Reread,
+            || api.patch_scale(name, &pp, &patch),
+        )
+        .await?;
+        Ok(ScaleChange {
+            deployment: deployment.clone(),
+            from,
+            to,
+            dry_run: intent.is_dry_run(),
+        })
+    }
+
+    async fn autoscaler(&self, deployment: &DeploymentRef) -> Result<Option<AutoscalerStatus>> {
+        self.hpa_for(deployment)
+            .await?
+            .map(|h| Self::autoscaler_status(deployment, &h))
+            .transpose()
+    }
+
+    async fn set_autoscaler_bounds(
+        &self,
+        deployment: &DeploymentRef,
+        bounds: AutoscalerBounds,
+        intent: &Intent,
+    ) -> Result<BoundsChange> {
+        let h = self.hpa_for(deployment).await?.ok_or_else(|| {
+            Error::not_found("horizontalpodautoscaler", format!("for {deployment}"))
+        })?;
+        let cur = Self::autoscaler_status(deployment, &h)?;
+        let min = bounds.min.unwrap_or(cur.min);
+        let max = bounds.max.unwrap_or(cur.max);
+        if min > max || max.get() == 0 {
+            return Err(Error::invalid(
+                "autoscaler bounds",
+                format!("minReplicas {min} must be at most maxReplicas {max}, and max at least 1"),
+            ));
+        }
+        let patch = json!({"spec": {"minReplicas": min.get(), "maxReplicas": max.get()}});
+        let _: HorizontalPodAutoscaler = self
+            .patch(
+                "horizontalpodautoscaler",
+                deployment.namespace.as_str(),
+                cur.name.as_str(),
+                &Patch::Merge(patch),
+                intent.is_dry_run(),
+            )
+            .await?;
+        Ok(BoundsChange {
+            autoscaler: cur.name,
+            from: (cur.min, cur.max),
+            to: (min, max),
+            dry_run: intent.is_dry_run(),
+        })
+    }
+
+    async fn resources(
+        &self,
+        deployment: &DeploymentRef,
+        container: &ContainerName,
+    ) -> Result<ResourceRequirements> {
+        let (_, r) = self.container_resources(deployment, container).await?;
+        core_requirements(&r)
+    }
+
+    async fn set_resources(
+        &self,
+        deployment: &DeploymentRef,
+        container: &ContainerName,
+        resources: &ResourceRequirements,
+        intent: &Intent,
+    ) -> Result<ResourceChange> {
+        let (index, current) = self.container_resources(deployment, container).await?;
+        let from = core_requirements(&current)?;
+        let mut new = current.clone();
+        let requests = to_k8s(
+            resources.requests(),
+            &current.requests.clone().unwrap_or_default(),
+        );
+        let limits = to_k8s(
+            resources.limits(),
+            &current.limits.clone().unwrap_or_default(),
+        );
+        new.requests = (!requests.is_empty()).then_some(requests);
+        new.limits = (!limits.is_empty()).then_some(limits);
+        let base = format!("/spec/template/spec/containers/{index}");
+        let patch = json!([
+            {"op": "test", "path": format!("{base}/name"), "value": container.as_str()},
+            {"op": "add", "path": format!("{base}/resources"), "value": new},
+            {"op": "add", "path": "/metadata/annotations", "value": {}},
+        ]);
+        // json-patch "add" on an existing map replaces it; keep the annotations instead.
+        let d: Deployment = self
+            .get(
+                "deployment",
+                deployment.namespace.as_str(),
+                deployment.name.as_str(),
+            )
+            .await?;
+        let mut annotations = d.metadata.annotations.unwrap_or_default();
+        annotations.insert(CHANGE_CAUSE.into(), intent.change_cause());
+        let mut patch = patch;
+        patch[2]["value"] = json!(annotations);
+        let patch: json_patch::Patch = serde_json::from_value(patch)
+            .map_err(|e| malformed(format!("resources patch: {e}")))?;
+        let _: Deployment = self
+            .patch(
+                "deployment",
+                deployment.namespace.as_str(),
+                deployment.name.as_str(),
+                &Patch::<()>::Json(patch),
+                intent.is_dry_run(),
+            )
+            .await?;
+        Ok(ResourceChange {
+            deployment: deployment.clone(),
+            container: container.clone(),
+            from,
+            to: resources.clone(),
+            dry_run: intent.is_dry_run(),
+        })
+    }
+
+    async fn recommendations(&self, deployment: &DeploymentRef) -> Result<Recommendation> {
+        let ar = vpa_resource();
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(self.client().clone(), deployment.namespace.as_str(), &ar);
+        let lp = ListParams::default();
+        let Some(list) = self
+            .call_opt(
+                "verticalpodautoscaler",
+                deployment.namespace.as_str(),
+                || api.list(&lp),
+            )
+            .await?
+        else {
+            return Ok(Recommendation::NotAvailable {
+                why: "the VerticalPodAutoscaler API (autoscaling.k8s.io/v1) is not served".into(),
+            });
+        };
+        let vpa = list.items.into_iter().find(|v| {
+            let t = &v.data["spec"]["targetRef"];
+            t["kind"] == "Deployment" && t["name"] == deployment.name.as_str()
+        });
+        let Some(vpa) = vpa else {
+            return Ok(Recommendation::NotAvailable {
+                why: format!("no VerticalPodAutoscaler targets {deployment}"),
+            });
+        };
+        let recs = vpa.data["status"]["recommendation"]["containerRecommendations"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if recs.is_empty() {
+            return Ok(Recommendation::NotAvailable {
+                why: "the VerticalPodAutoscaler has no recommendation yet".into(),
+            });
+        }
+        let containers = recs
+            .iter()
+            .filter_map(|r| {
+                Some(ContainerRecommendation {
+                    container: ContainerName::new(r["containerName"].as_str()?).ok()?,
+                    target: list_at(&r["target"]),
+                    lower_bound: list_at(&r["lowerBound"]),
+                    upper_bound: list_at(&r["upperBound"]),
+                })
+            })
+            .collect();
+        Ok(Recommendation::Available { containers })
+    }
+
+    async fn node_capacity(&self) -> Result<Vec<NodeCapacity>> {
+        let api: Api<Node> = self.all();
+        let lp = ListParams::default();
+        let nodes = self
+            .call("node", "all nodes", OnConflict::Fail, || api.list(&lp))
+            .await?
+            .items;
+        let pods: Vec<Pod> = self.list("pod", None, None).await?;
+        capacity::node_capacity(&nodes, &pods)
+    }
+
+    async fn pod_usage(&self, namespace: &Namespace) -> Result<Vec<ResourceUsage>> {
+        let ar = metrics_resource("PodMetrics", "pods");
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(self.client().clone(), namespace.as_str(), &ar);
+        let lp = ListParams::default();
+        let (metrics, pods) = tokio::try_join!(
+            self.call_opt("podmetrics", namespace.as_str(), || api.list(&lp)),
+            self.list::<Pod>("pod", Some(namespace.as_str()), None),
+        )?;
+        let Some(list) = metrics else {
+            return Ok(Vec::new());
+        };
+        let limits: BTreeMap<String, Option<Quantity>> = pods
+            .iter()
+            .map(|p| {
+                let (_, lim) = pod_requests_and_limits(p);
+                (p.metadata.name.clone().unwrap_or_default(), lim.memory)
+            })
+            .collect();
+        let mut out = Vec::new();
+        for m in list.items {
+            let name = m.metadata.name.clone().unwrap_or_default();
+            let mut cpu = Quantity::ZERO;
+            let mut memory = Quantity::ZERO;
+            for c in m.data["containers"].as_array().into_iter().flatten() {
+                let u = list_at(&c["usage"]);
+                cpu = u.cpu.and_then(|q| cpu.checked_add(&q)).unwrap_or(cpu);
+                memory = u
+                    .memory
+                    .and_then(|q| memory.checked_add(&q))
+                    .unwrap_or(memory);
+            }
+            out.push(ResourceUsage {
+                object: format!("pod/{name}"),
+                cpu,
+                memory,
+                memory_limit: limits.get(&name).cloned().flatten(),
+            });
+        }
+        out.sort_by(|a, b| a.object.cmp(&b.object));
+        Ok(out)
+    }
+}

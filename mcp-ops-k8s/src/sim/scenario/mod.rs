@@ -1,0 +1,230 @@
+//! Scenarios: what a [`SimCluster`](super::SimCluster) starts with, and how it behaves.
+
+mod mcp_production;
+mod objects;
+
+pub use objects::{cronjob, deployment, hpa, namespace, node, service, statefulset};
+
+use super::controllers::{ControllerConfig, ImageFailure, ImageRule};
+use super::error::SimError;
+use serde_json::Value;
+use std::time::Duration;
+
+/// One step of building the initial state.
+#[derive(Debug, Clone)]
+pub(crate) enum Step {
+    /// Create an object (kind/apiVersion pick the resource).
+    Create(Value),
+    /// Set a deployment's container image (and change-cause), like `kubectl set image`.
+    SetImage {
+        namespace: String,
+        deployment: String,
+        container: String,
+        image: String,
+        cause: String,
+    },
+}
+
+/// The initial objects and behaviour of a simulated cluster.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub(crate) steps: Vec<Step>,
+    pub(crate) minor: u32,
+    pub(crate) token: Option<String>,
+    pub(crate) controllers: ControllerConfig,
+    pub(crate) background: bool,
+    pub(crate) bookmark_interval: Duration,
+    pub(crate) watch_cache: usize,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Self::empty()
+    }
+}
+
+impl Scenario {
+    /// Namespaces `default` and `kube-system`, one node, nothing else. Serves Kubernetes 1.31.
+    pub fn empty() -> Self {
+        Self {
+            steps: vec![
+                Step::Create(namespace("default")),
+                Step::Create(namespace("kube-system")),
+                Step::Create(node("sim-node-1", "10.0.0.11")),
+            ],
+            minor: 31,
+            token: None,
+            controllers: ControllerConfig::default(),
+            background: true,
+            bookmark_interval: Duration::from_secs(5),
+            watch_cache: super::store::DEFAULT_WATCH_CACHE,
+        }
+    }
+
+    /// `deployments` deployments of `pods` replicas each in namespace `bench`, over 5 nodes
+    /// (for benchmarks).
+    pub fn scaled(deployments: usize, pods: i64) -> Self {
+        let mut s = Self::empty().with_object(namespace("bench"));
+        for i in 2..=5 {
+            s = s.with_object(node(
+                &format!("sim-node-{i}"),
+                &format!("10.0.0.{}", 10 + i),
+            ));
+        }
+        for i in 0..deployments {
+            s = s.with_object(deployment(
+                "bench",
+                &format!("app-{i}"),
+                "registry.local/app:v1",
+                pods,
+                8080,
+            ));
+        }
+        s
+    }
+
+    /// Adds an object (any served kind; `apiVersion` and `kind` pick the resource).
+    #[must_use]
+    pub fn with_object(mut self, obj: Value) -> Self {
+        self.steps.push(Step::Create(obj));
+        self
+    }
+
+    /// The Kubernetes minor version `/version` reports (default 31). `/usr/bin/kubectl` runs the
+    /// kubectl of that minor; 1.32+ send protobuf bodies for `create job --from` and
+    /// `create secret generic`, which the simulator answers with 415.
+    #[must_use]
+    pub fn server_minor(mut self, minor: u32) -> Self {
+        self.minor = minor;
+        self
+    }
+
+    /// Requires `Authorization: Bearer <token>` on API paths (401 otherwise).
+    #[must_use]
+    pub fn bearer_token(mut self, token: &str) -> Self {
+        self.token = Some(token.to_string());
+        self
+    }
+
+    /// Simulated time from pod creation to Running/Ready (default zero).
+    #[must_use]
+    pub fn pod_startup(mut self, d: Duration) -> Self {
+        self.controllers.pod_startup = d;
+        self
+    }
+
+    /// Makes containers whose image contains `image` fail.
+    #[must_use]
+    pub fn fail_image(mut self, image: &str, failure: ImageFailure) -> Self {
+        self.controllers.image_rules.push(ImageRule {
+            image: image.to_string(),
+            failure,
+        });
+        self
+    }
+
+    /// Controllers run only when [`SimCluster::step`](super::SimCluster::step) is called.
+    #[must_use]
+    pub fn manual_controllers(mut self) -> Self {
+        self.background = false;
+        self
+    }
+
+    /// Lets HPAs change their target's replicas (off by default so manual scaling sticks).
+    #[must_use]
+    pub fn hpa_scales(mut self, on: bool) -> Self {
+        self.controllers.hpa_scales = on;
+        self
+    }
+
+    /// Synthetic usage = requests × `factor` (default 0.45).
+    #[must_use]
+    pub fn load_factor(mut self, factor: f64) -> Self {
+        self.controllers.load_factor = factor;
+        self
+    }
+
+    /// How many changes are kept for watch replay (default 50,000); a watch from an older
+    /// resourceVersion gets an ERROR event with `410 Expired`.
+    #[must_use]
+    pub fn watch_cache(mut self, changes: usize) -> Self {
+        self.watch_cache = changes;
+        self
+    }
+
+    /// Interval between watch bookmarks (default 5 s).
+    #[must_use]
+    pub fn bookmark_interval(mut self, d: Duration) -> Self {
+        self.bookmark_interval = d;
+        self
+    }
+}
+
+/// Parses multi-document YAML (or JSON) manifests; documents of `kind: List` are expanded and
+/// empty documents skipped.
+pub fn parse_manifests(text: &str) -> Result<Vec<Value>, SimError> {
+    let docs: Vec<Value> =
+        serde_saphyr::from_multiple(text).map_err(|e| SimError::Manifest(e.to_string()))?;
+    let mut out = Vec::new();
+    for d in docs {
+        if d.is_null() {
+            continue;
+        }
+        if d.get("kind").and_then(Value::as_str) == Some("List") {
+            let items = d
+                .get("items")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            out.extend(items);
+        } else if d.is_object() {
+            out.push(d);
+        } else {
+            return Err(SimError::Manifest(
+                "a manifest document is not an object".into(),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+impl Scenario {
+    /// Adds every object of multi-document YAML manifests (as `kubectl apply -f` would create
+    /// them; objects without a namespace go to `default`).
+    pub fn with_manifests(mut self, yaml: &str) -> Result<Self, SimError> {
+        for mut obj in parse_manifests(yaml)? {
+            let ns = obj
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if ns.is_empty() && obj.get("kind").and_then(Value::as_str) != Some("Namespace") {
+                super::json::set(&mut obj, &["metadata", "namespace"], Value::from("default"));
+            }
+            self.steps.push(Step::Create(obj));
+        }
+        Ok(self)
+    }
+
+    /// An [`empty`](Self::empty) cluster plus the objects of YAML manifests.
+    pub fn from_manifests(yaml: &str) -> Result<Self, SimError> {
+        Self::empty().with_manifests(yaml)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn parses_multi_document_yaml_and_lists() {
+        let y = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n---\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: s}\n";
+        let objs = parse_manifests(y).unwrap();
+        assert_eq!(objs.len(), 2);
+        assert_eq!(objs[0]["data"]["k"], "v");
+        assert_eq!(objs[1]["kind"], "Secret");
+        assert!(parse_manifests("- 1\n").is_err());
+        let s = Scenario::from_manifests(y).unwrap();
+        assert!(matches!(&s.steps[3], Step::Create(o) if o["metadata"]["namespace"] == "default"));
+    }
+}

@@ -1,0 +1,187 @@
+//! API errors and the `Status` bodies a real API server answers with.
+
+use super::resources::ResourceType;
+use serde_json::{Value, json};
+
+/// An error answered to a client as a `Status` object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// HTTP status code.
+    pub code: u16,
+    /// `reason` field (`NotFound`, `Conflict`, ...).
+    pub reason: &'static str,
+    /// Human message.
+    pub message: String,
+    /// `details` field.
+    pub details: Value,
+}
+
+impl ApiError {
+    fn new(code: u16, reason: &'static str, message: String, details: Value) -> Self {
+        Self {
+            code,
+            reason,
+            message,
+            details,
+        }
+    }
+
+    /// 404 for a named object.
+    pub fn not_found(rt: &ResourceType, name: &str) -> Self {
+        Self::new(
+            404,
+            "NotFound",
+            format!("{} \"{name}\" not found", rt.qualified()),
+            details(rt, name),
+        )
+    }
+
+    /// 404 for an unknown path.
+    pub fn no_route() -> Self {
+        Self::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource".into(),
+            json!({}),
+        )
+    }
+
+    /// 409 when creating an object that exists.
+    pub fn already_exists(rt: &ResourceType, name: &str) -> Self {
+        Self::new(
+            409,
+            "AlreadyExists",
+            format!("{} \"{name}\" already exists", rt.qualified()),
+            details(rt, name),
+        )
+    }
+
+    /// 409 on a stale resourceVersion.
+    pub fn conflict(rt: &ResourceType, name: &str) -> Self {
+        Self::new(
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+                rt.qualified()
+            ),
+            details(rt, name),
+        )
+    }
+
+    /// 422 with one field cause.
+    pub fn invalid(rt: &ResourceType, name: &str, field: &str, msg: &str) -> Self {
+        let mut d = details(rt, name);
+        d["kind"] = json!(rt.kind);
+        d["causes"] = json!([{"reason": "FieldValueInvalid", "message": msg, "field": field}]);
+        Self::new(
+            422,
+            "Invalid",
+            format!(
+                "{} \"{name}\" is invalid: {field}: {msg}",
+                rt.qualified_kind()
+            ),
+            d,
+        )
+    }
+
+    /// 400.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, "BadRequest", message.into(), json!({}))
+    }
+
+    /// 405.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource".into(),
+            json!({}),
+        )
+    }
+
+    /// 410 for a watch from a compacted resourceVersion.
+    pub fn gone(requested: u64, oldest: u64) -> Self {
+        Self::new(
+            410,
+            "Expired",
+            format!("too old resource version: {requested} ({oldest})"),
+            json!({}),
+        )
+    }
+
+    /// 415 for a body type the simulator cannot read (protobuf).
+    pub fn unsupported_media(ct: &str) -> Self {
+        Self::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {ct})"
+            ),
+            json!({}),
+        )
+    }
+
+    /// 401 without a valid bearer token.
+    pub fn unauthorized() -> Self {
+        Self::new(401, "Unauthorized", "Unauthorized".into(), json!({}))
+    }
+
+    /// An injected or internal failure with any code.
+    pub fn with_code(code: u16, message: impl Into<String>) -> Self {
+        let reason = match code {
+            400 => "BadRequest",
+            401 => "Unauthorized",
+            403 => "Forbidden",
+            404 => "NotFound",
+            409 => "Conflict",
+            410 => "Expired",
+            422 => "Invalid",
+            429 => "TooManyRequests",
+            503 => "ServiceUnavailable",
+            504 => "Timeout",
+            _ => "InternalError",
+        };
+        Self::new(code, reason, message.into(), json!({}))
+    }
+
+    /// The `Status` object.
+    pub fn to_status(&self) -> Value {
+        let mut s = json!({
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code,
+        });
+        if self.details.as_object().is_some_and(|d| !d.is_empty()) {
+            s["details"] = self.details.clone();
+        }
+        s
+    }
+}
+
+fn details(rt: &ResourceType, name: &str) -> Value {
+    let mut d = json!({"name": name, "kind": rt.plural});
+    if !rt.group.is_empty() {
+        d["group"] = json!(rt.group);
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::resources::get;
+
+    #[test]
+    fn not_found_matches_the_real_message() {
+        let e = ApiError::not_found(get("apps", "deployments"), "web");
+        assert_eq!(e.message, "deployments.apps \"web\" not found");
+        let s = e.to_status();
+        assert_eq!(s["code"], 404);
+        assert_eq!(s["details"]["group"], "apps");
+    }
+}
