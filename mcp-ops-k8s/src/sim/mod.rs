@@ -129,10 +129,10 @@ impl SimCluster {
         controllers.settle(200);
         store.clock().set_offset(0);
         controllers.settle(200);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", scenario.port))
             .await
             .map_err(|source| SimError::Io {
-                context: "binding 127.0.0.1:0",
+                context: "binding the listening port on 127.0.0.1",
                 source,
             })?;
         let addr = listener.local_addr().map_err(|source| SimError::Io {

@@ -35,6 +35,7 @@ pub struct Scenario {
     pub(crate) background: bool,
     pub(crate) bookmark_interval: Duration,
     pub(crate) watch_cache: usize,
+    pub(crate) port: u16,
 }
 
 impl Default for Scenario {
@@ -58,6 +59,7 @@ impl Scenario {
             background: true,
             bookmark_interval: Duration::from_secs(5),
             watch_cache: super::store::DEFAULT_WATCH_CACHE,
+            port: 0,
         }
     }
 
@@ -87,6 +89,13 @@ impl Scenario {
     #[must_use]
     pub fn with_object(mut self, obj: Value) -> Self {
         self.steps.push(Step::Create(obj));
+        self
+    }
+
+    /// Listens on `127.0.0.1:port` instead of a free port the system picks (0).
+    #[must_use]
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
         self
     }
 
