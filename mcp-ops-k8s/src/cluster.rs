@@ -33,6 +33,11 @@ impl std::fmt::Debug for KubeCluster {
 
 impl KubeCluster {
     /// Wraps a client (from `kube::Client::try_default`, a mock transport or a SimCluster).
+    ///
+    /// A client made by `kube::Client::try_from(config)` carries kube's own retry layer (up to
+    /// 15 retries of 429/503/504 with delays up to 1000 s) under the SDK's bounded
+    /// [`RetryPolicy`]; build through [`KubeConfig`](crate::KubeConfig), or set
+    /// `config.default_retry = false`, to keep retries bounded.
     pub fn new(client: kube::Client) -> Self {
         Self {
             client,

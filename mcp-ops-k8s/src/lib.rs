@@ -29,6 +29,7 @@ mod config;
 pub mod config_backup;
 pub mod deploy;
 mod error;
+pub mod exec;
 pub mod health;
 mod retry;
 pub mod scale;

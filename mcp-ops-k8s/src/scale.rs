@@ -4,6 +4,8 @@
 //! from metrics.k8s.io.
 
 mod capacity;
+mod dynamic;
+mod resources;
 
 use std::collections::BTreeMap;
 
@@ -11,18 +13,17 @@ use async_trait::async_trait;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Node, Pod};
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity as KQuantity;
-use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch};
+use kube::api::{Api, DynamicObject, ListParams, Patch};
 use mcp_ops_core::scale::{
     AutoscalerBounds, AutoscalerStatus, BoundsChange, ContainerRecommendation, NodeCapacity,
     Recommendation, ResourceChange, ResourceUsage,
 };
 use mcp_ops_core::types::{
-    ContainerName, DeploymentRef, Intent, Namespace, Quantity, Replicas, ResourceList,
-    ResourceName, ResourceRequirements,
+    ContainerName, DeploymentRef, Intent, Namespace, Quantity, Replicas, ResourceName,
+    ResourceRequirements,
 };
 use mcp_ops_core::{Error, Result, ScaleChange, Scaler};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::cluster::KubeCluster;
 use crate::deploy::history::CHANGE_CAUSE;
@@ -30,61 +31,12 @@ use crate::error::{BACKEND, malformed};
 use crate::retry::OnConflict;
 
 pub use capacity::{pod_requests_and_limits, resource_list};
+use dynamic::{list_at, metrics_resource, vpa_resource};
+use resources::{core_requirements, to_k8s};
 
 fn replicas(n: Option<i32>, default: u32) -> Result<Replicas> {
     let n = n.map_or(default, |n| u32::try_from(n).unwrap_or(0));
     Replicas::new(n.min(Replicas::MAX))
-}
-
-/// A core resource list as Kubernetes quantities, keeping `others` (keys the SDK does not
-/// model, such as `ephemeral-storage`).
-fn to_k8s(
-    list: &ResourceList,
-    others: &BTreeMap<String, KQuantity>,
-) -> BTreeMap<String, KQuantity> {
-    let mut out: BTreeMap<String, KQuantity> = others
-        .iter()
-        .filter(|(k, _)| k.as_str() != "cpu" && k.as_str() != "memory")
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    if let Some(c) = &list.cpu {
-        out.insert("cpu".into(), KQuantity(c.to_string()));
-    }
-    if let Some(m) = &list.memory {
-        out.insert("memory".into(), KQuantity(m.to_string()));
-    }
-    out
-}
-
-fn vpa_resource() -> ApiResource {
-    ApiResource {
-        group: "autoscaling.k8s.io".into(),
-        version: "v1".into(),
-        api_version: "autoscaling.k8s.io/v1".into(),
-        kind: "VerticalPodAutoscaler".into(),
-        plural: "verticalpodautoscalers".into(),
-    }
-}
-
-fn metrics_resource(kind: &str, plural: &str) -> ApiResource {
-    ApiResource {
-        group: "metrics.k8s.io".into(),
-        version: "v1beta1".into(),
-        api_version: "metrics.k8s.io/v1beta1".into(),
-        kind: kind.into(),
-        plural: plural.into(),
-    }
-}
-
-fn quantity_at(v: &Value, key: &str) -> Option<Quantity> {
-    v.get(key)?.as_str().and_then(|s| Quantity::parse(s).ok())
-}
-
-fn list_at(v: &Value) -> ResourceList {
-    ResourceList {
-        cpu: quantity_at(v, "cpu"),
-        memory: quantity_at(v, "memory"),
-    }
 }
 
 impl KubeCluster {
@@ -141,24 +93,6 @@ impl KubeCluster {
             .map(|(i, c)| (i, c.resources.unwrap_or_default()))
             .ok_or_else(|| Error::not_found("container", format!("{deployment}/{container}")))
     }
-}
-
-fn core_requirements(
-    r: &k8s_openapi::api::core::v1::ResourceRequirements,
-) -> Result<ResourceRequirements> {
-    let list = |m: &Option<BTreeMap<String, KQuantity>>| -> Result<ResourceList> {
-        let get = |k: &str| -> Result<Option<Quantity>> {
-            m.as_ref()
-                .and_then(|m| m.get(k))
-                .map(|q| Quantity::parse(&q.0))
-                .transpose()
-        };
-        Ok(ResourceList {
-            cpu: get("cpu")?,
-            memory: get("memory")?,
-        })
-    };
-    ResourceRequirements::new(list(&r.requests)?, list(&r.limits)?)
 }
 
 #[async_trait]

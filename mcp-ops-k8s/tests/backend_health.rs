@@ -33,6 +33,19 @@ fn broken() -> Scenario {
         .fail_image("registry.local/missing", ImageFailure::PullBackOff)
 }
 
+/// Waits (at most 10 s) until the kubelet has crashed and failed to pull in `broken`.
+async fn settled(k: &KubeCluster) {
+    for _ in 0..100 {
+        let r = k.check(&cluster("broken")).await.unwrap();
+        let seen = |what: &str| r.details.iter().any(|d| d.reason.contains(what));
+        if seen("CrashLoopBackOff") && (seen("ImagePullBackOff") || seen("ErrImagePull")) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the broken pods never showed their failures");
+}
+
 fn cluster(ns: &str) -> HealthTarget {
     HealthTarget::Cluster(ClusterScope::all(Namespace::new(ns).unwrap()))
 }
@@ -41,8 +54,7 @@ fn cluster(ns: &str) -> HealthTarget {
 async fn health_contract_passes_on_the_sim() {
     let c = SimCluster::start(broken()).await.unwrap();
     let k = KubeCluster::new(c.client().unwrap());
-    // Let the kubelet crash the containers at least once.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    settled(&k).await;
     let fx = HealthFixture {
         healthy: vec![cluster("mcp-production")],
         unhealthy: vec![cluster("broken")],
@@ -58,7 +70,7 @@ async fn health_contract_passes_on_the_sim() {
 async fn broken_pods_are_named_with_their_reasons() {
     let c = SimCluster::start(broken()).await.unwrap();
     let k = KubeCluster::new(c.client().unwrap());
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    settled(&k).await;
     let r = k.check(&cluster("broken")).await.unwrap();
     assert_eq!(r.status, HealthStatus::Unhealthy);
     let reasons: Vec<String> = r
