@@ -30,8 +30,23 @@ pub struct EscalationLevel {
 
 /// The escalation levels, in increasing `after`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawEscalationPolicy")]
 pub struct EscalationPolicy {
     levels: Vec<EscalationLevel>,
+}
+
+/// The serialized form of an [`EscalationPolicy`], validated by [`EscalationPolicy::new`]
+/// on the way in.
+#[derive(Deserialize)]
+struct RawEscalationPolicy {
+    levels: Vec<EscalationLevel>,
+}
+
+impl TryFrom<RawEscalationPolicy> for EscalationPolicy {
+    type Error = Error;
+    fn try_from(raw: RawEscalationPolicy) -> Result<Self> {
+        Self::new(raw.levels)
+    }
 }
 
 impl Default for EscalationPolicy {
@@ -343,4 +358,38 @@ pub trait Escalator: Send + Sync {
     /// # Errors
     /// [`crate::Error::NotFound`] for an unknown id.
     async fn expire_silence(&self, id: &str, intent: &Intent) -> Result<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn deserializing_a_policy_validates_it_like_new() {
+        let runbook = EscalationPolicy::default();
+        let json = serde_json::to_string(&runbook).unwrap();
+        assert_eq!(
+            serde_json::from_str::<EscalationPolicy>(&json).unwrap(),
+            runbook
+        );
+        let level = |level: u8, minutes: u64, targets: &[&str]| {
+            serde_json::json!({
+                "level": level,
+                "after": { "secs": minutes * 60, "nanos": 0 },
+                "targets": targets,
+            })
+        };
+        for bad in [
+            serde_json::json!({ "levels": [] }),
+            serde_json::json!({ "levels": [level(2, 0, &["on-call"])] }),
+            serde_json::json!({ "levels": [level(1, 15, &["on-call"]), level(2, 0, &["lead"])] }),
+            serde_json::json!({ "levels": [level(1, 0, &[])] }),
+        ] {
+            assert!(
+                serde_json::from_value::<EscalationPolicy>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
+    }
 }

@@ -102,6 +102,58 @@ impl HttpProbe {
             body_contains: None,
         }
     }
+
+    /// The URL as it may be shown in journals, plans and findings: see [`redact_url`].
+    pub fn display_url(&self) -> String {
+        redact_url(&self.url)
+    }
+}
+
+/// `url` safe to show to humans: credentials in the authority (`https://user:pass@host`)
+/// become `***@`, and the value of every query parameter becomes `***` (tokens and API keys
+/// travel there). Everything else is kept; text that is not a URL comes back unchanged.
+pub fn redact_url(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut out = String::with_capacity(url.len());
+    match base.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            out.push_str(scheme);
+            out.push_str("://");
+            match authority.rsplit_once('@') {
+                Some((_, host)) => {
+                    out.push_str("***@");
+                    out.push_str(host);
+                }
+                None => out.push_str(authority),
+            }
+            out.push_str(path);
+        }
+        None => out.push_str(base),
+    }
+    if let Some(query) = query {
+        let (query, fragment) = match query.split_once('#') {
+            Some((q, f)) => (q, Some(f)),
+            None => (query, None),
+        };
+        out.push('?');
+        let params: Vec<String> = query
+            .split('&')
+            .map(|kv| match kv.split_once('=') {
+                Some((k, _)) => format!("{k}=***"),
+                None => kv.to_owned(),
+            })
+            .collect();
+        out.push_str(&params.join("&"));
+        if let Some(f) = fragment {
+            out.push('#');
+            out.push_str(f);
+        }
+    }
+    out
 }
 
 /// Which Kubernetes objects of a namespace to check.
@@ -417,4 +469,37 @@ pub async fn check_all(
         }
     });
     HealthSummary::from_reports(futures::future::join_all(futures).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{HttpProbe, redact_url};
+
+    #[test]
+    fn urls_lose_credentials_and_query_values_only() {
+        for (url, shown) in [
+            (
+                "https://api.mcp-production.com/health",
+                "https://api.mcp-production.com/health",
+            ),
+            (
+                "https://u:p@host:8443/health",
+                "https://***@host:8443/health",
+            ),
+            ("https://tok@host", "https://***@host"),
+            ("http://host/a@b", "http://host/a@b"),
+            ("https://host/h?token=s3cret", "https://host/h?token=***"),
+            (
+                "https://host/h?a=1&flag#top",
+                "https://host/h?a=***&flag#top",
+            ),
+            ("not a url", "not a url"),
+            ("", ""),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+        }
+        let probe = HttpProbe::new("api", "https://ops:hunter2@api.example/health?key=k");
+        assert!(!probe.display_url().contains("hunter2"));
+        assert!(!probe.display_url().contains("=k"));
+    }
 }

@@ -15,7 +15,7 @@
 //! | [`SecretRotator`] | [`secrets`] | stage, apply, verify, revert credentials |
 //! | [`Escalator`] | [`escalation`] | incidents, escalation levels, alerts, silences |
 //!
-//! Every mutating call takes an [`Intent`](types::Intent): why (the change-cause), who, and
+//! Every mutating call takes an [`Intent`]: why (the change-cause), who, and
 //! whether it is a dry run — a dry run returns the planned change and changes nothing.
 //!
 //! ```

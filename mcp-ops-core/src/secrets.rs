@@ -19,6 +19,7 @@ use crate::types::{Namespace, ResourceName, SecretValue};
 /// One key of one secret (`mcp-production/mcp-secrets` key `jwt-secret`), or a database role
 /// when the backend is a database (namespace is then the database).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawSecretKeyRef")]
 pub struct SecretKeyRef {
     /// The namespace (or database) holding the secret.
     pub namespace: Namespace,
@@ -54,6 +55,21 @@ impl SecretKeyRef {
             name: ResourceName::new(name)?,
             key: key.to_owned(),
         })
+    }
+}
+
+/// The serialized form of a [`SecretKeyRef`], validated by [`SecretKeyRef::new`] on the way in.
+#[derive(Deserialize)]
+struct RawSecretKeyRef {
+    namespace: String,
+    name: String,
+    key: String,
+}
+
+impl TryFrom<RawSecretKeyRef> for SecretKeyRef {
+    type Error = Error;
+    fn try_from(raw: RawSecretKeyRef) -> Result<Self> {
+        Self::new(&raw.namespace, &raw.name, &raw.key)
     }
 }
 
@@ -201,6 +217,7 @@ pub trait SecretRotator: Send + Sync {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     #[test]
@@ -224,6 +241,18 @@ mod tests {
             assert!(
                 SecretKeyRef::new(ns, name, key).is_err(),
                 "{ns} {name} {key}"
+            );
+        }
+        let json = r#"{"namespace":"mcp-production","name":"mcp-secrets","key":"jwt-secret"}"#;
+        let ok: SecretKeyRef = serde_json::from_str(json).unwrap();
+        assert_eq!(serde_json::to_string(&ok).unwrap(), json);
+        for bad_key in ["", "..", "a/b", "data/../x"] {
+            let json = format!(
+                r#"{{"namespace":"mcp-production","name":"mcp-secrets","key":"{bad_key}"}}"#
+            );
+            assert!(
+                serde_json::from_str::<SecretKeyRef>(&json).is_err(),
+                "{bad_key:?} must not deserialize"
             );
         }
     }

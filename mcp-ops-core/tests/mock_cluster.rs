@@ -351,3 +351,79 @@ async fn node_capacity_sums_requests() {
             .all(|n| n.cpu_requested_ratio().is_some_and(|r| r > 0.0 && r < 1.0))
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn pausing_keeps_the_rollouts_progress_and_resuming_continues_it() {
+    let c = cluster();
+    // A complete rollout stays complete while paused (kubectl: "successfully rolled out").
+    let before = c.rollout_status(&api()).await.unwrap();
+    assert!(
+        matches!(before, RolloutStatus::Complete { .. }),
+        "{before:?}"
+    );
+    c.set_paused(&api(), true, &intent("pause")).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(c.rollout_status(&api()).await.unwrap(), before);
+    let waited = c
+        .wait_for_rollout(&api(), Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(waited, before);
+    c.set_paused(&api(), false, &intent("resume"))
+        .await
+        .unwrap();
+    assert_eq!(c.rollout_status(&api()).await.unwrap(), before);
+
+    // A rollout paused half way makes no progress until it is resumed, then finishes.
+    c.set_image(&api(), &container(), &image("v1.0.1"), &intent("deploy"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    c.set_paused(&api(), true, &intent("pause")).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let held = c.rollout_status(&api()).await.unwrap();
+    assert!(
+        matches!(held, RolloutStatus::Progressing { updated, desired, .. } if updated < desired),
+        "{held:?}"
+    );
+    let r = c.wait_for_rollout(&api(), Duration::from_secs(2)).await;
+    assert!(matches!(r, Err(Error::Timeout { .. })), "{r:?}");
+    c.set_paused(&api(), false, &intent("resume"))
+        .await
+        .unwrap();
+    let done = c
+        .wait_for_rollout(&api(), Duration::from_secs(600))
+        .await
+        .unwrap();
+    assert!(matches!(done, RolloutStatus::Complete { revision } if revision.get() == 3));
+
+    // A template changed while paused is not rolled out until the resume.
+    c.set_paused(&api(), true, &intent("pause")).await.unwrap();
+    c.set_image(&api(), &container(), &image("v1.0.2"), &intent("deploy"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let waiting = c.rollout_status(&api()).await.unwrap();
+    assert!(
+        matches!(waiting, RolloutStatus::Progressing { updated: 0, .. }),
+        "{waiting:?}"
+    );
+    c.set_paused(&api(), false, &intent("resume"))
+        .await
+        .unwrap();
+    let done = c
+        .wait_for_rollout(&api(), Duration::from_secs(600))
+        .await
+        .unwrap();
+    assert!(matches!(done, RolloutStatus::Complete { revision } if revision.get() == 4));
+}
+
+#[tokio::test(start_paused = true)]
+async fn waiting_with_the_largest_timeout_does_not_overflow() {
+    let c = cluster();
+    c.set_image(&api(), &container(), &image("v1.0.1"), &intent("deploy"))
+        .await
+        .unwrap();
+    let done = c.wait_for_rollout(&api(), Duration::MAX).await.unwrap();
+    assert!(matches!(done, RolloutStatus::Complete { .. }), "{done:?}");
+}

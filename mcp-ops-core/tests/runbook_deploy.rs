@@ -843,3 +843,14 @@ async fn the_rollback_journal_renders_as_a_markdown_timeline() {
     }
     insta::assert_snapshot!(md);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_rollout_timeout_too_large_for_a_clock_does_not_panic() {
+    // The caller's timeout used to be added to an `Instant` and to a margin: both overflowed.
+    let env = Env::new().await;
+    let smoke = Smoke::passing();
+    let mut req = request("v1.0.1");
+    req.rollout_timeout = Duration::MAX;
+    let (report, _) = env.deploy(&req, &smoke).await;
+    assert_eq!(report.outcome, DeployOutcome::Deployed { revision: rev(3) });
+}

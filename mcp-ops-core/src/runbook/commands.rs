@@ -83,6 +83,14 @@ pub fn patch_hpa(
     )
 }
 
+/// `kubectl get deployment NAME -n NS -o jsonpath='{.spec.replicas}'`
+pub fn get_replicas(d: &DeploymentRef) -> String {
+    format!(
+        "kubectl get deployment {} -n {} -o jsonpath='{{.spec.replicas}}'",
+        d.name, d.namespace
+    )
+}
+
 /// `kubectl get hpa -n NS`
 pub fn get_hpa(ns: &Namespace) -> String {
     format!("kubectl get hpa -n {ns}")
@@ -98,9 +106,10 @@ pub fn top_pods(ns: &Namespace) -> String {
     format!("kubectl top pods -n {ns}")
 }
 
-/// `curl -f URL`
+/// `curl -f URL`, with credentials and query values of the URL redacted
+/// ([`crate::health::redact_url`]).
 pub fn curl(url: &str) -> String {
-    format!("curl -f {url}")
+    format!("curl -f {}", crate::health::redact_url(url))
 }
 
 /// `psql -U mcp_user -d DB -c "SQL"`
@@ -176,5 +185,13 @@ mod tests {
             "kubectl patch hpa mcp-typescript-api-hpa -n mcp-production --patch='{\"spec\":{\"maxReplicas\":20}}'"
         );
         assert!(!patch_secret(&ns, "mcp-secrets", "jwt-secret").contains("seed"));
+        assert_eq!(
+            curl("https://ops:hunter2@api.example/health?token=abc&v=1"),
+            "curl -f https://***@api.example/health?token=***&v=***"
+        );
+        assert_eq!(
+            curl("https://api.mcp-production.com/health"),
+            "curl -f https://api.mcp-production.com/health"
+        );
     }
 }

@@ -21,7 +21,8 @@ use crate::types::Intent;
 pub struct StepPolicy {
     /// Each attempt may take at most this long.
     pub timeout: Duration,
-    /// Attempts in all (1 = no retry). Only retryable errors are retried.
+    /// Attempts in all (1 = no retry). Only retryable errors are retried, and a step that
+    /// changes state is not retried after a timed-out attempt (the change may have landed).
     pub attempts: u32,
     /// Wait before the second attempt; doubled for each further one.
     pub backoff: Duration,
@@ -239,7 +240,11 @@ impl Step<'_> {
         }
     }
 
-    async fn attempt<T, F, Fut>(&self, f: &mut F) -> Result<T>
+    /// Runs `f` under the step's policy. A timed-out attempt of a `mutating` step is not
+    /// retried: the change may have been applied, and repeating a change that is not
+    /// idempotent (a second `rollout undo` goes back once more, a second incident is opened)
+    /// is worse than reporting the timeout.
+    async fn attempt<T, F, Fut>(&self, mutating: bool, f: &mut F) -> Result<T>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T>>,
@@ -257,7 +262,11 @@ impl Step<'_> {
                 )),
             };
             match result {
-                Err(e) if e.is_retryable() && tried < attempts => {
+                Err(e)
+                    if e.is_retryable()
+                        && tried < attempts
+                        && !(mutating && matches!(e, Error::Timeout { .. })) =>
+                {
                     let wait = e.retry_after().unwrap_or(backoff);
                     tracing::warn!(step = %self.name, target = %self.target, attempt = tried, "retrying after {e}");
                     self.ctx.clock.sleep(wait).await;
@@ -279,7 +288,7 @@ impl Step<'_> {
         Fut: Future<Output = Result<T>>,
     {
         let started = self.ctx.now();
-        let result = self.attempt(&mut f).await;
+        let result = self.attempt(mutating, &mut f).await;
         let took = elapsed_between(started, self.ctx.now());
         let outcome = match &result {
             Ok(v) => StepOutcome::Ok(describe(v)),
@@ -368,105 +377,5 @@ impl Plan {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicU32, Ordering};
-
-    use super::*;
-    use crate::clock::TokioClock;
-
-    fn ctx(dry_run: bool) -> Context {
-        let intent = Intent::new("test", "tester")
-            .map(|i| i.with_dry_run(dry_run))
-            .unwrap_or_else(|_| unreachable!());
-        Context::new(
-            "test_procedure",
-            intent,
-            Arc::new(TokioClock::starting_at(Timestamp::UNIX_EPOCH)),
-        )
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn retryable_errors_are_retried_then_succeed() {
-        let c = ctx(false);
-        let n = AtomicU32::new(0);
-        let r = c
-            .step("read", "x")
-            .read(
-                || async {
-                    if n.fetch_add(1, Ordering::SeqCst) < 2 {
-                        Err(Error::unavailable("mock", "503"))
-                    } else {
-                        Ok(7)
-                    }
-                },
-                |v| format!("{v}"),
-            )
-            .await;
-        assert_eq!(r.ok(), Some(7));
-        assert_eq!(n.load(Ordering::SeqCst), 3);
-        let e = c.journal().entries();
-        assert_eq!(e.len(), 1);
-        assert_eq!(e[0].outcome, StepOutcome::Ok("7".into()));
-        assert_eq!(e[0].duration, Duration::from_secs(3));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn permanent_errors_are_not_retried() {
-        let c = ctx(false);
-        let n = AtomicU32::new(0);
-        let r: Result<u32> = c
-            .step("read", "x")
-            .read(
-                || async {
-                    n.fetch_add(1, Ordering::SeqCst);
-                    Err(Error::not_found("deployment", "x"))
-                },
-                |v| format!("{v}"),
-            )
-            .await;
-        assert!(matches!(r, Err(Error::NotFound { .. })));
-        assert_eq!(n.load(Ordering::SeqCst), 1);
-        assert!(matches!(
-            c.journal().entries()[0].outcome,
-            StepOutcome::Failed(_)
-        ));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_hung_step_times_out() {
-        let c = ctx(false);
-        let r: Result<()> = c
-            .step("hang", "x")
-            .timeout(Duration::from_secs(2))
-            .read(std::future::pending, |_| String::new())
-            .await;
-        assert!(matches!(r, Err(Error::Timeout { .. })));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn dry_run_plans_without_calling() {
-        let c = ctx(true);
-        let n = AtomicU32::new(0);
-        let r = c
-            .step("undo", "mcp-production/api")
-            .command("kubectl rollout undo deployment/api -n mcp-production")
-            .act(
-                || async {
-                    n.fetch_add(1, Ordering::SeqCst);
-                    Ok(())
-                },
-                |_| String::new(),
-            )
-            .await;
-        assert!(matches!(r, Ok(None)));
-        assert_eq!(n.load(Ordering::SeqCst), 0);
-        let plan = Plan::from_journal(c.journal(), "test_procedure");
-        assert_eq!(plan.steps.len(), 1);
-        assert_eq!(
-            plan.steps[0].command,
-            "kubectl rollout undo deployment/api -n mcp-production"
-        );
-        assert!(c.journal().state_changes().is_empty());
-    }
-}
+#[path = "context_tests.rs"]
+mod tests;

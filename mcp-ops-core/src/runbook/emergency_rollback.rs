@@ -252,7 +252,7 @@ async fn run(
             plan_check(
                 ctx,
                 "verify health",
-                &probe.url,
+                &probe.display_url(),
                 &commands::curl(&probe.url),
             );
         }

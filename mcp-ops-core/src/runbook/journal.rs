@@ -166,7 +166,7 @@ impl Journal {
             let command = if e.command.is_empty() {
                 String::new()
             } else {
-                format!("`{}`", e.command.replace('|', "\\|").replace('`', "'"))
+                format!("`{}`", cell(&e.command).replace('`', "'"))
             };
             let _ = writeln!(
                 md,
@@ -259,5 +259,22 @@ mod tests {
         assert!(md.contains("failed: a\\|b"));
         assert!(md.contains("1.5 s"));
         assert!(md.contains("- **Steps**: 2 (1 failed)"));
+    }
+
+    #[test]
+    fn a_multi_line_command_stays_in_its_row() {
+        let j = Journal::new();
+        let mut e = entry("integrity check", StepOutcome::Ok("1 row".into()), false);
+        e.command = "psql -c \"SELECT COUNT(*)\nFROM users\" | tee log".into();
+        j.record(e);
+        let md = j.to_markdown("Recovery");
+        let row = md
+            .lines()
+            .find(|l| l.contains("integrity check"))
+            .unwrap_or_default();
+        assert!(
+            row.ends_with("`psql -c \"SELECT COUNT(*) FROM users\" \\| tee log` |"),
+            "{row}"
+        );
     }
 }

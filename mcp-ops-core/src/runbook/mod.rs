@@ -36,3 +36,8 @@ pub mod triage;
 
 pub use context::{Context, Plan, PlannedStep, Step, StepPolicy};
 pub use journal::{Journal, JournalEntry, StepOutcome};
+
+/// The runbook's health endpoint (`curl -f https://api.mcp-production.com/health`): the
+/// default HTTP probe of the procedures, and the endpoint the seeded mock cluster serves.
+/// The one definition; the procedures' modules and `mock` re-export it.
+pub const RUNBOOK_HEALTH_URL: &str = "https://api.mcp-production.com/health";

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{MockCluster, find, find_mut, rollout_at};
+use super::{MockCluster, container_mut, find, find_mut, rollout_at};
 use crate::deploy::{
     Deployer, DeploymentSummary, ImageChange, RestartReport, RevisionInfo, RolloutStatus,
     SwitchReport, TrafficSwitch, UndoOutcome, UndoReport,
@@ -71,12 +71,7 @@ impl Deployer for MockCluster {
         let now = self.now();
         let mut s = self.lock();
         let d = find_mut(&mut s, deployment)?;
-        let spec = d.template.containers.get_mut(container).ok_or_else(|| {
-            Error::not_found(
-                "container",
-                format!("{}/{container}", deployment.qualified()),
-            )
-        })?;
+        let spec = container_mut(d, container)?;
         let from = spec.image.clone();
         let changed = &from != image;
         if changed && !intent.is_dry_run() {
@@ -111,7 +106,8 @@ impl Deployer for MockCluster {
         self.faults
             .read("wait_for_rollout", deployment.qualified())
             .await?;
-        let deadline = tokio::time::Instant::now() + timeout;
+        // A timeout too large for an `Instant` waits without a deadline.
+        let deadline = tokio::time::Instant::now().checked_add(timeout);
         loop {
             let status = {
                 let s = self.lock();
@@ -122,13 +118,14 @@ impl Deployer for MockCluster {
                 return Ok(status);
             }
             let now = tokio::time::Instant::now();
-            if now >= deadline {
+            if deadline.is_some_and(|d| now >= d) {
                 return Err(Error::timeout(
                     format!("rollout of {}", deployment.qualified()),
                     timeout,
                 ));
             }
-            let wait = self.behaviour.poll_interval.min(deadline - now);
+            let left = deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(now));
+            let wait = self.behaviour.poll_interval.min(left);
             self.clock.sleep(wait).await;
         }
     }
@@ -252,12 +249,8 @@ impl Deployer for MockCluster {
         let now = self.now();
         let mut s = self.lock();
         let d = find_mut(&mut s, deployment)?;
-        if !intent.is_dry_run() && d.paused != paused {
-            d.paused = paused;
-            if !paused {
-                // Resuming lets the controller act on the template from now on.
-                d.bump(now);
-            }
+        if !intent.is_dry_run() {
+            d.set_paused(paused, now);
         }
         Ok(())
     }

@@ -26,7 +26,7 @@ use crate::clock::{SharedClock, SystemClock, elapsed_between};
 use crate::deploy::RolloutStatus;
 use crate::error::{Error, Result};
 use crate::mock::Faults;
-use crate::types::{DeploymentRef, ImageRef, Revision};
+use crate::types::{ContainerName, DeploymentRef, ImageRef, Revision};
 
 pub use seed::{MockClusterBuilder, RUNBOOK_HEALTH_URL};
 pub use state::ClusterBehaviour;
@@ -173,6 +173,18 @@ pub(crate) fn find_mut<'a>(
         .ok_or_else(|| Error::not_found("deployment", d.qualified()))
 }
 
+/// Looks a container of a deployment's template up for change.
+pub(crate) fn container_mut<'a>(
+    d: &'a mut DeploymentState,
+    container: &ContainerName,
+) -> Result<&'a mut state::ContainerSpec> {
+    let qualified = d.reference.qualified();
+    d.template
+        .containers
+        .get_mut(container)
+        .ok_or_else(|| Error::not_found("container", format!("{qualified}/{container}")))
+}
+
 /// Why a deployment's pods cannot run, if they cannot.
 pub(crate) fn pod_failure(s: &ClusterState, d: &DeploymentState) -> Option<&'static str> {
     let images: Vec<String> = d
@@ -207,6 +219,13 @@ pub(crate) fn rollout_at(
     now: Timestamp,
 ) -> (RolloutStatus, Counts) {
     let desired = d.replicas;
+    // A paused rollout makes no progress after the pause (kubectl then reports the progress
+    // it had: a rollout that was complete stays complete).
+    let frozen = d
+        .rollout
+        .paused_at
+        .filter(|at| d.paused && *at > d.rollout.started);
+    let now = frozen.map_or(now, |at| at.min(now));
     let elapsed = elapsed_between(d.rollout.started, now);
     let step = behaviour.step.max(Duration::from_millis(1));
     let steps_done = u32::try_from(elapsed.as_millis() / step.as_millis()).unwrap_or(u32::MAX);
@@ -223,7 +242,9 @@ pub(crate) fn rollout_at(
         };
         return (RolloutStatus::Pending, counts);
     }
-    if d.paused {
+    if d.paused && frozen.is_none() {
+        // Paused with no rollout progress to keep (the template changed while paused): the
+        // controller does not start the new pods.
         let counts = Counts {
             updated: 0,
             ready: desired,

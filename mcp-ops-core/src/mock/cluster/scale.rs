@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::state::key;
-use super::{MockCluster, find, find_mut};
+use super::{MockCluster, container_mut, find, find_mut};
 use crate::error::{Error, Result};
 use crate::scale::{
     AutoscalerBounds, AutoscalerStatus, BoundsChange, NodeCapacity, Recommendation, ResourceChange,
@@ -170,12 +170,7 @@ impl Scaler for MockCluster {
         let now = self.now();
         let mut s = self.lock();
         let d = find_mut(&mut s, deployment)?;
-        let spec = d.template.containers.get_mut(container).ok_or_else(|| {
-            Error::not_found(
-                "container",
-                format!("{}/{container}", deployment.qualified()),
-            )
-        })?;
+        let spec = container_mut(d, container)?;
         let from = spec.resources.clone();
         if !intent.is_dry_run() && &from != resources {
             spec.resources = resources.clone();

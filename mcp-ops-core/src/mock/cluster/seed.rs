@@ -18,8 +18,7 @@ use crate::types::{
     ResourceRequirements, SecretValue,
 };
 
-/// The URL of the runbook's health endpoint, served by the seeded cluster.
-pub const RUNBOOK_HEALTH_URL: &str = "https://api.mcp-production.com/health";
+pub use crate::runbook::RUNBOOK_HEALTH_URL;
 
 /// Builds a [`MockCluster`].
 #[derive(Debug)]
@@ -173,6 +172,7 @@ impl MockClusterBuilder {
                 started: Timestamp::UNIX_EPOCH,
                 generation: 1,
                 observed_generation: 1,
+                paused_at: None,
             },
         };
         self.state.deployments.insert(key(&deployment), state);

@@ -44,6 +44,8 @@ pub(crate) struct Rollout {
     pub generation: u64,
     /// The generation the "controller" has seen; it catches up on the first observation.
     pub observed_generation: u64,
+    /// When the deployment was paused (while it is): its rollout makes no progress after it.
+    pub paused_at: Option<Timestamp>,
 }
 
 /// One deployment.
@@ -101,6 +103,34 @@ impl DeploymentState {
     pub fn bump(&mut self, now: Timestamp) {
         self.rollout.generation += 1;
         self.rollout.started = now;
+    }
+
+    /// Pauses or resumes the deployment at `now`. A paused rollout keeps the progress it had
+    /// when it was paused (a complete one stays complete); resuming continues from there, as
+    /// the deployment controller does.
+    pub fn set_paused(&mut self, paused: bool, now: Timestamp) {
+        if self.paused == paused {
+            return;
+        }
+        self.paused = paused;
+        self.rollout.generation += 1;
+        if paused {
+            self.rollout.paused_at = Some(now);
+        } else if let Some(at) = self.rollout.paused_at.take() {
+            // Shift the start by the paused time so the progress made before the pause
+            // counts; a template changed while paused starts its rollout now.
+            let paused_for = crate::clock::elapsed_between(at, now);
+            self.rollout.started = if self.rollout.started <= at {
+                jiff::SignedDuration::try_from(paused_for)
+                    .ok()
+                    .and_then(|d| self.rollout.started.checked_add(d).ok())
+                    .unwrap_or(now)
+            } else {
+                now
+            };
+        } else {
+            self.rollout.started = now;
+        }
     }
 
     /// Images of the current template.

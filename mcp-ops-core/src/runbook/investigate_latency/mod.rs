@@ -32,8 +32,9 @@ use crate::runbook::commands;
 use crate::runbook::context::{Context, StepPolicy};
 use crate::runbook::investigate_error_rate::runbook_services;
 use crate::runbook::triage::{
-    Check, Evidence, Finding, Probed, Prober, ScaleTarget, Suggestion, default_probe_policy,
-    metric_target, metric_value, pod_memory_ratios, promql, proportional, rank,
+    Check, Evidence, Finding, Probed, Prober, ScaleTarget, Suggestion, autoscaler_finding,
+    default_probe_policy, metric_target, metric_value, pod_memory_ratios, promql, proportional,
+    rank,
 };
 use crate::scale::{AutoscalerStatus, ResourceUsage, Scaler};
 use crate::types::{DeploymentRef, Namespace, Replicas, ResourceName, Severity};

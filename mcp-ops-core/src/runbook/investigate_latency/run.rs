@@ -13,11 +13,7 @@ async fn probe_service(
     let name = service.name.as_str();
     let target = service.qualified();
     let p95_cmd = promql(name, MetricKind::P95Latency);
-    let replicas_cmd = format!(
-        "kubectl get deployment {} -n {} -o jsonpath='{{.spec.replicas}}'",
-        service.name, service.namespace
-    );
-    let hpa_cmd = commands::get_hpa(&service.namespace);
+    let replicas_cmd = commands::get_replicas(&service);
     let s = &service;
     let (p95, replicas, autoscaler) = tokio::join!(
         prober.health(
@@ -42,27 +38,7 @@ async fn probe_service(
                 None => prober.missing("check replicas", &target),
             }
         },
-        async {
-            match b.scaler {
-                Some(sc) => {
-                    prober
-                        .read(
-                            "check autoscaler",
-                            &target,
-                            &hpa_cmd,
-                            || sc.autoscaler(s),
-                            |a: &Option<AutoscalerStatus>| match a {
-                                Some(a) => {
-                                    format!("{} {}..={} wants {}", a.name, a.min, a.max, a.desired)
-                                }
-                                None => "no autoscaler".to_owned(),
-                            },
-                        )
-                        .await
-                }
-                None => prober.missing("check autoscaler", &target),
-            }
-        },
+        prober.autoscaler(b.scaler, s),
     );
     ServiceProbes {
         service,
@@ -160,42 +136,13 @@ pub(super) async fn run(
                 "",
             ),
         });
-        let hpa_cmd = commands::get_hpa(&p.service.namespace);
         let autoscaler = p.autoscaler.ok().cloned().flatten();
-        findings.push(match &p.autoscaler {
-            Probed::Done(Some(a)) => Finding::new(
-                Check::Autoscaler,
-                &target,
-                if a.at_max() {
-                    HealthStatus::Degraded
-                } else {
-                    HealthStatus::Healthy
-                },
-                format!(
-                    "{} wants {} of {}..={} replicas{}",
-                    a.name,
-                    a.desired,
-                    a.min,
-                    a.max,
-                    if a.at_max() { " (at max)" } else { "" }
-                ),
-                hpa_cmd,
-            ),
-            Probed::Done(None) => Finding::new(
-                Check::Autoscaler,
-                &target,
-                HealthStatus::Healthy,
-                "no autoscaler",
-                hpa_cmd,
-            ),
-            other => Finding::new(
-                Check::Autoscaler,
-                &target,
-                HealthStatus::Unknown,
-                other.why_not(budget),
-                hpa_cmd,
-            ),
-        });
+        findings.push(autoscaler_finding(
+            &p.autoscaler,
+            &target,
+            &p.service.namespace,
+            budget,
+        ));
         let memory_ratio = pod_memory_ratios(pods, name)
             .map(|(_, r)| r)
             .fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.max(r))));

@@ -114,10 +114,7 @@ pub(crate) async fn survey(
     for d in deployments {
         let replicas = ctx
             .step("remember replica count", d.qualified())
-            .command(format!(
-                "kubectl get deployment {} -n {} -o jsonpath='{{.spec.replicas}}'",
-                d.name, d.namespace
-            ))
+            .command(commands::get_replicas(d))
             .read(|| scaler.replicas(d), |r| format!("{r} replicas"))
             .await?;
         let hpa = ctx

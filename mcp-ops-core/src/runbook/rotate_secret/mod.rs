@@ -44,8 +44,7 @@ use crate::types::{DeploymentRef, Namespace, SecretEncoding, SecretSpec, SecretV
 /// The procedure's name in journals.
 pub const PROCEDURE: &str = "rotate_secret";
 
-/// The runbook's health endpoint (`curl -f https://api.mcp-production.com/health`).
-pub const RUNBOOK_HEALTH_URL: &str = "https://api.mcp-production.com/health";
+pub use crate::runbook::RUNBOOK_HEALTH_URL;
 
 /// Which deployments read the secret and are restarted after a change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -150,7 +150,7 @@ async fn restart_one(
     let waited = ctx
         .step("wait for rollout", &target)
         .command(commands::rollout_status(d, input.rollout_timeout))
-        .timeout(input.rollout_timeout + WAIT_MARGIN)
+        .timeout(input.rollout_timeout.saturating_add(WAIT_MARGIN))
         .read(
             || b.deployer.wait_for_rollout(d, input.rollout_timeout),
             ToString::to_string,

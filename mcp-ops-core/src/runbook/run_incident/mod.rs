@@ -327,7 +327,7 @@ async fn run(
                 if run.escalating && now_elapsed >= next_tick {
                     run.tick().await;
                     while next_tick <= now_elapsed {
-                        next_tick += spec.tick_interval;
+                        next_tick = next_tick.saturating_add(spec.tick_interval);
                     }
                 }
             }

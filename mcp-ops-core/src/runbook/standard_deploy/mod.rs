@@ -45,8 +45,7 @@ use crate::types::Revision;
 /// The procedure's name in journals and plans.
 pub const PROCEDURE: &str = "standard_deploy";
 
-/// The runbook's health endpoint (`curl -f https://api.mcp-production.com/health`).
-pub const RUNBOOK_HEALTH_URL: &str = "https://api.mcp-production.com/health";
+pub use crate::runbook::RUNBOOK_HEALTH_URL;
 
 /// Runs the runbook's "Standard Deployment" with verification and automatic rollback.
 ///
@@ -247,7 +246,7 @@ fn plan_rest(ctx: &Context, req: &DeployRequest) {
     plan_check(
         ctx,
         "verify health",
-        &req.health.url,
+        &req.health.display_url(),
         &commands::curl(&req.health.url),
     );
     plan_check(ctx, "run smoke tests", &target, SMOKE_COMMAND);

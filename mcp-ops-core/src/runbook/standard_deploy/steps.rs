@@ -20,7 +20,9 @@ pub(crate) async fn wait_rollout(
 ) -> std::result::Result<Revision, String> {
     ctx.step("wait for rollout", d.qualified())
         .command(commands::rollout_status(d, timeout))
-        .policy(StepPolicy::once(timeout + Duration::from_secs(30)))
+        .policy(StepPolicy::once(
+            timeout.saturating_add(Duration::from_secs(30)),
+        ))
         .read(
             || async {
                 match deployer.wait_for_rollout(d, timeout).await? {
@@ -44,7 +46,7 @@ pub(crate) async fn check_health(
     probe: &HttpProbe,
 ) -> crate::Result<HealthReport> {
     let target = HealthTarget::Http(probe.clone());
-    ctx.step("verify health", &probe.url)
+    ctx.step("verify health", probe.display_url())
         .command(commands::curl(&probe.url))
         .read(
             || health.check(&target),

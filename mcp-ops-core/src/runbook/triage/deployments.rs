@@ -107,28 +107,7 @@ async fn probe_one(
             None => prober.missing("check rollout history", &target),
         }
     };
-    let autoscaler = async {
-        match backends.scaler {
-            Some(b) => {
-                let cmd = commands::get_hpa(&d.namespace);
-                prober
-                    .read(
-                        "check autoscaler",
-                        &target,
-                        &cmd,
-                        || b.autoscaler(d),
-                        |a: &Option<AutoscalerStatus>| match a {
-                            Some(a) => {
-                                format!("{} {}..={} wants {}", a.name, a.min, a.max, a.desired)
-                            }
-                            None => "no autoscaler".to_owned(),
-                        },
-                    )
-                    .await
-            }
-            None => prober.missing("check autoscaler", &target),
-        }
-    };
+    let autoscaler = prober.autoscaler(backends.scaler, d);
     let metric = |kind: MetricKind, step: &'static str| {
         let t = metric_target(policy, name, kind);
         let cmd = promql(name, kind);

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use super::deployments::{AllProbes, DeploymentDiagnosis};
-use super::probe::{DEADLINE, Probed, Prober, metric_value, pod_memory_ratios, promql};
+use super::probe::{
+    DEADLINE, Probed, Prober, autoscaler_finding, metric_value, pod_memory_ratios, promql,
+};
 use super::{Check, Endpoint, Evidence, Finding, TriageInput};
 use crate::clock::elapsed_between;
 use crate::deploy::RolloutStatus;
@@ -231,36 +233,13 @@ pub(super) fn diagnose(
         findings.push(history_finding);
 
         // Autoscaler.
-        let hpa_cmd = commands::get_hpa(&d.namespace);
         let autoscaler = p.autoscaler.ok().cloned().flatten();
-        findings.push(match &p.autoscaler {
-            Probed::Done(Some(a)) => Finding::new(
-                Check::Autoscaler,
-                &target,
-                if a.at_max() {
-                    HealthStatus::Degraded
-                } else {
-                    HealthStatus::Healthy
-                },
-                format!(
-                    "{} wants {} of {}..={} replicas{}",
-                    a.name,
-                    a.desired,
-                    a.min,
-                    a.max,
-                    if a.at_max() { " (at max)" } else { "" }
-                ),
-                hpa_cmd,
-            ),
-            Probed::Done(None) => Finding::new(
-                Check::Autoscaler,
-                &target,
-                HealthStatus::Healthy,
-                "no autoscaler",
-                hpa_cmd,
-            ),
-            other => unknown(Check::Autoscaler, &target, other.why_not(budget), hpa_cmd),
-        });
+        findings.push(autoscaler_finding(
+            &p.autoscaler,
+            &target,
+            &d.namespace,
+            budget,
+        ));
 
         diagnoses.push(DeploymentDiagnosis {
             deployment: d,

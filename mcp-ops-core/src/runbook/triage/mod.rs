@@ -30,8 +30,8 @@ use tracing::Instrument as _;
 pub use deployments::DeploymentDiagnosis;
 pub use finding::{Check, Evidence, Finding, ScaleTarget, Suggestion, describe_value, rank};
 pub(crate) use probe::{
-    DEADLINE, Probed, Prober, default_probe_policy, metric_target, metric_value, pod_memory_ratios,
-    promql, proportional,
+    DEADLINE, Probed, Prober, autoscaler_finding, default_probe_policy, metric_target,
+    metric_value, pod_memory_ratios, promql, proportional,
 };
 pub(crate) use run::suggestion_target;
 
@@ -46,8 +46,7 @@ use crate::runbook::context::{Context, StepPolicy};
 use crate::scale::{NodeCapacity, ResourceUsage, Scaler};
 use crate::types::{Namespace, ResourceName, Severity};
 
-/// The runbook's health endpoint (`curl -I https://api.mcp-production.com/health`).
-pub const RUNBOOK_HEALTH_URL: &str = "https://api.mcp-production.com/health";
+pub use crate::runbook::RUNBOOK_HEALTH_URL;
 
 /// An HTTP endpoint to probe and the deployments that serve it (an endpoint that fails
 /// makes the deployments behind it count as degraded).

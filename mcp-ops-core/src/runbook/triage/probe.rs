@@ -175,6 +175,32 @@ impl<'c> Prober<'c> {
         }
     }
 
+    /// `kubectl get hpa`: the autoscaler of `deployment` (`None` when it has none), or
+    /// [`Prober::missing`] without a scaler.
+    pub(crate) async fn autoscaler(
+        &self,
+        scaler: Option<&dyn crate::scale::Scaler>,
+        deployment: &crate::types::DeploymentRef,
+    ) -> Probed<Option<crate::scale::AutoscalerStatus>> {
+        const STEP: &str = "check autoscaler";
+        let target = deployment.qualified();
+        let Some(scaler) = scaler else {
+            return self.missing(STEP, &target);
+        };
+        let command = crate::runbook::commands::get_hpa(&deployment.namespace);
+        self.read(
+            STEP,
+            &target,
+            &command,
+            || scaler.autoscaler(deployment),
+            |a: &Option<crate::scale::AutoscalerStatus>| match a {
+                Some(a) => format!("{} {}..={} wants {}", a.name, a.min, a.max, a.desired),
+                None => "no autoscaler".to_owned(),
+            },
+        )
+        .await
+    }
+
     /// The result of a probe whose backend was not given (journaled as skipped).
     pub(crate) fn missing<T>(&self, step: &str, target: &str) -> Probed<T> {
         let why = format!("no backend given for {step}");
@@ -272,6 +298,52 @@ pub(crate) fn proportional(current: u32, observed: f64, threshold: f64, cap: u32
         wanted as u32
     };
     Some(wanted.clamp(current + 1, cap))
+}
+
+/// The finding on a deployment's autoscaler (`kubectl get hpa`): Degraded when it wants
+/// its maximum, Healthy without one, Unknown when the probe gave no answer.
+pub(crate) fn autoscaler_finding(
+    probed: &Probed<Option<crate::scale::AutoscalerStatus>>,
+    target: &str,
+    namespace: &crate::types::Namespace,
+    budget: Duration,
+) -> super::Finding {
+    use super::{Check, Finding};
+    let hpa_cmd = crate::runbook::commands::get_hpa(namespace);
+    match probed {
+        Probed::Done(Some(a)) => Finding::new(
+            Check::Autoscaler,
+            target,
+            if a.at_max() {
+                HealthStatus::Degraded
+            } else {
+                HealthStatus::Healthy
+            },
+            format!(
+                "{} wants {} of {}..={} replicas{}",
+                a.name,
+                a.desired,
+                a.min,
+                a.max,
+                if a.at_max() { " (at max)" } else { "" }
+            ),
+            hpa_cmd,
+        ),
+        Probed::Done(None) => Finding::new(
+            Check::Autoscaler,
+            target,
+            HealthStatus::Healthy,
+            "no autoscaler",
+            hpa_cmd,
+        ),
+        other => Finding::new(
+            Check::Autoscaler,
+            target,
+            HealthStatus::Unknown,
+            other.why_not(budget),
+            hpa_cmd,
+        ),
+    }
 }
 
 /// Memory use / limit of each pod whose name starts with `pod/<deployment>-`.

@@ -62,7 +62,7 @@ async fn endpoint_checks(
     endpoints: &[Endpoint],
 ) -> Vec<HealthReport> {
     let checks = endpoints.iter().map(|e| {
-        let command = format!("curl -I {}", e.probe.url);
+        let command = format!("curl -I {}", e.probe.display_url());
         async move {
             prober
                 .health(
@@ -154,7 +154,7 @@ pub(super) async fn run(
     }
     for r in &endpoints {
         let url = match &r.target {
-            HealthTarget::Http(p) => p.url.clone(),
+            HealthTarget::Http(p) => p.display_url(),
             _ => String::new(),
         };
         findings.push(Finding::from_report(
