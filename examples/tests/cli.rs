@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{bad_input, nightly, ops, run};
+use common::{SeparateSim, bad_input, nightly, ops, run, run_on};
 use predicates::prelude::*;
 
 const IMAGE: &str = "mcp-typescript-api=ghcr.io/your-org/mcp-typescript-server:v1.0.1";
@@ -83,7 +83,12 @@ fn rollback_undoes_and_checks_health() {
 
 #[test]
 fn scale_replicas_and_resources() {
-    assert!(run(&["scale", "mcp-rust-server", "--replicas", "5"], 0).contains("replicas 3 → 5"));
+    // The simulated cluster gives every deployment an autoscaler: --replicas raises its floor.
+    let out = run(&["scale", "mcp-rust-server", "--replicas", "5"], 0);
+    assert!(
+        out.contains("hpa/mcp-rust-server-hpa min/max 3/12 → 5/12"),
+        "{out}"
+    );
     let v = run(
         &[
             "scale",
@@ -103,7 +108,7 @@ fn scale_replicas_and_resources() {
         0,
     );
     assert!(
-        plan.contains("kubectl scale deployment mcp-rust-server --replicas=5"),
+        plan.contains(r#"kubectl patch hpa mcp-rust-server-hpa -n mcp-production --patch='{"spec":{"minReplicas":5"#),
         "{plan}"
     );
     bad_input(&["scale", "mcp-rust-server"]);
@@ -136,14 +141,14 @@ fn scale_replicas_and_resources() {
     );
     bad_input(&["scale", "mcp-typescript-api", "--hpa-max", "500"]);
     bad_input(&["scale", "mcp-typescript-api", "--hpa-max", "2"]);
-    bad_input(&["scale", "mcp-rust-server", "--hpa-max", "5"]);
+    bad_input(&["scale", "no-such", "--hpa-max", "5"]);
 }
 
 #[test]
 fn capacity_lists_nodes() {
     let out = run(&["capacity"], 0);
     assert!(out.contains("capacity: 3 nodes"), "{out}");
-    assert!(out.contains("worker-1"), "{out}");
+    assert!(out.contains("ip-10-0-1-11"), "{out}");
     assert!(run(&["capacity", "--dry-run"], 0).contains("Plan (dry run"));
     bad_input(&["capacity", "now"]);
 }
@@ -152,7 +157,13 @@ fn capacity_lists_nodes() {
 fn backup_of_each_kind() {
     assert!(run(&["backup", "db", "mcp_db"], 0).contains("written to /backups/"));
     assert!(run(&["backup", "config", "mcp-production"], 0).contains("config-backup"));
-    assert!(run(&["backup", "cronjob", "postgres-backup"], 0).contains("postgres-backup"));
+    // A CronJob backup is a Job of the simulated cluster, waited for.
+    let cron = run(&["backup", "cronjob", "postgres-backup"], 0);
+    assert!(
+        cron.contains("written to job/postgres-backup-") && cron.contains("succeeded"),
+        "{cron}"
+    );
+    bad_input(&["backup", "cronjob", "no-such-cronjob"]);
     let plan = run(&["backup", "db", "mcp_db", "--dry-run"], 0);
     assert!(
         plan.contains("no backup taken") && plan.contains("pg_dump"),
@@ -285,10 +296,14 @@ fn targets_and_global_flags() {
     bad_input(&[]);
     bad_input(&["no-such-command"]);
     ops()
-        .args(["--kubeconfig", "/x", "triage"])
+        .args(["--kubeconfig", "/nonexistent/config", "triage"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("not wired into the CLI yet"));
+        .stderr(predicate::str::contains("cannot load kubeconfig"));
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("config");
+    std::fs::write(&garbage, "{not: [a kubeconfig").unwrap();
+    bad_input(&["--kubeconfig", garbage.to_str().unwrap(), "triage"]);
     let out = run(&["--prometheus-url", "http://127.0.0.1:9", "triage"], 0);
     assert!(
         out.contains("--prometheus-url accepted but not used yet"),
@@ -300,4 +315,131 @@ fn targets_and_global_flags() {
         .code(0)
         .stdout(predicate::str::contains("drill"));
     ops().arg("--version").assert().code(0);
+}
+
+#[test]
+fn quarantine_keeps_the_pod_and_release_lifts_it() {
+    let out = run(&["quarantine", "postgres-primary-0"], 0);
+    assert!(
+        out.starts_with("quarantined pod postgres-primary-0") && out.contains("mcp-ops-quarantine"),
+        "{out}"
+    );
+    assert!(out.contains("evidence: log lines"), "{out}");
+    let plan = run(&["quarantine", "postgres-primary-0", "--dry-run"], 0);
+    assert!(plan.starts_with("dry run: would quarantine"), "{plan}");
+    assert!(
+        plan.contains("kubectl label pod postgres-primary-0 security.breach=true"),
+        "{plan}"
+    );
+    let released = run(&["quarantine", "postgres-primary-0", "--release"], 0);
+    assert!(
+        released.starts_with("released pod postgres-primary-0"),
+        "{released}"
+    );
+    let plan = run(&["quarantine", "redis-0", "--release", "--dry-run"], 0);
+    assert!(plan.contains("security.breach-"), "{plan}");
+    bad_input(&["quarantine", "no-such-pod"]);
+    bad_input(&["quarantine", "no-such-pod", "--dry-run"]);
+    bad_input(&["quarantine", "Bad_Pod"]);
+    bad_input(&["quarantine"]);
+}
+
+#[test]
+fn audit_lists_typed_findings_and_exits_1() {
+    let out = run(&["audit"], 1);
+    assert!(out.starts_with("audit of mcp-production: "), "{out}");
+    for check in [
+        "RunAsNonRoot",
+        "DropAllCapabilities",
+        "NoServiceAccountToken",
+    ] {
+        assert!(out.contains(check), "{check}: {out}");
+    }
+    // The StatefulSets set no limits; the deployments do.
+    assert!(out.contains("ResourceLimits"), "{out}");
+    let plan = run(&["audit", "--dry-run"], 1);
+    assert!(plan.contains("kubectl get pods,networkpolicies"), "{plan}");
+    bad_input(&["audit", "everything"]);
+}
+
+#[test]
+fn kubeconfig_of_a_separately_started_cluster() {
+    let c = SeparateSim::start();
+    let cfg = c.kubeconfig();
+    let out = run_on(cfg, &["triage"], 0);
+    assert!(out.starts_with("triage: healthy"), "{out}");
+    let out = run_on(cfg, &["--context", "sim", "capacity"], 0);
+    assert!(out.contains("ip-10-0-1-12"), "{out}");
+    // A change made through ops is seen by the cluster.
+    run_on(cfg, &["scale", "mcp-typescript-api", "--hpa-max", "15"], 0);
+    let hpa = c
+        .sim
+        .get(
+            "autoscaling/v2",
+            "HorizontalPodAutoscaler",
+            "mcp-production",
+            "mcp-typescript-api-hpa",
+        )
+        .unwrap();
+    assert_eq!(hpa["spec"]["maxReplicas"], 15);
+    // The drill injects faults into the embedded stand-ins only.
+    let cfg_s = cfg.to_str().unwrap();
+    bad_input(&["--kubeconfig", cfg_s, "drill"]);
+    bad_input(&[
+        "--kubeconfig",
+        cfg_s,
+        "--context",
+        "no-such-context",
+        "triage",
+    ]);
+}
+
+#[test]
+fn quarantine_on_a_separate_cluster_changes_it() {
+    let c = SeparateSim::start();
+    let cfg = c.kubeconfig();
+    let pod = || c.sim.get("v1", "Pod", "mcp-production", "redis-0").unwrap();
+    let policy = || {
+        c.sim.get(
+            "networking.k8s.io/v1",
+            "NetworkPolicy",
+            "mcp-production",
+            "mcp-ops-quarantine",
+        )
+    };
+    run_on(cfg, &["quarantine", "redis-0", "--dry-run"], 0);
+    assert!(policy().is_none());
+    assert!(pod()["metadata"]["labels"].get("security.breach").is_none());
+    run_on(cfg, &["quarantine", "redis-0"], 0);
+    assert_eq!(pod()["metadata"]["labels"]["security.breach"], "true");
+    let np = policy().unwrap();
+    assert_eq!(
+        np["spec"]["podSelector"]["matchLabels"]["security.breach"],
+        "true"
+    );
+    run_on(cfg, &["quarantine", "redis-0", "--release"], 0);
+    assert!(pod()["metadata"]["labels"].get("security.breach").is_none());
+    assert!(policy().is_some(), "the policy stays for other pods");
+}
+
+#[test]
+fn cronjob_backups_are_jobs_of_the_cluster() {
+    let c = SeparateSim::start();
+    let cfg = c.kubeconfig();
+    let out = run_on(
+        cfg,
+        &["--output", "json", "backup", "cronjob", "app-data-backup"],
+        0,
+    );
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let id = doc["report"]["id"].as_str().unwrap().to_owned();
+    let job = id.strip_prefix("mcp-production.").unwrap();
+    let j = c.sim.get("batch/v1", "Job", "mcp-production", job).unwrap();
+    assert_eq!(
+        j["metadata"]["ownerReferences"][0]["name"], "app-data-backup",
+        "{j}"
+    );
+    assert!(run_on(cfg, &["backups"], 0).contains(&id));
+    let v = run_on(cfg, &["verify", &id], 0);
+    assert!(v.contains("verified"), "{v}");
 }

@@ -139,3 +139,34 @@ fn the_drill_validates() {
     assert_eq!(d["status"], "ok");
     check("drill", &["drill", "--dry-run"]);
 }
+
+#[test]
+fn security_reports_validate() {
+    let a = check("audit", &["audit"]);
+    assert_eq!(a["status"], "failed");
+    assert!(
+        a["report"]["findings"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|f| f["check"] == "RunAsNonRoot"))
+    );
+    check("audit", &["audit", "--dry-run"]);
+    for dry in [false, true] {
+        let q = check(
+            "quarantine",
+            &maybe_dry(&["quarantine", "postgres-primary-0"], dry),
+        );
+        assert_eq!(q["status"], if dry { "planned" } else { "ok" });
+        assert_eq!(
+            q["report"]["result"]["network_policy"],
+            "mcp-ops-quarantine"
+        );
+        let r = check(
+            "quarantine",
+            &maybe_dry(&["quarantine", "redis-0", "--release"], dry),
+        );
+        assert_eq!(r["report"]["action"], "release");
+    }
+    let mut doc = check("audit", &["audit"]);
+    doc["report"]["findings"][0]["check"] = json!("LooksFine");
+    assert!(validate(&schema("audit"), &doc, "").is_err());
+}

@@ -42,10 +42,66 @@ pub fn run(args: &[&str], code: i32) -> String {
         "{args:?}: stdout {stdout}\nstderr {stderr}"
     );
     assert!(
-        stderr.starts_with("ops: using an embedded in-memory mcp-production cluster"),
+        stderr.starts_with("ops: embedded simulated cluster mcp-production at http://127.0.0.1:"),
         "{args:?}: banner missing: {stderr}"
     );
     stdout
+}
+
+/// Runs `ops --kubeconfig <kubeconfig> args…`, asserts the exit code and the kubeconfig
+/// banner, returns stdout.
+pub fn run_on(kubeconfig: &std::path::Path, args: &[&str], code: i32) -> String {
+    let out = ops()
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(args)
+        .output()
+        .expect("ops runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{args:?}: stdout {stdout}\nstderr {stderr}"
+    );
+    assert!(
+        stderr.starts_with("ops: cluster from kubeconfig "),
+        "{args:?}: banner missing: {stderr}"
+    );
+    stdout
+}
+
+/// A SimCluster seeded with the runbook's `mcp-production`, served by its own runtime's
+/// threads while the test runs `ops` against its kubeconfig.
+pub struct SeparateSim {
+    /// The cluster (dropped before the runtime).
+    pub sim: mcp_ops_k8s::sim::SimCluster,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl SeparateSim {
+    /// Starts the cluster.
+    pub fn start() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let sim = runtime
+            .block_on(mcp_ops_k8s::sim::SimCluster::start(
+                mcp_ops_k8s::sim::Scenario::mcp_production(),
+            ))
+            .unwrap();
+        Self {
+            sim,
+            _runtime: runtime,
+        }
+    }
+
+    /// Its kubeconfig file.
+    pub fn kubeconfig(&self) -> &std::path::Path {
+        self.sim.kubeconfig_path()
+    }
 }
 
 /// Today's nightly backup id of the embedded target.

@@ -17,10 +17,10 @@ pub struct Cli {
 /// Flags every subcommand accepts.
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Kubeconfig of a real cluster (default: the embedded in-memory cluster).
+    /// Kubeconfig of a cluster (default: an embedded simulated cluster started in process).
     #[arg(long, global = true, env = "OPS_KUBECONFIG")]
     pub kubeconfig: Option<String>,
-    /// Kubeconfig context.
+    /// Kubeconfig context (with --kubeconfig; default: its current context).
     #[arg(long, global = true)]
     pub context: Option<String>,
     /// Namespace.
@@ -134,6 +134,17 @@ pub enum Command {
         #[arg(long, default_value = "silenced from ops")]
         comment: String,
     },
+    /// Security Incident Response: isolate a pod with a deny-all NetworkPolicy, keeping it
+    /// (and its logs and events) as evidence.
+    Quarantine {
+        /// The pod.
+        pod: String,
+        /// Lift the quarantine (remove the label) instead.
+        #[arg(long)]
+        release: bool,
+    },
+    /// Security posture of the namespace's pods against the hardening checklist.
+    Audit,
     /// A scripted game day on the embedded cluster; prints the post-mortem timeline.
     Drill {
         /// Bake seconds after the bad deploy.

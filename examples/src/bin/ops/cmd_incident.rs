@@ -15,7 +15,7 @@ use crate::output::{Report, Status, table, to_value};
 use crate::{Failure, Outcome, context};
 
 /// Why `update`/`ack`/`resolve` of an id cannot work on the embedded target.
-const NO_STATE: &str = "the embedded in-memory target keeps no incidents between runs; use `ops incident open … --ack-by/--update/--resolve` or `ops drill`";
+const NO_STATE: &str = "incidents live in the in-memory alerting stand-in, which keeps nothing between runs; use `ops incident open … --ack-by/--update/--resolve` or `ops drill`";
 
 /// `ops incident open|update|ack|resolve|list`.
 pub async fn incident(action: &IncidentAction, g: &Global, b: &Backends) -> Outcome {

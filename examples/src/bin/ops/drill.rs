@@ -225,7 +225,7 @@ fn plan(bake_seconds: u64) -> Report {
         ),
         (
             "emergency rollback",
-            format!("kubectl rollout undo deployment/{SERVICE} -n mcp-production --to-revision=2"),
+            format!("kubectl rollout undo deployment/{SERVICE} -n mcp-production --to-revision=3"),
         ),
         (
             "incident",

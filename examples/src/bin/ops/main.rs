@@ -1,10 +1,12 @@
 //! `ops`: the MCP production runbook as one command per procedure.
 //!
-//! By default it runs on an embedded in-memory copy of the runbook's `mcp-production`
-//! namespace (a one-line banner on stderr says so). Exit codes: 0 healthy / succeeded,
+//! By default it runs on an embedded simulated Kubernetes API server seeded with the
+//! runbook's `mcp-production` namespace, started in process (a one-line banner on stderr says
+//! so); `--kubeconfig PATH [--context C]` points it at another cluster. Exit codes: 0 healthy / succeeded,
 //! 1 degraded / failed, 2 bad input (one line on stderr).
 
 mod backends;
+mod backup_route;
 mod cli;
 mod cmd_backup;
 mod cmd_deploy;
@@ -12,7 +14,9 @@ mod cmd_diagnose;
 mod cmd_incident;
 mod cmd_maintenance;
 mod cmd_scale;
+mod cmd_security;
 mod drill;
+mod health_route;
 mod output;
 mod progress;
 
@@ -23,7 +27,7 @@ use clap::error::ErrorKind;
 use mcp_ops_core::runbook::Context;
 use mcp_ops_core::{Error, Intent};
 
-use crate::backends::{Backends, EMBEDDED_BANNER};
+use crate::backends::Backends;
 use crate::cli::{Cli, Command, Global};
 use crate::output::Report;
 
@@ -95,35 +99,27 @@ fn parse_error(e: &clap::Error) -> ExitCode {
 
 async fn run(cli: Cli) -> ExitCode {
     let g = &cli.global;
-    if g.kubeconfig.is_some() || g.context.is_some() {
-        eprintln!(
-            "ops: the Kubernetes backend is not wired into the CLI yet; omit --kubeconfig/--context to use the embedded cluster"
-        );
-        return ExitCode::from(2);
-    }
-    if g.namespace != "mcp-production" {
-        eprintln!(
-            "ops: the embedded cluster only has the namespace mcp-production (got {})",
-            g.namespace
-        );
-        return ExitCode::from(2);
-    }
-    let backends = match Backends::embedded().await {
+    let backends = match target(g).await {
         Ok(b) => b,
-        Err(e) => {
-            eprintln!("ops: cannot seed the embedded cluster: {e}");
+        Err(Failure::BadInput(why)) => {
+            eprintln!("ops: {}", one_line(&why));
+            return ExitCode::from(2);
+        }
+        Err(Failure::Failed(why)) => {
+            eprintln!("ops: {}", one_line(&why));
             return ExitCode::from(1);
         }
     };
+    let banner = backends.banner.clone();
     // The banner is printed once the input is known to be good: bad input is one line.
-    let spinner = progress::start(&cli.command);
+    let spinner = progress::start(&cli.command, &backends.target);
     let result = dispatch(&cli.command, g, &backends).await;
     if let Some(bar) = spinner {
         bar.finish_and_clear();
     }
     match result {
         Ok(mut report) => {
-            eprintln!("{EMBEDDED_BANNER}");
+            eprintln!("{banner}");
             report.notes.extend(unused_urls(g));
             if g.dry_run && report.journal.is_empty() && report.status != output::Status::Planned {
                 report.notes.push(
@@ -138,10 +134,25 @@ async fn run(cli: Cli) -> ExitCode {
             ExitCode::from(2)
         }
         Err(Failure::Failed(why)) => {
-            eprintln!("{EMBEDDED_BANNER}");
+            eprintln!("{banner}");
             eprintln!("ops: failed: {}", one_line(&why));
             ExitCode::from(1)
         }
+    }
+}
+
+/// The systems to talk to: `--kubeconfig`'s cluster, else the embedded simulated cluster.
+async fn target(g: &Global) -> Result<Backends, Failure> {
+    match (&g.kubeconfig, &g.context) {
+        (Some(path), context) => Backends::kubeconfig(path, context.as_deref(), &g.namespace).await,
+        (None, Some(_)) => Err(Failure::BadInput(
+            "--context needs --kubeconfig (the embedded cluster has one context)".to_owned(),
+        )),
+        (None, None) if g.namespace != "mcp-production" => Err(Failure::BadInput(format!(
+            "the embedded cluster only has the namespace mcp-production (got {})",
+            g.namespace
+        ))),
+        (None, None) => Backends::simulated(&g.namespace).await,
     }
 }
 
@@ -172,6 +183,8 @@ async fn dispatch(command: &Command, g: &Global, b: &Backends) -> Outcome {
             comment,
         } => cmd_incident::silence(alertname, *minutes, comment, g, b).await,
         Command::Drill { bake_seconds } => drill::drill(*bake_seconds, g, b).await,
+        Command::Quarantine { pod, release } => cmd_security::quarantine(pod, *release, g, b).await,
+        Command::Audit => cmd_security::audit(g, b).await,
     }
 }
 
@@ -186,7 +199,7 @@ pub fn context(
     Ok(Context::new(procedure, intent, b.clock.clone()))
 }
 
-/// Notes for URL flags the embedded target does not use yet.
+/// Notes for URL flags the CLI does not use yet.
 fn unused_urls(g: &Global) -> Vec<String> {
     [
         ("--database-url", &g.database_url),
@@ -197,7 +210,7 @@ fn unused_urls(g: &Global) -> Vec<String> {
     .into_iter()
     .filter(|(_, v)| v.is_some())
     .map(|(flag, _)| {
-        format!("{flag} accepted but not used yet: the embedded target answered instead (status of that backend: Unknown)")
+        format!("{flag} accepted but not used yet: the in-memory stand-in answered instead (status of that backend: Unknown)")
     })
     .collect()
 }

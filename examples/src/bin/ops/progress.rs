@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::cli::Command;
 
 /// Starts a spinner for commands that wait on rollouts or copies; `None` otherwise.
-pub fn start(command: &Command) -> Option<ProgressBar> {
+pub fn start(command: &Command, target: &str) -> Option<ProgressBar> {
     let what = match command {
         Command::Deploy(_) => "deploying: rollout, health, smoke tests, bake",
         Command::Rollback { .. } => "rolling back and waiting for the rollouts",
@@ -18,6 +18,7 @@ pub fn start(command: &Command) -> Option<ProgressBar> {
         Command::Maintenance { .. } => "running the maintenance window",
         Command::RotateSecret { .. } => "rotating: stage, apply, restart, verify",
         Command::Drill { .. } => "running the game day",
+        Command::Quarantine { .. } => "isolating the pod and collecting evidence",
         _ => return None,
     };
     if !std::io::stderr().is_terminal() {
@@ -27,7 +28,7 @@ pub fn start(command: &Command) -> Option<ProgressBar> {
     if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
         bar.set_style(style);
     }
-    bar.set_message(format!("{what} (embedded in-memory cluster)"));
+    bar.set_message(format!("{what} ({target})"));
     bar.enable_steady_tick(Duration::from_millis(120));
     Some(bar)
 }
