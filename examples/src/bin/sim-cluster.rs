@@ -93,37 +93,56 @@ async fn serve(args: Args) -> Result<(), String> {
             args.kubeconfig_out.display()
         )
     })?;
+    // Handlers are installed before the line is printed: whoever reads the line may signal
+    // at once, and a signal before the handlers exist would kill the process uncleanly.
+    let stop =
+        StopSignals::install().map_err(|e| format!("cannot install signal handlers: {e}"))?;
     println!(
         "sim-cluster: serving {} — kubeconfig {}",
         cluster.url(),
         args.kubeconfig_out.display()
     );
-    wait_for_stop().await;
+    stop.wait().await;
     drop(cluster);
     let _ = std::fs::remove_file(&args.kubeconfig_out);
     eprintln!("sim-cluster: stopped");
     Ok(())
 }
 
-/// Returns on SIGINT or SIGTERM.
-async fn wait_for_stop() {
+/// SIGINT and SIGTERM, listened for from the moment they are installed.
+struct StopSignals {
     #[cfg(unix)]
-    {
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    #[cfg(unix)]
+    fn install() -> std::io::Result<Self> {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn install() -> std::io::Result<Self> {
+        Ok(Self {})
+    }
+
+    /// Returns on the first of SIGINT or SIGTERM.
+    #[cfg(unix)]
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
         }
     }
+
     #[cfg(not(unix))]
-    {
+    async fn wait(self) {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
