@@ -233,76 +233,45 @@ pub(crate) fn rollout_at(
     let revision = d
         .current_revision()
         .and_then(|r| Revision::new(r.revision).ok());
-    if steps_done == 0 {
-        // The controller has not observed the new generation yet; old pods keep serving.
-        let counts = Counts {
-            updated: 0,
-            ready: desired,
-            available: desired,
-        };
-        return (RolloutStatus::Pending, counts);
-    }
-    if d.paused && frozen.is_none() {
-        // Paused with no rollout progress to keep (the template changed while paused): the
-        // controller does not start the new pods.
-        let counts = Counts {
-            updated: 0,
-            ready: desired,
-            available: desired,
-        };
-        let status = RolloutStatus::Progressing {
-            updated: 0,
-            ready: desired,
-            available: desired,
-            desired,
-        };
-        return (status, counts);
-    }
-    if pod_failure(s, d).is_some() {
-        // One surge pod on the new template never becomes ready; old pods keep serving.
-        let counts = Counts {
-            updated: desired.min(1),
-            ready: desired,
-            available: desired,
-        };
-        if steps_done >= total {
-            return (
-                RolloutStatus::Failed {
-                    reason: "ProgressDeadlineExceeded".into(),
-                },
-                counts,
-            );
-        }
-        let status = RolloutStatus::Progressing {
-            updated: counts.updated,
-            ready: desired,
-            available: desired,
-            desired,
-        };
-        return (status, counts);
-    }
-    if steps_done >= total || desired == 0 {
-        let counts = Counts {
-            updated: desired,
-            ready: desired,
-            available: desired,
-        };
-        return match revision {
-            Some(revision) => (RolloutStatus::Complete { revision }, counts),
-            None => (RolloutStatus::Pending, counts),
-        };
-    }
-    let updated = desired.saturating_mul(steps_done) / total;
-    let counts = Counts {
-        updated,
-        ready: desired,
-        available: desired,
-    };
-    let status = RolloutStatus::Progressing {
+    let progressing = |updated| RolloutStatus::Progressing {
         updated,
         ready: desired,
         available: desired,
         desired,
+    };
+    // Old pods keep serving in every phase of this model, so ready and available stay at the
+    // desired count; only how many pods run the new template changes.
+    let (status, updated) = if steps_done == 0 {
+        // The controller has not observed the new generation yet.
+        (RolloutStatus::Pending, 0)
+    } else if d.paused && frozen.is_none() {
+        // Paused with no rollout progress to keep (the template changed while paused): the
+        // controller does not start the new pods.
+        (progressing(0), 0)
+    } else if pod_failure(s, d).is_some() {
+        // One surge pod on the new template never becomes ready.
+        let updated = desired.min(1);
+        if steps_done >= total {
+            let failed = RolloutStatus::Failed {
+                reason: "ProgressDeadlineExceeded".into(),
+            };
+            (failed, updated)
+        } else {
+            (progressing(updated), updated)
+        }
+    } else if steps_done >= total || desired == 0 {
+        let status = revision.map_or(RolloutStatus::Pending, |revision| RolloutStatus::Complete {
+            revision,
+        });
+        (status, desired)
+    } else {
+        let updated = desired.saturating_mul(steps_done) / total;
+        (progressing(updated), updated)
+    };
+    let counts = Counts {
+        updated,
+        ready: desired,
+        available: desired,
     };
     (status, counts)
 }
