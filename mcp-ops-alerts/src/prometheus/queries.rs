@@ -70,9 +70,9 @@ pub fn range_selector(window: Duration) -> Result<String> {
             "window must be at least 1 s".into(),
         ));
     }
-    Ok(if secs % 3600 == 0 {
+    Ok(if secs.is_multiple_of(3600) {
         format!("{}h", secs / 3600)
-    } else if secs % 60 == 0 {
+    } else if secs.is_multiple_of(60) {
         format!("{}m", secs / 60)
     } else {
         format!("{secs}s")

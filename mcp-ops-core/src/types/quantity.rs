@@ -212,10 +212,12 @@ fn parse_suffix(s: &str, suffix: &str) -> Result<(Family, i64, i64)> {
     }
     if let Some(exp) = suffix.strip_prefix(['e', 'E']) {
         let digits = exp.strip_prefix(['+', '-']).unwrap_or(exp);
-        if !digits.is_empty() && digits.len() <= 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
-            if let Ok(e) = exp.parse::<i64>() {
-                return Ok((Family::Decimal, e + 9, e + 9));
-            }
+        if !digits.is_empty()
+            && digits.len() <= 6
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(e) = exp.parse::<i64>()
+        {
+            return Ok((Family::Decimal, e + 9, e + 9));
         }
         return Err(Error::invalid(
             FIELD,
@@ -237,7 +239,7 @@ fn scale(mut m: u128, twos: i64, fives: i64, s: &str) -> Result<u128> {
     for (base, power) in [(2u128, twos), (5u128, fives)] {
         if power < 0 {
             for _ in 0..power.unsigned_abs().min(200) {
-                if m % base != 0 {
+                if !m.is_multiple_of(base) {
                     return Err(too_fine());
                 }
                 m /= base;
@@ -299,11 +301,11 @@ impl fmt::Display for Quantity {
         let sign = if self.nanos < 0 { "-" } else { "" };
         let abs = self.nanos.unsigned_abs();
         let unit = NANOS_PER_UNIT.unsigned_abs();
-        if self.family == Family::Binary && abs % (unit * 1024) == 0 {
+        if self.family == Family::Binary && abs.is_multiple_of(unit * 1024) {
             let mut v = abs / unit;
             let mut suffix = "";
             for (name, _) in BINARY {
-                if v % 1024 != 0 {
+                if !v.is_multiple_of(1024) {
                     break;
                 }
                 v /= 1024;
@@ -326,7 +328,7 @@ impl fmt::Display for Quantity {
             ("E", 27),
         ] {
             let d = 10u128.pow(p);
-            if abs % d == 0 {
+            if abs.is_multiple_of(d) {
                 best = (abs / d, name);
             }
         }

@@ -64,22 +64,22 @@ impl ResourceRequirements {
         ];
         for (name, req, lim) in pairs {
             for (kind, q) in [("request", req), ("limit", lim)] {
-                if let Some(q) = q {
-                    if q.is_negative() {
-                        return Err(Error::invalid(
-                            "resources",
-                            format!("{name} {kind} {q} is negative"),
-                        ));
-                    }
-                }
-            }
-            if let (Some(r), Some(l)) = (req, lim) {
-                if r > l {
+                if let Some(q) = q
+                    && q.is_negative()
+                {
                     return Err(Error::invalid(
                         "resources",
-                        format!("{name} request {r} is greater than its limit {l}"),
+                        format!("{name} {kind} {q} is negative"),
                     ));
                 }
+            }
+            if let (Some(r), Some(l)) = (req, lim)
+                && r > l
+            {
+                return Err(Error::invalid(
+                    "resources",
+                    format!("{name} request {r} is greater than its limit {l}"),
+                ));
             }
         }
         Ok(Self { requests, limits })

@@ -299,10 +299,10 @@ impl PgBackups {
                     _ => None,
                 })
                 .ok_or_else(|| failed("returned no row".to_owned()))?;
-            if let Some(expect) = &check.expect {
-                if value.as_deref() != Some(expect.as_str()) {
-                    return Err(failed(format!("returned {value:?}, expected {expect:?}")));
-                }
+            if let Some(expect) = &check.expect
+                && value.as_deref() != Some(expect.as_str())
+            {
+                return Err(failed(format!("returned {value:?}, expected {expect:?}")));
             }
             results.push(IntegrityResult {
                 sql: check.sql.clone(),

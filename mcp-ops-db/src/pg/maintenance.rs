@@ -182,12 +182,11 @@ impl PgBackend {
                     break;
                 }
                 _ = ticker.tick(), if with_progress => {
-                    if let Some(p) = sample_progress(&monitor, pid).await? {
-                        if samples.last() != Some(&p) {
+                    if let Some(p) = sample_progress(&monitor, pid).await?
+                        && samples.last() != Some(&p) {
                             on_progress(&p);
                             samples.push(p);
                         }
-                    }
                 }
             }
         }

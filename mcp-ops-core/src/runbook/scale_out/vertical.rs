@@ -111,45 +111,45 @@ pub(crate) async fn decide(
             .await?;
         let req = t.resources.requests();
         for (what, want, max) in [("cpu", req.cpu, cpu_max), ("memory", req.memory, mem_max)] {
-            if let (Some(want), Some(max)) = (want, max) {
-                if want > max {
-                    violations.push(format!(
+            if let (Some(want), Some(max)) = (want, max)
+                && want > max
+            {
+                violations.push(format!(
                         "{}/{}: {what} request {want} exceeds the largest node's allocatable {max}; its pods could not be scheduled",
                         d.qualified(),
                         t.container
                     ));
-                }
             }
         }
-        if let Recommendation::Available { containers } = &recommendation {
-            if let Some(c) = containers.iter().find(|c| c.container == t.container) {
-                for (what, want, low, high) in [
-                    ("cpu", req.cpu, c.lower_bound.cpu, c.upper_bound.cpu),
-                    (
-                        "memory",
-                        req.memory,
-                        c.lower_bound.memory,
-                        c.upper_bound.memory,
-                    ),
-                ] {
-                    let w = match (want, low, high) {
-                        (Some(w), Some(l), _) if w < l => {
-                            Some(format!("below the VPA lower bound {l}"))
-                        }
-                        (Some(w), _, Some(h)) if w > h => {
-                            Some(format!("above the VPA upper bound {h}"))
-                        }
-                        _ => None,
-                    };
-                    if let (Some(why), Some(w)) = (w, want) {
-                        let text = format!(
-                            "{}/{}: {what} request {w} is {why}",
-                            d.qualified(),
-                            t.container
-                        );
-                        ctx.note("VPA comparison", d.qualified(), text.clone());
-                        warnings.push(text);
+        if let Recommendation::Available { containers } = &recommendation
+            && let Some(c) = containers.iter().find(|c| c.container == t.container)
+        {
+            for (what, want, low, high) in [
+                ("cpu", req.cpu, c.lower_bound.cpu, c.upper_bound.cpu),
+                (
+                    "memory",
+                    req.memory,
+                    c.lower_bound.memory,
+                    c.upper_bound.memory,
+                ),
+            ] {
+                let w = match (want, low, high) {
+                    (Some(w), Some(l), _) if w < l => {
+                        Some(format!("below the VPA lower bound {l}"))
                     }
+                    (Some(w), _, Some(h)) if w > h => {
+                        Some(format!("above the VPA upper bound {h}"))
+                    }
+                    _ => None,
+                };
+                if let (Some(why), Some(w)) = (w, want) {
+                    let text = format!(
+                        "{}/{}: {what} request {w} is {why}",
+                        d.qualified(),
+                        t.container
+                    );
+                    ctx.note("VPA comparison", d.qualified(), text.clone());
+                    warnings.push(text);
                 }
             }
         }

@@ -193,10 +193,8 @@ fn sync(ctx: &mut Ctx<'_>, mut d: Value, rs_all: &[Arc<Value>]) {
                 changed = true;
             }
         }
-        if changed {
-            if let Some(saved) = ctx.update(rs_rt, rs.clone()) {
-                *rs = saved;
-            }
+        if changed && let Some(saved) = ctx.update(rs_rt, rs.clone()) {
+            *rs = saved;
         }
     }
     // Scaling.

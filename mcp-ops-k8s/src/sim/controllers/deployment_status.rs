@@ -176,10 +176,10 @@ pub(super) fn update_status(
         "readyReplicas",
         "availableReplicas",
     ] {
-        if status[k] == json!(0) {
-            if let Some(m) = status.as_object_mut() {
-                m.remove(k);
-            }
+        if status[k] == json!(0)
+            && let Some(m) = status.as_object_mut()
+        {
+            m.remove(k);
         }
     }
     d["status"] = status;

@@ -119,10 +119,10 @@ pub fn sync_all(ctx: &mut Ctx<'_>) {
         let mut status = json!({"replicas": count, "fullyLabeledReplicas": count, "readyReplicas": ready, "availableReplicas": ready,
             "observedGeneration": i64_at(&rs, &["metadata", "generation"], 1)});
         for k in ["fullyLabeledReplicas", "readyReplicas", "availableReplicas"] {
-            if status[k] == json!(0) {
-                if let Some(m) = status.as_object_mut() {
-                    m.remove(k);
-                }
+            if status[k] == json!(0)
+                && let Some(m) = status.as_object_mut()
+            {
+                m.remove(k);
             }
         }
         if rs.get("status") != Some(&status) {

@@ -160,15 +160,15 @@ fn create(app: &App, req: &ResourceRequest, ns: &str) -> Result<Response, ApiErr
 }
 
 fn validate_replicas(req: &ResourceRequest, obj: &Value) -> Result<(), ApiError> {
-    if let Some(r) = json::at(obj, &["spec", "replicas"]).and_then(Value::as_i64) {
-        if r < 0 {
-            return Err(ApiError::invalid(
-                req.rt,
-                json::name(obj),
-                "spec.replicas",
-                &format!("Invalid value: {r}: must be greater than or equal to 0"),
-            ));
-        }
+    if let Some(r) = json::at(obj, &["spec", "replicas"]).and_then(Value::as_i64)
+        && r < 0
+    {
+        return Err(ApiError::invalid(
+            req.rt,
+            json::name(obj),
+            "spec.replicas",
+            &format!("Invalid value: {r}: must be greater than or equal to 0"),
+        ));
     }
     Ok(())
 }

@@ -30,10 +30,10 @@ impl JsonCache {
             .map(|o| {
                 let uid = json::uid(o);
                 let rv = json::str_at(o, &["metadata", "resourceVersion"]);
-                if let Some((r, b)) = map.get(uid) {
-                    if r == rv {
-                        return b.clone();
-                    }
+                if let Some((r, b)) = map.get(uid)
+                    && r == rv
+                {
+                    return b.clone();
                 }
                 let b = Bytes::from(serde_json::to_vec(o.as_ref()).unwrap_or_default());
                 if !uid.is_empty() {

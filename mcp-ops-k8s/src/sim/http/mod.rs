@@ -233,10 +233,10 @@ async fn route(
     if ns.is_some() && !rt.namespaced {
         return Err(ApiError::no_route());
     }
-    if let Some(s) = &sub {
-        if !rt.has_sub(s) {
-            return Err(ApiError::no_route());
-        }
+    if let Some(s) = &sub
+        && !rt.has_sub(s)
+    {
+        return Err(ApiError::no_route());
     }
     let req = ResourceRequest {
         method,

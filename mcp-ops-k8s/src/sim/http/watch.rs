@@ -94,10 +94,8 @@ pub fn serve(app: &Arc<App>, req: &ResourceRequest) -> Result<Response, ApiError
             None,
             render_store.clock().now(),
         );
-        if !first {
-            if let Some(m) = t.as_object_mut() {
-                m.remove("columnDefinitions");
-            }
+        if !first && let Some(m) = t.as_object_mut() {
+            m.remove("columnDefinitions");
         }
         first = false;
         line(kind, &t)
