@@ -11,6 +11,7 @@
 //! - [`notify`]: Slack Block Kit, PagerDuty Events v2 and SMTP notifiers. Webhook URLs,
 //!   routing keys and passwords never appear in errors or `Debug` output.
 //! - [`health`]: `HealthCheck` for metric targets with the runbook's P1 / P2 classification.
+//! - [`http_health`]: `HealthCheck` for HTTP endpoints (the runbook's `curl -f …/health`).
 //! - [`escalation`]: the `Escalator` engine (levels by elapsed time, acknowledgement,
 //!   resolution with duration, a state store, retried deliveries, Alertmanager silences).
 //! - [`config`]: clients and notifiers from `MCP_OPS_*` environment variables.
@@ -40,6 +41,7 @@ pub mod config;
 pub mod error;
 pub mod escalation;
 pub mod health;
+pub mod http_health;
 pub mod notify;
 pub mod prometheus;
 #[cfg(feature = "testing")]

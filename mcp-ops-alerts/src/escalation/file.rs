@@ -1,0 +1,313 @@
+//! [`EscalationStore`] in one JSON file, so that a command-line tool can open an incident in
+//! one process and acknowledge or resolve it in another.
+//!
+//! See [`FileEscalationStore`] for the file layout, locking and atomicity rules.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use mcp_ops_core::{Error, Incident, IncidentId, Result};
+use serde::{Deserialize, Serialize};
+
+#[cfg(unix)]
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+
+use super::store::{DeliveryStatus, EscalationStore, OutboxEntry};
+
+const BACKEND: &str = "file-store";
+
+/// The layout version this build reads and writes (the file's `"version"` field).
+pub const FILE_FORMAT_VERSION: u64 = 1;
+
+/// What the file holds.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateFile {
+    version: u64,
+    sequence: u64,
+    incidents: Vec<Incident>,
+    outbox: Vec<OutboxEntry>,
+}
+
+impl StateFile {
+    fn empty() -> Self {
+        Self {
+            version: FILE_FORMAT_VERSION,
+            sequence: 0,
+            incidents: Vec::new(),
+            outbox: Vec::new(),
+        }
+    }
+}
+
+/// Escalation state in one JSON file.
+///
+/// - The whole state (sequence, incidents, outbox) lives in one file with a `"version": 1`
+///   field; a missing file is an empty store.
+/// - Every operation holds an advisory lock on the sidecar file `<path>.lock` for its whole
+///   read-modify-write (exclusive for changes, shared for reads). The data file itself is not
+///   locked because it is replaced by `rename`. The lock is `flock(2)` on Unix: advisory, per
+///   open file (so two store values in one process exclude each other too), and not reliable
+///   on network file systems.
+/// - Writes go to `<path>.tmp-<pid>`, are flushed to disk, and are renamed over the file, so a
+///   reader never sees a half-written state. The file is mode `0600` and a directory created
+///   for it `0700` (Unix).
+/// - A file that does not parse, or has another version, is a typed error and is never
+///   overwritten; error messages name the path, never the file's contents.
+///
+/// The file I/O runs synchronously inside the async methods: the crate's tokio features do not
+/// include `spawn_blocking` outside `testing`, and the files are small. No `.await` happens
+/// while the lock is held, so tasks cannot deadlock on it, but a contended lock blocks the
+/// calling runtime thread until the holder (a few milliseconds of I/O) is done.
+#[derive(Clone)]
+pub struct FileEscalationStore {
+    path: PathBuf,
+    lock_path: PathBuf,
+}
+
+impl std::fmt::Debug for FileEscalationStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileEscalationStore")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+/// `path` with `suffix` appended to its file name (`incidents.json` → `incidents.json.lock`).
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+fn io_error(path: &Path, what: &str, e: &io::Error) -> Error {
+    Error::backend(BACKEND, format!("{}: {what}: {e}", path.display()), false)
+}
+
+fn not_a_state_file(path: &Path, why: &str) -> Error {
+    Error::backend(
+        BACKEND,
+        format!(
+            "{}: not an mcp-ops escalation state file ({why}); it was left untouched",
+            path.display()
+        ),
+        false,
+    )
+}
+
+/// Decodes the file's bytes. Error messages carry positions and categories only, because
+/// serde's own messages may quote the file's contents.
+fn decode(path: &Path, bytes: &[u8]) -> Result<StateFile> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        let what = match e.classify() {
+            serde_json::error::Category::Eof => "truncated JSON",
+            serde_json::error::Category::Io => "unreadable",
+            _ => "invalid JSON",
+        };
+        not_a_state_file(
+            path,
+            &format!("{what} at line {} column {}", e.line(), e.column()),
+        )
+    })?;
+    let version = value
+        .get("version")
+        .ok_or_else(|| not_a_state_file(path, "no \"version\" field"))?
+        .as_u64()
+        .ok_or_else(|| not_a_state_file(path, "\"version\" is not a number"))?;
+    if version != FILE_FORMAT_VERSION {
+        return Err(Error::backend(
+            BACKEND,
+            format!(
+                "{}: escalation state file version {version} is not supported (this build \
+                 reads version {FILE_FORMAT_VERSION}); it was left untouched",
+                path.display()
+            ),
+            false,
+        ));
+    }
+    serde_json::from_value(value).map_err(|_| {
+        not_a_state_file(
+            path,
+            &format!("its fields do not match the version {FILE_FORMAT_VERSION} layout"),
+        )
+    })
+}
+
+/// Opens `path` for writing with owner-only permissions, creating it if needed.
+fn open_private(path: &Path, truncate: bool) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(truncate);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let file = options.open(path)?;
+    #[cfg(unix)]
+    file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    Ok(file)
+}
+
+impl FileEscalationStore {
+    /// A store kept in the file at `path` (for example
+    /// `~/.local/state/mcp-ops/incidents.json`). The parent directory is created if missing
+    /// (mode `0700` on Unix; an existing directory keeps its permissions); the file itself is
+    /// created by the first change.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when `path` has no file name; [`Error::Backend`] when the
+    /// directory cannot be created.
+    pub fn new(path: impl Into<PathBuf>) -> Result<Self> {
+        let path = path.into();
+        if path.file_name().is_none() {
+            return Err(Error::invalid(
+                "path",
+                format!("{}: must name a file", path.display()),
+            ));
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let mut builder = fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            builder.mode(0o700);
+            builder
+                .create(dir)
+                .map_err(|e| io_error(dir, "cannot create directory", &e))?;
+        }
+        let lock_path = sibling(&path, ".lock");
+        Ok(Self { path, lock_path })
+    }
+
+    /// The state file.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Takes the lock; it is released when the returned file is dropped.
+    fn lock(&self, exclusive: bool) -> Result<File> {
+        let file = open_private(&self.lock_path, false)
+            .map_err(|e| io_error(&self.lock_path, "cannot open lock file", &e))?;
+        let locked = if exclusive {
+            file.lock()
+        } else {
+            file.lock_shared()
+        };
+        locked.map_err(|e| io_error(&self.lock_path, "cannot lock", &e))?;
+        Ok(file)
+    }
+
+    fn load(&self) -> Result<StateFile> {
+        match fs::read(&self.path) {
+            Ok(bytes) => decode(&self.path, &bytes),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(StateFile::empty()),
+            Err(e) => Err(io_error(&self.path, "cannot read", &e)),
+        }
+    }
+
+    /// Replaces the file atomically: temporary file, fsync, rename, then (best effort) fsync
+    /// of the directory so the rename itself survives a crash.
+    fn write(&self, state: &StateFile) -> Result<()> {
+        let bytes = serde_json::to_vec_pretty(state)
+            .map_err(|e| Error::backend(BACKEND, format!("encode: {e}"), false))?;
+        let tmp = sibling(&self.path, &format!(".tmp-{}", std::process::id()));
+        let written = open_private(&tmp, true).and_then(|mut f| {
+            f.write_all(&bytes)?;
+            f.write_all(b"\n")?;
+            f.sync_all()
+        });
+        if let Err(e) = written.and_then(|()| fs::rename(&tmp, &self.path)) {
+            // Best effort: the temporary file is ours and useless now.
+            let _ = fs::remove_file(&tmp);
+            return Err(io_error(&self.path, "cannot write", &e));
+        }
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty())
+            && let Err(e) = File::open(dir).and_then(|d| d.sync_all())
+        {
+            tracing::debug!(dir = %dir.display(), error = %e, "directory fsync failed");
+        }
+        Ok(())
+    }
+
+    fn read<T>(&self, f: impl FnOnce(StateFile) -> T) -> Result<T> {
+        let _lock = self.lock(false)?;
+        Ok(f(self.load()?))
+    }
+
+    fn update<T>(&self, f: impl FnOnce(&mut StateFile) -> Result<T>) -> Result<T> {
+        let _lock = self.lock(true)?;
+        let mut state = self.load()?;
+        let out = f(&mut state)?;
+        self.write(&state)?;
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl EscalationStore for FileEscalationStore {
+    async fn next_sequence(&self) -> Result<u64> {
+        self.update(|s| {
+            s.sequence = s
+                .sequence
+                .checked_add(1)
+                .ok_or_else(|| Error::backend(BACKEND, "sequence exhausted", false))?;
+            Ok(s.sequence)
+        })
+    }
+
+    async fn save(&self, incident: &Incident, outbox: &[OutboxEntry]) -> Result<()> {
+        self.update(|s| {
+            match s.incidents.iter_mut().find(|i| i.id == incident.id) {
+                Some(existing) => *existing = incident.clone(),
+                None => s.incidents.push(incident.clone()),
+            }
+            for e in outbox {
+                if !s.outbox.iter().any(|x| x.key == e.key) {
+                    s.outbox.push(e.clone());
+                }
+            }
+            Ok(())
+        })
+    }
+
+    async fn incident(&self, id: &IncidentId) -> Result<Option<Incident>> {
+        self.read(|s| s.incidents.into_iter().find(|i| &i.id == id))
+    }
+
+    async fn incidents(&self) -> Result<Vec<Incident>> {
+        self.read(|s| s.incidents)
+    }
+
+    async fn pending(&self) -> Result<Vec<OutboxEntry>> {
+        self.read(|s| {
+            s.outbox
+                .into_iter()
+                .filter(OutboxEntry::is_pending)
+                .collect()
+        })
+    }
+
+    async fn set_status(&self, key: &str, status: DeliveryStatus) -> Result<()> {
+        self.update(|s| {
+            let entry = s
+                .outbox
+                .iter_mut()
+                .find(|e| e.key == key)
+                .ok_or_else(|| Error::not_found("outbox entry", key))?;
+            entry.status = status;
+            Ok(())
+        })
+    }
+
+    async fn outbox(&self, incident: &IncidentId) -> Result<Vec<OutboxEntry>> {
+        self.read(|s| {
+            s.outbox
+                .into_iter()
+                .filter(|e| &e.incident == incident)
+                .collect()
+        })
+    }
+}
