@@ -4,7 +4,7 @@
 //! [`HealthCheck`](mcp_ops_core::HealthCheck), [`Deployer`](mcp_ops_core::Deployer),
 //! [`Scaler`](mcp_ops_core::Scaler) and [`SecretRotator`](mcp_ops_core::SecretRotator);
 //! [`CronJobBackups`] implements [`BackupManager`](mcp_ops_core::BackupManager) for backup
-//! CronJobs.
+//! CronJobs, [`ConfigBackups`] for namespace configuration kept as checksummed files.
 //! Every call has a timeout and retries 429/5xx/connection failures with jittered, bounded
 //! backoff ([`RetryPolicy`]); read-modify-write calls retry 409 by re-reading; dry runs are
 //! sent with `dryRun=All`. Rollout status follows kubectl's decision order (including the
@@ -27,6 +27,7 @@ pub mod backup;
 mod cluster;
 mod config;
 pub mod config_backup;
+pub mod config_backups;
 pub mod deploy;
 mod error;
 pub mod exec;
@@ -39,6 +40,7 @@ pub mod security;
 pub use backup::CronJobBackups;
 pub use cluster::KubeCluster;
 pub use config::{ConfigError, KubeConfig, install_crypto_provider};
+pub use config_backups::ConfigBackups;
 pub use retry::RetryPolicy;
 
 #[cfg(feature = "sim")]
