@@ -231,7 +231,7 @@ fn rotate_secret_verifies_the_new_value() {
 }
 
 #[test]
-fn incident_lifecycle_in_one_run() {
+fn incident_lifecycle_in_one_run_and_across_runs() {
     let out = run(
         &[
             "incident",
@@ -246,13 +246,22 @@ fn incident_lifecycle_in_one_run() {
         ],
         0,
     );
-    assert!(out.contains("INC-0001 (P1): resolved"), "{out}");
+    assert!(out.contains("-0001 (P1): resolved"), "{out}");
     assert!(out.contains("INCIDENT DETECTED"), "{out}");
     let open = run(&["incident", "open", "API slow", "--severity", "P2"], 0);
-    assert!(open.contains("stays open only for this run"), "{open}");
+    assert!(open.contains("(P2): open, escalating"), "{open}");
+    assert!(
+        open.contains("stays open: `ops incident ack|update|resolve INC-"),
+        "{open}"
+    );
     let plan = run(&["incident", "open", "API down", "--dry-run"], 0);
     assert!(plan.contains("Plan (dry run"), "{plan}");
-    assert!(run(&["incident", "list"], 0).contains("0 open incidents"));
+    // Kept in the state directory: the resolved one is not listed, the open one is.
+    let list = run(&["incident", "list"], 0);
+    assert!(
+        list.contains("1 open incidents") && list.contains("API slow"),
+        "{list}"
+    );
     assert!(run(&["incident", "ack", "INC-0001", "--dry-run"], 0).contains("acknowledge"));
     bad_input(&["incident", "open", "X", "--severity", "P9"]);
     bad_input(&["incident", "open", ""]);
@@ -304,11 +313,11 @@ fn targets_and_global_flags() {
     let garbage = dir.path().join("config");
     std::fs::write(&garbage, "{not: [a kubeconfig").unwrap();
     bad_input(&["--kubeconfig", garbage.to_str().unwrap(), "triage"]);
-    let out = run(&["--prometheus-url", "http://127.0.0.1:9", "triage"], 0);
-    assert!(
-        out.contains("--prometheus-url accepted but not used yet"),
-        "{out}"
-    );
+    // A Prometheus that does not answer: the metric checks are Unknown, triage cannot say
+    // healthy (exit 1) and says why.
+    let out = run(&["--prometheus-url", "http://127.0.0.1:9", "triage"], 1);
+    assert!(out.starts_with("triage: unknown"), "{out}");
+    assert!(out.contains("prometheus unavailable"), "{out}");
     ops()
         .arg("--help")
         .assert()
@@ -366,8 +375,20 @@ fn audit_lists_typed_findings_and_exits_1() {
 fn kubeconfig_of_a_separately_started_cluster() {
     let c = SeparateSim::start();
     let cfg = c.kubeconfig();
-    let out = run_on(cfg, &["triage"], 0);
-    assert!(out.starts_with("triage: healthy"), "{out}");
+    // On a real cluster nothing answers for the database, cache and metrics unless a URL
+    // names them: their checks are Unknown with the flag to pass, and triage cannot call the
+    // platform healthy.
+    let health = format!("{}/version", c.sim.url());
+    let out = run_on(cfg, &["--health-url", &health, "triage"], 1);
+    assert!(out.starts_with("triage: unknown"), "{out}");
+    for hint in [
+        "not configured: pass --database-url or set DATABASE_URL",
+        "not configured: pass --redis-url or set REDIS_URL",
+        "not configured: pass --prometheus-url or set MCP_OPS_PROMETHEUS_URL",
+    ] {
+        assert!(out.contains(hint), "{hint}: {out}");
+    }
+    assert!(!out.contains("http api"), "the health URL answered: {out}");
     let out = run_on(cfg, &["--context", "sim", "capacity"], 0);
     assert!(out.contains("ip-10-0-1-12"), "{out}");
     // A change made through ops is seen by the cluster.

@@ -130,6 +130,30 @@ fn backups_and_incidents_validate() {
         "incident-resolve",
         &["incident", "resolve", "INC-0001", "fixed", "--dry-run"],
     );
+    check("incident-tick", &["incident", "tick"]);
+    check("incident-tick", &["incident", "tick", "--dry-run"]);
+    // Incidents outlive the process: each step below is its own run of `ops`.
+    let open = check("incident-open", &["incident", "open", "API down"]);
+    let id = open["report"]["incident"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let acked = check("incident-ack", &["incident", "ack", &id, "--by", "alice"]);
+    assert_eq!(acked["report"]["state"]["by"], "alice", "{acked}");
+    check(
+        "incident-update",
+        &["incident", "update", &id, "rolling back"],
+    );
+    let listed = check("incident-list", &["incident", "list"]);
+    assert_eq!(listed["report"][0]["id"], id.as_str());
+    let resolved = check(
+        "incident-resolve",
+        &["incident", "resolve", &id, "rolled back"],
+    );
+    assert_eq!(
+        resolved["report"]["state"]["state"], "resolved",
+        "{resolved}"
+    );
 }
 
 #[test]

@@ -4,19 +4,33 @@
 use assert_cmd::Command;
 use serde_json::Value;
 
-/// The `ops` binary of this package.
+/// A state directory for this test process (nextest runs each test in its own process), so
+/// incidents never land in the home directory and tests never see each other's.
+pub fn state_dir() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
+/// The `ops` binary of this package, with none of the caller's targets and a private state
+/// directory.
 pub fn ops() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ops"));
     for var in [
         "OPS_KUBECONFIG",
         "DATABASE_URL",
         "REDIS_URL",
-        "PROMETHEUS_URL",
-        "ALERTMANAGER_URL",
+        "MCP_OPS_PROMETHEUS_URL",
+        "MCP_OPS_ALERTMANAGER_URL",
+        "MCP_OPS_HEALTH_URL",
+        "MCP_OPS_BACKUP_DIR",
+        "MCP_OPS_SLACK_WEBHOOK_URL",
+        "MCP_OPS_PAGERDUTY_ROUTING_KEY",
+        "MCP_OPS_SMTP_HOST",
         "RUST_BACKTRACE",
     ] {
         cmd.env_remove(var);
     }
+    cmd.env("MCP_OPS_STATE_DIR", state_dir());
     cmd
 }
 

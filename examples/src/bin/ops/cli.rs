@@ -32,18 +32,45 @@ pub struct Global {
     /// Print the plan with the equivalent commands; change nothing.
     #[arg(long, global = true)]
     pub dry_run: bool,
-    /// PostgreSQL URL (not used by the embedded target yet).
+    /// PostgreSQL URL: readiness, backups (pg_dump), maintenance and diagnostics go to it
+    /// (default: the embedded stand-in on the embedded cluster, not configured otherwise).
     #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
-    /// Redis URL (not used by the embedded target yet).
+    /// Redis URL for the cache check (`redis-cli ping`).
     #[arg(long, global = true, env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
-    /// Prometheus URL (not used by the embedded target yet).
-    #[arg(long, global = true, env = "PROMETHEUS_URL", hide_env_values = true)]
+    /// Prometheus base URL: error rate, p95 latency and memory.
+    #[arg(
+        long,
+        global = true,
+        env = "MCP_OPS_PROMETHEUS_URL",
+        hide_env_values = true
+    )]
     pub prometheus_url: Option<String>,
-    /// Alertmanager URL (not used by the embedded target yet).
-    #[arg(long, global = true, env = "ALERTMANAGER_URL", hide_env_values = true)]
+    /// Alertmanager base URL (API v2): alerts and silences.
+    #[arg(
+        long,
+        global = true,
+        env = "MCP_OPS_ALERTMANAGER_URL",
+        hide_env_values = true
+    )]
     pub alertmanager_url: Option<String>,
+    /// The API's health endpoint (runbook: https://api.mcp-platform.com/health); probed with
+    /// a real HTTP GET. On the embedded cluster without it, the simulated API answers.
+    #[arg(
+        long,
+        global = true,
+        env = "MCP_OPS_HEALTH_URL",
+        hide_env_values = true
+    )]
+    pub health_url: Option<String>,
+    /// Where incidents are kept between runs (default: $XDG_STATE_HOME/mcp-ops, else
+    /// ~/.local/state/mcp-ops).
+    #[arg(long, global = true, env = "MCP_OPS_STATE_DIR")]
+    pub state_dir: Option<std::path::PathBuf>,
+    /// Where database and configuration backups are written (default: <state dir>/backups).
+    #[arg(long, global = true, env = "MCP_OPS_BACKUP_DIR")]
+    pub backup_dir: Option<std::path::PathBuf>,
 }
 
 /// Output formats.
@@ -243,9 +270,9 @@ pub struct ScaleArgs {
 /// `incident …`.
 #[derive(Debug, Subcommand)]
 pub enum IncidentAction {
-    /// Open an incident and run its lifecycle (`run_incident`) with the signals given here:
-    /// on the embedded target nothing outlives the process, so acknowledge, update and
-    /// resolve are flags of `open`.
+    /// Open an incident (INCIDENT DETECTED, level 1 notified). It is kept in the state
+    /// directory, so `ack`, `update`, `resolve` and `tick` can follow in later runs; the flags
+    /// below do them at once.
     Open {
         /// Title.
         title: String,
@@ -289,4 +316,7 @@ pub enum IncidentAction {
     },
     /// List open incidents.
     List,
+    /// Notify the escalation levels that are due by elapsed time and retry failed
+    /// deliveries (run it every minute from cron or a scheduler).
+    Tick,
 }

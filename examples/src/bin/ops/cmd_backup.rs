@@ -141,7 +141,7 @@ pub async fn restore(id: &str, autoscaled: Autoscaled, g: &Global, b: &Backends)
         Autoscaled::Leave => AutoscaledHandling::Leave,
     };
     let ctx: Context = context("recover_database", "ops restore", g, b)?;
-    let health: [&dyn HealthCheck; 2] = [b.database_health.as_ref(), b.cluster_health.as_ref()];
+    let health: [&dyn HealthCheck; 2] = [&b.health, &b.health];
     let backends = RecoveryBackends {
         deployer: b.deployer.as_ref(),
         scaler: b.scaler.as_ref(),

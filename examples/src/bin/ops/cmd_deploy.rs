@@ -10,7 +10,7 @@ use mcp_ops_core::runbook::standard_deploy::{
 };
 use mcp_ops_core::types::{ContainerName, DeploymentRef, ImageRef};
 
-use crate::backends::{Backends, HealthSmoke};
+use crate::backends::Backends;
 use crate::cli::{DeployArgs, Global};
 use crate::output::{Report, Status, table, to_value};
 use crate::{Failure, Outcome, context};
@@ -50,18 +50,19 @@ pub fn request(args: &DeployArgs, g: &Global) -> Result<DeployRequest, Failure> 
 
 /// `ops deploy <deployment> <container>=<image>`.
 pub async fn deploy(args: &DeployArgs, g: &Global, b: &Backends) -> Outcome {
-    let request = request(args, g)?;
+    let mut request = request(args, g)?;
+    request.health = b.health_probe.clone();
     let reason = args
         .reason
         .clone()
         .unwrap_or_else(|| format!("Deploy {}", request.image));
     let ctx = context("standard_deploy", &reason, g, b)?;
-    let smoke = HealthSmoke(b.cluster_health.clone());
+    let smoke = b.smoke();
     let backends = DeployBackends {
         deployer: b.deployer.as_ref(),
         backups: b.backups.as_ref(),
-        health: b.cluster_health.as_ref(),
-        metrics: b.metrics.as_ref(),
+        health: &b.health,
+        metrics: &b.health,
         smoke: &smoke,
         escalator: b.escalator.as_ref(),
     };
@@ -110,7 +111,7 @@ pub async fn deploy(args: &DeployArgs, g: &Global, b: &Backends) -> Outcome {
 
 /// `ops rollback [deployment…]`.
 pub async fn rollback(deployments: &[String], g: &Global, b: &Backends) -> Outcome {
-    let request = if deployments.is_empty() {
+    let mut request = if deployments.is_empty() {
         EmergencyRollback::runbook()?
     } else {
         let refs = deployments
@@ -122,11 +123,12 @@ pub async fn rollback(deployments: &[String], g: &Global, b: &Backends) -> Outco
         }
         EmergencyRollback::new(refs)
     };
+    request.health = Some(b.health_probe.clone());
     let ctx = context("emergency_rollback", "ops rollback", g, b)?;
-    let smoke = HealthSmoke(b.cluster_health.clone());
+    let smoke = b.smoke();
     let backends = RollbackBackends {
         deployer: b.deployer.as_ref(),
-        health: b.cluster_health.as_ref(),
+        health: &b.health,
         smoke: &smoke,
         escalator: b.escalator.as_ref(),
     };

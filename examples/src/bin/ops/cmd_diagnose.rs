@@ -21,14 +21,18 @@ use crate::{Outcome, context};
 pub async fn triage(g: &Global, b: &Backends) -> Outcome {
     let ctx = context("triage", "ops triage", g, b)?;
     let backends = TriageBackends {
-        cluster: Some(b.cluster_health.as_ref()),
+        cluster: Some(&b.health),
         deployer: Some(b.deployer.as_ref()),
         scaler: Some(b.scaler.as_ref()),
-        database: Some(b.database_health.as_ref()),
-        cache: Some(b.database_health.as_ref()),
-        metrics: Some(b.metrics.as_ref()),
+        database: Some(&b.health),
+        cache: Some(&b.health),
+        metrics: Some(&b.health),
     };
-    let report = run_triage(&ctx, &backends, &TriageInput::runbook()).await?;
+    let mut input = TriageInput::runbook();
+    for endpoint in &mut input.endpoints {
+        endpoint.probe = b.health_probe.clone();
+    }
+    let report = run_triage(&ctx, &backends, &input).await?;
     let status = if report.overall == HealthStatus::Healthy {
         Status::Ok
     } else {
@@ -104,11 +108,11 @@ pub async fn investigate(what: Investigation, g: &Global, b: &Backends) -> Outco
 async fn errors(g: &Global, b: &Backends) -> Outcome {
     let ctx = context("investigate_error_rate", "ops investigate errors", g, b)?;
     let backends = ErrorRateBackends {
-        metrics: Some(b.metrics.as_ref()),
-        database: Some(b.database_health.as_ref()),
-        cache: Some(b.database_health.as_ref()),
+        metrics: Some(&b.health),
+        database: Some(&b.health),
+        cache: Some(&b.health),
         maintenance: Some(b.maintenance.as_ref()),
-        cluster: Some(b.cluster_health.as_ref()),
+        cluster: Some(&b.health),
         config: None,
     };
     let report = investigate_error_rate(&ctx, &backends, &ErrorRateInput::runbook()).await?;
@@ -143,7 +147,7 @@ async fn errors(g: &Global, b: &Backends) -> Outcome {
 async fn latency(g: &Global, b: &Backends) -> Outcome {
     let ctx = context("investigate_latency", "ops investigate latency", g, b)?;
     let backends = LatencyBackends {
-        metrics: Some(b.metrics.as_ref()),
+        metrics: Some(&b.health),
         scaler: Some(b.scaler.as_ref()),
         maintenance: Some(b.maintenance.as_ref()),
     };

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use mcp_ops_core::escalation::{Matcher, SilenceRequest};
-use mcp_ops_core::incident::{Incident, IncidentUpdate};
+use mcp_ops_core::escalation::{EscalationAction, Matcher, SilenceRequest};
+use mcp_ops_core::incident::{Incident, IncidentState, IncidentUpdate};
 use mcp_ops_core::runbook::commands;
 use mcp_ops_core::runbook::run_incident::{IncidentSignal, IncidentSpec, run_incident};
 use mcp_ops_core::types::Severity;
@@ -12,10 +12,10 @@ use mcp_ops_core::{IncidentId, NewIncident};
 use crate::backends::Backends;
 use crate::cli::{Global, IncidentAction};
 use crate::output::{Report, Status, table, to_value};
-use crate::{Failure, Outcome, context};
+use crate::{Failure, Outcome, context, context_as};
 
-/// Why `update`/`ack`/`resolve` of an id cannot work on the embedded target.
-const NO_STATE: &str = "incidents live in the in-memory alerting stand-in, which keeps nothing between runs; use `ops incident open … --ack-by/--update/--resolve` or `ops drill`";
+/// Where to look when an id is unknown.
+const NO_SUCH: &str = "`ops incident list` shows the open incidents of this state directory (--state-dir, MCP_OPS_STATE_DIR)";
 
 /// `ops incident open|update|ack|resolve|list`.
 pub async fn incident(action: &IncidentAction, g: &Global, b: &Backends) -> Outcome {
@@ -77,7 +77,7 @@ pub async fn incident(action: &IncidentAction, g: &Global, b: &Backends) -> Outc
         }
         IncidentAction::Ack { id, by } => {
             let id = IncidentId::new(id.as_str())?;
-            let ctx = context("incident", &format!("acknowledged by {by}"), g, b)?;
+            let ctx = context_as("incident", &format!("acknowledged by {by}"), by, g, b)?;
             let intent = ctx.intent().clone();
             let done = ctx
                 .step("acknowledge incident", id.as_str())
@@ -105,6 +105,7 @@ pub async fn incident(action: &IncidentAction, g: &Global, b: &Backends) -> Outc
                 .map_err(no_state)?;
             one("incident-resolve", done, ctx.journal().entries())
         }
+        IncidentAction::Tick => tick(g, b).await,
         IncidentAction::List => {
             let open = b.escalator.open_incidents().await?;
             let summary = format!("{} open incidents", open.len());
@@ -118,7 +119,7 @@ pub async fn incident(action: &IncidentAction, g: &Global, b: &Backends) -> Outc
 
 fn no_state(e: mcp_ops_core::Error) -> Failure {
     match e {
-        mcp_ops_core::Error::NotFound { .. } => Failure::BadInput(format!("{e} ({NO_STATE})")),
+        mcp_ops_core::Error::NotFound { .. } => Failure::BadInput(format!("{e} ({NO_SUCH})")),
         other => other.into(),
     }
 }
@@ -132,7 +133,7 @@ fn one(
         Some(i) => Report::new(
             command,
             Status::Ok,
-            format!("incident {}: {:?}", i.id, i.state),
+            format!("incident {}: {}", i.id, state(&i.state)),
             to_value(&i),
         )
         .table("Incident", incidents_table(std::slice::from_ref(&i)))
@@ -169,6 +170,16 @@ async fn open(
         Status::Ok
     };
     let summary = match &outcome.incident {
+        Some(i) if !i.is_resolved() => format!(
+            "incident {} ({}): open, {}",
+            i.id,
+            i.severity,
+            if i.escalates() {
+                "escalating"
+            } else {
+                "acknowledged"
+            }
+        ),
         Some(i) => format!("incident {} ({}): {end_word}", i.id, i.severity),
         None => format!("incident: {end_word}"),
     };
@@ -182,12 +193,55 @@ async fn open(
     let mut report = Report::new("incident-open", status, summary, to_value(&outcome))
         .table("Messages", table(&["KIND", "SUBJECT", "LEVEL"], messages))
         .journal(ctx.journal().entries());
-    if !g.dry_run && outcome.incident.as_ref().is_some_and(|i| !i.is_resolved()) {
+    if let Some(i) = outcome.incident.as_ref().filter(|i| !i.is_resolved()) {
         report.notes.push(format!(
-            "the incident stays open only for this run: {NO_STATE}"
+            "{} stays open: `ops incident ack|update|resolve {}`; run `ops incident tick` every minute to escalate it",
+            i.id, i.id
         ));
     }
     Ok(report)
+}
+
+/// `ops incident tick`: escalate what is due and retry failed deliveries.
+async fn tick(g: &Global, b: &Backends) -> Outcome {
+    let ctx = context("incident", "ops incident tick", g, b)?;
+    let now = jiff::Timestamp::now();
+    let actions = ctx
+        .step("escalate", "open incidents")
+        .command("notify the levels due by elapsed time (L2 at 15 min, L3 at 30 min)")
+        .act(
+            || b.escalator.tick(now),
+            |a: &Vec<EscalationAction>| format!("{} escalations", a.len()),
+        )
+        .await?;
+    let journal = ctx.journal().entries();
+    let Some(actions) = actions else {
+        return Ok(Report::new(
+            "incident-tick",
+            Status::Planned,
+            "dry run: nothing escalated",
+            serde_json::Value::Null,
+        )
+        .journal(journal));
+    };
+    let rows = actions.iter().map(|a| {
+        vec![
+            a.incident.to_string(),
+            format!("L{}", a.level),
+            a.targets.join(", "),
+        ]
+    });
+    Ok(Report::new(
+        "incident-tick",
+        Status::Ok,
+        format!("{} escalations", actions.len()),
+        to_value(&actions),
+    )
+    .table(
+        "Escalations",
+        table(&["INCIDENT", "LEVEL", "NOTIFIED"], rows),
+    )
+    .journal(journal))
 }
 
 /// `ops silence <alertname> [--minutes N] [--comment …]` (Alertmanager API v2).
@@ -244,6 +298,16 @@ pub async fn silence(
     })
 }
 
+/// `open`, `acknowledged by alice`, `resolved: rolled back`.
+fn state(s: &IncidentState) -> String {
+    match s {
+        IncidentState::Open => "open".to_owned(),
+        IncidentState::Acknowledged { by, .. } => format!("acknowledged by {by}"),
+        IncidentState::Resolved { resolution, .. } => format!("resolved: {resolution}"),
+        other => format!("{other:?}"),
+    }
+}
+
 fn incidents_table(incidents: &[Incident]) -> comfy_table::Table {
     table(
         &["ID", "SEVERITY", "STATE", "LEVEL", "TITLE"],
@@ -251,7 +315,7 @@ fn incidents_table(incidents: &[Incident]) -> comfy_table::Table {
             vec![
                 i.id.to_string(),
                 i.severity.to_string(),
-                format!("{:?}", i.state),
+                state(&i.state),
                 format!("L{}", i.level),
                 i.title.clone(),
             ]

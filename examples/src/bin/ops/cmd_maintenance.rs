@@ -1,6 +1,7 @@
 //! `ops maintenance` (Database Maintenance) and `ops rotate-secret` (Secret Rotation).
 
 use mcp_ops_core::HealthCheck;
+use mcp_ops_core::health::HealthTarget;
 use mcp_ops_core::runbook::maintenance_window::{
     MaintenanceBackends, MaintenanceInput, MaintenanceStatus, maintenance_window,
 };
@@ -20,7 +21,7 @@ pub async fn maintenance(force: Option<&str>, g: &Global, b: &Backends) -> Outco
         ..MaintenanceInput::default()
     };
     let ctx = context("maintenance_window", "ops maintenance", g, b)?;
-    let health: [&dyn HealthCheck; 1] = [b.database_health.as_ref()];
+    let health: [&dyn HealthCheck; 1] = [&b.health];
     let backends = MaintenanceBackends {
         scaler: b.scaler.as_ref(),
         backups: b.backups.as_ref(),
@@ -73,12 +74,13 @@ pub async fn rotate(
             .collect::<Result<Vec<_>, _>>()?;
         input = input.with_dependents(refs);
     }
+    input.health = vec![HealthTarget::Http(b.health_probe.clone())];
     input.validate()?;
     let ctx = context("rotate_secret", "ops rotate-secret", g, b)?;
     let backends = RotationBackends {
         rotator: b.secrets.as_ref(),
         deployer: b.deployer.as_ref(),
-        health: b.cluster_health.as_ref(),
+        health: &b.health,
     };
     let outcome = rotate_secret(&ctx, backends, &input).await?;
     let status = if g.dry_run {

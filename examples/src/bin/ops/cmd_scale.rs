@@ -55,7 +55,7 @@ pub async fn scale(args: &ScaleArgs, g: &Global, b: &Backends) -> Outcome {
     let ctx = context("scale_out", "ops scale", g, b)?;
     let backends = ScaleOutBackends {
         scaler: b.scaler.as_ref(),
-        node_groups: Some(b.node_groups.as_ref()),
+        node_groups: b.node_groups.as_deref(),
     };
     let hpa = match args.hpa_max {
         Some(n) => Some(hpa_max(n, args, g, &ctx, b).await?),
@@ -108,7 +108,7 @@ pub async fn capacity(g: &Global, b: &Backends) -> Outcome {
     let ctx = context("scale_out", "ops capacity", g, b)?;
     let backends = ScaleOutBackends {
         scaler: b.scaler.as_ref(),
-        node_groups: Some(b.node_groups.as_ref()),
+        node_groups: b.node_groups.as_deref(),
     };
     let report = scale_out(&ctx, backends, &ScaleOutInput::default()).await?;
     let tight = report.capacity.as_ref().map_or(0, |c| c.tight_nodes.len());

@@ -22,7 +22,7 @@ use mcp_ops_core::types::ImageRef;
 use mcp_ops_core::{HealthStatus, Intent};
 use serde_json::json;
 
-use crate::backends::{Backends, HealthSmoke};
+use crate::backends::Backends;
 use crate::cli::Global;
 use crate::output::{Report, Status, table, to_value};
 use crate::{Failure, Outcome};
@@ -66,12 +66,12 @@ pub async fn drill(bake_seconds: u64, g: &Global, b: &Backends) -> Outcome {
         ..BakeConfig::default()
     };
     let deploy_ctx = ctx("standard_deploy", "Game day: deploy v1.0.2")?;
-    let smoke = HealthSmoke(b.cluster_health.clone());
+    let smoke = b.smoke();
     let backends = DeployBackends {
         deployer: b.deployer.as_ref(),
         backups: b.backups.as_ref(),
-        health: b.cluster_health.as_ref(),
-        metrics: b.metrics.as_ref(),
+        health: &b.health,
+        metrics: &b.health,
         smoke: &smoke,
         escalator: b.escalator.as_ref(),
     };
@@ -95,12 +95,12 @@ pub async fn drill(bake_seconds: u64, g: &Global, b: &Backends) -> Outcome {
         b.clock.clone(),
     );
     let t_backends = TriageBackends {
-        cluster: Some(b.cluster_health.as_ref()),
+        cluster: Some(&b.health),
         deployer: Some(b.deployer.as_ref()),
         scaler: Some(b.scaler.as_ref()),
-        database: Some(b.database_health.as_ref()),
-        cache: Some(b.database_health.as_ref()),
-        metrics: Some(b.metrics.as_ref()),
+        database: Some(&b.health),
+        cache: Some(&b.health),
+        metrics: Some(&b.health),
     };
     let after = triage(&t_ctx, &t_backends, &TriageInput::runbook()).await?;
 

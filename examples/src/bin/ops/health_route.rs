@@ -1,37 +1,60 @@
-//! One [`HealthCheck`] for the CLI's cluster checks: Kubernetes objects go to the Kubernetes
-//! backend, the HTTP endpoint check to the in-memory stand-in (the CLI has no HTTP prober
-//! of its own yet; the banner says so).
+//! One [`HealthCheck`] for the CLI: each kind of target (cluster objects, HTTP endpoint,
+//! database, cache, metrics) goes to the backend configured for it.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use mcp_ops_core::health::{HealthReport, HealthTarget, TargetKind};
-use mcp_ops_core::{HealthCheck, Result};
-use mcp_ops_k8s::KubeCluster;
+use mcp_ops_core::{Error, HealthCheck, Result};
 
-/// Routes [`HealthTarget::Cluster`] to a [`KubeCluster`] and every other target to `other`.
-pub struct RoutedHealth {
-    /// The Kubernetes backend.
-    pub kube: KubeCluster,
-    /// Everything else (the HTTP endpoint check).
-    pub other: Arc<dyn HealthCheck>,
+/// Routes every [`TargetKind`] to one backend.
+#[derive(Clone)]
+pub struct HealthRouter {
+    /// Kubernetes objects.
+    pub cluster: Arc<dyn HealthCheck>,
+    /// The HTTP endpoint check.
+    pub http: Arc<dyn HealthCheck>,
+    /// PostgreSQL readiness.
+    pub database: Arc<dyn HealthCheck>,
+    /// Redis readiness.
+    pub cache: Arc<dyn HealthCheck>,
+    /// Error rate, p95 and memory.
+    pub metrics: Arc<dyn HealthCheck>,
+}
+
+impl HealthRouter {
+    /// The backend serving `kind`.
+    pub fn route(&self, kind: TargetKind) -> &Arc<dyn HealthCheck> {
+        match kind {
+            TargetKind::Cluster => &self.cluster,
+            TargetKind::Http => &self.http,
+            TargetKind::Database => &self.database,
+            TargetKind::Cache => &self.cache,
+            TargetKind::Metric => &self.metrics,
+            // A kind added to core later: the cluster backend says whether it supports it.
+            _ => &self.cluster,
+        }
+    }
 }
 
 #[async_trait]
-impl HealthCheck for RoutedHealth {
+impl HealthCheck for HealthRouter {
     fn backend(&self) -> &'static str {
-        "kubernetes"
+        "ops"
     }
 
     fn supports(&self, kind: TargetKind) -> bool {
-        kind == TargetKind::Cluster || self.other.supports(kind)
+        self.route(kind).supports(kind)
     }
 
     async fn check(&self, target: &HealthTarget) -> Result<HealthReport> {
-        if target.kind() == TargetKind::Cluster {
-            self.kube.check(target).await
-        } else {
-            self.other.check(target).await
+        let backend = self.route(target.kind());
+        if !backend.supports(target.kind()) {
+            return Err(Error::Unsupported {
+                operation: "health check of this kind of target",
+                backend: backend.backend(),
+            });
         }
+        backend.check(target).await
     }
 }

@@ -16,9 +16,12 @@ mod cmd_maintenance;
 mod cmd_scale;
 mod cmd_security;
 mod drill;
+mod endpoints;
+mod escalator_route;
 mod health_route;
 mod output;
 mod progress;
+mod unconfigured;
 
 use std::process::ExitCode;
 
@@ -29,6 +32,7 @@ use mcp_ops_core::{Error, Intent};
 
 use crate::backends::Backends;
 use crate::cli::{Cli, Command, Global};
+use crate::endpoints::Endpoints;
 use crate::output::Report;
 
 /// Why a command could not produce a report.
@@ -99,7 +103,7 @@ fn parse_error(e: &clap::Error) -> ExitCode {
 
 async fn run(cli: Cli) -> ExitCode {
     let g = &cli.global;
-    let backends = match target(g).await {
+    let backends = match target(&cli.command, g).await {
         Ok(b) => b,
         Err(Failure::BadInput(why)) => {
             eprintln!("ops: {}", one_line(&why));
@@ -120,7 +124,10 @@ async fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(mut report) => {
             eprintln!("{banner}");
-            report.notes.extend(unused_urls(g));
+            report.notes.extend(backends.notes.iter().cloned());
+            if notifies(&cli.command) {
+                report.notes.extend(backends.notify_note.iter().cloned());
+            }
             if g.dry_run && report.journal.is_empty() && report.status != output::Status::Planned {
                 report.notes.push(
                     "read-only command: --dry-run changes nothing, it ran as usual".to_owned(),
@@ -141,18 +148,38 @@ async fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// The systems to talk to: `--kubeconfig`'s cluster, else the embedded simulated cluster.
-async fn target(g: &Global) -> Result<Backends, Failure> {
+/// The systems to talk to: `--kubeconfig`'s cluster, else the embedded simulated cluster;
+/// the URL flags for the rest (the drill keeps everything embedded).
+async fn target(command: &Command, g: &Global) -> Result<Backends, Failure> {
     match (&g.kubeconfig, &g.context) {
-        (Some(path), context) => Backends::kubeconfig(path, context.as_deref(), &g.namespace).await,
-        (None, Some(_)) => Err(Failure::BadInput(
-            "--context needs --kubeconfig (the embedded cluster has one context)".to_owned(),
-        )),
-        (None, None) if g.namespace != "mcp-production" => Err(Failure::BadInput(format!(
-            "the embedded cluster only has the namespace mcp-production (got {})",
-            g.namespace
-        ))),
-        (None, None) => Backends::simulated(&g.namespace).await,
+        (None, Some(_)) => {
+            return Err(Failure::BadInput(
+                "--context needs --kubeconfig (the embedded cluster has one context)".to_owned(),
+            ));
+        }
+        (None, None) if g.namespace != "mcp-production" => {
+            return Err(Failure::BadInput(format!(
+                "the embedded cluster only has the namespace mcp-production (got {})",
+                g.namespace
+            )));
+        }
+        _ => {}
+    }
+    if let Command::Drill { .. } = command {
+        if g.kubeconfig.is_some() {
+            return Err(Failure::BadInput(
+                "the drill injects faults and runs only on the embedded cluster (drop --kubeconfig)"
+                    .to_owned(),
+            ));
+        }
+        return Backends::drill(&g.namespace).await;
+    }
+    let endpoints = Endpoints::from_global(g)?;
+    match (&g.kubeconfig, &g.context) {
+        (Some(path), context) => {
+            Backends::kubeconfig(path, context.as_deref(), &g.namespace, &endpoints).await
+        }
+        (None, _) => Backends::simulated(&g.namespace, &endpoints).await,
     }
 }
 
@@ -195,24 +222,27 @@ pub fn context(
     g: &Global,
     b: &Backends,
 ) -> Result<Context, Failure> {
-    let intent = Intent::new(reason, "ops-cli")?.with_dry_run(g.dry_run);
+    context_as(procedure, reason, "ops-cli", g, b)
+}
+
+/// A context whose intent names `actor` (who acknowledges an incident, for instance).
+pub fn context_as(
+    procedure: &'static str,
+    reason: &str,
+    actor: &str,
+    g: &Global,
+    b: &Backends,
+) -> Result<Context, Failure> {
+    let intent = Intent::new(reason, actor)?.with_dry_run(g.dry_run);
     Ok(Context::new(procedure, intent, b.clock.clone()))
 }
 
-/// Notes for URL flags the CLI does not use yet.
-fn unused_urls(g: &Global) -> Vec<String> {
-    [
-        ("--database-url", &g.database_url),
-        ("--redis-url", &g.redis_url),
-        ("--prometheus-url", &g.prometheus_url),
-        ("--alertmanager-url", &g.alertmanager_url),
-    ]
-    .into_iter()
-    .filter(|(_, v)| v.is_some())
-    .map(|(flag, _)| {
-        format!("{flag} accepted but not used yet: the in-memory stand-in answered instead (status of that backend: Unknown)")
-    })
-    .collect()
+/// Whether the command may send incident messages.
+fn notifies(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Incident { .. } | Command::Deploy(_) | Command::Rollback { .. }
+    )
 }
 
 fn one_line(s: &str) -> String {

@@ -1,0 +1,166 @@
+//! The systems besides the cluster that `ops` talks to, from flags or the environment:
+//! PostgreSQL, Redis, Prometheus, Alertmanager, the API's health endpoint, notifiers, and the
+//! directories where incidents and backups are kept.
+//!
+//! Parsing never echoes a value (a URL may hold a password): errors name the flag.
+
+use std::path::PathBuf;
+
+use mcp_ops_alerts::alertmanager::AlertmanagerClient;
+use mcp_ops_alerts::config::AlertsConfig;
+use mcp_ops_alerts::prometheus::PrometheusClient;
+use mcp_ops_core::health::redact_url;
+use mcp_ops_db::{PgConfig, RedisConfig};
+
+use crate::Failure;
+use crate::cli::Global;
+
+/// Everything `ops` was told about systems other than the cluster.
+pub struct Endpoints {
+    /// PostgreSQL (`--database-url`, `DATABASE_URL`).
+    pub database: Option<PgConfig>,
+    /// Redis (`--redis-url`, `REDIS_URL`).
+    pub redis: Option<RedisConfig>,
+    /// Prometheus (`--prometheus-url`, `MCP_OPS_PROMETHEUS_URL`).
+    pub prometheus: Option<PrometheusClient>,
+    /// Alertmanager (`--alertmanager-url`, `MCP_OPS_ALERTMANAGER_URL`).
+    pub alertmanager: Option<AlertmanagerClient>,
+    /// The API's health endpoint (`--health-url`, `MCP_OPS_HEALTH_URL`).
+    pub health_url: Option<String>,
+    /// Slack, PagerDuty and email (the `MCP_OPS_*` variables of mcp-ops-alerts).
+    pub alerts: AlertsConfig,
+    /// Where incidents are kept.
+    pub state_dir: PathBuf,
+    /// Where database and configuration backups are written.
+    pub backup_dir: PathBuf,
+    /// Whether `--backup-dir` (or its variable) was given.
+    pub backup_dir_given: bool,
+}
+
+impl Endpoints {
+    /// Reads and checks the flags of `g` and the notifier variables.
+    ///
+    /// # Errors
+    /// [`Failure::BadInput`] naming the flag or variable that is malformed.
+    pub fn from_global(g: &Global) -> Result<Self, Failure> {
+        let database = g
+            .database_url
+            .as_deref()
+            .map(|v| PgConfig::parse_field("--database-url", v))
+            .transpose()
+            .map_err(bad)?;
+        let redis = g
+            .redis_url
+            .as_deref()
+            .map(|v| RedisConfig::parse_field("--redis-url", v))
+            .transpose()
+            .map_err(bad)?;
+        let prometheus = g
+            .prometheus_url
+            .as_deref()
+            .map(PrometheusClient::new)
+            .transpose()
+            .map_err(|e| Failure::BadInput(format!("--prometheus-url: {e}")))?;
+        let alertmanager = g
+            .alertmanager_url
+            .as_deref()
+            .map(AlertmanagerClient::new)
+            .transpose()
+            .map_err(|e| Failure::BadInput(format!("--alertmanager-url: {e}")))?;
+        let health_url = g.health_url.as_deref().map(health_url).transpose()?;
+        let alerts = AlertsConfig::from_env().map_err(|e| Failure::BadInput(e.to_string()))?;
+        let state_dir = match &g.state_dir {
+            Some(dir) if dir.as_os_str().is_empty() => {
+                return Err(Failure::BadInput(
+                    "--state-dir must not be empty".to_owned(),
+                ));
+            }
+            Some(dir) => dir.clone(),
+            None => default_state_dir()?,
+        };
+        if g.backup_dir
+            .as_ref()
+            .is_some_and(|d| d.as_os_str().is_empty())
+        {
+            return Err(Failure::BadInput(
+                "--backup-dir must not be empty".to_owned(),
+            ));
+        }
+        let backup_dir = g
+            .backup_dir
+            .clone()
+            .unwrap_or_else(|| state_dir.join("backups"));
+        Ok(Self {
+            database,
+            redis,
+            prometheus,
+            alertmanager,
+            health_url,
+            alerts,
+            state_dir,
+            backup_dir,
+            backup_dir_given: g.backup_dir.is_some(),
+        })
+    }
+
+    /// The file incidents are kept in.
+    pub fn incidents_file(&self) -> PathBuf {
+        self.state_dir.join("incidents.json")
+    }
+
+    /// The configured notifiers' channels (`slack`, `pagerduty`, `email`).
+    pub fn notifier_channels(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.alerts.slack_webhook.is_some() {
+            out.push("slack");
+        }
+        if self.alerts.pagerduty_routing_key.is_some() {
+            out.push("pagerduty");
+        }
+        if self.alerts.email.is_some() {
+            out.push("email");
+        }
+        out
+    }
+}
+
+fn bad(e: mcp_ops_db::DbError) -> Failure {
+    Failure::BadInput(e.to_string())
+}
+
+/// An http(s) URL with a host; the error does not repeat it.
+fn health_url(v: &str) -> Result<String, Failure> {
+    let rest = v
+        .strip_prefix("https://")
+        .or_else(|| v.strip_prefix("http://"));
+    match rest {
+        Some(rest)
+            if !rest.is_empty() && !rest.starts_with('/') && !v.contains(char::is_whitespace) =>
+        {
+            Ok(v.to_owned())
+        }
+        _ => Err(Failure::BadInput(
+            "--health-url must be an http:// or https:// URL with a host".to_owned(),
+        )),
+    }
+}
+
+/// `$XDG_STATE_HOME/mcp-ops`, else `$HOME/.local/state/mcp-ops`.
+fn default_state_dir() -> Result<PathBuf, Failure> {
+    let non_empty = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    if let Some(x) = non_empty("XDG_STATE_HOME") {
+        return Ok(PathBuf::from(x).join("mcp-ops"));
+    }
+    if let Some(home) = non_empty("HOME") {
+        return Ok(PathBuf::from(home).join(".local/state/mcp-ops"));
+    }
+    Err(Failure::BadInput(
+        "no state directory: pass --state-dir or set MCP_OPS_STATE_DIR (HOME is not set)"
+            .to_owned(),
+    ))
+}
+
+/// `url` as it may be shown (credentials and query values hidden).
+pub fn shown(url: &str) -> String {
+    redact_url(url)
+}

@@ -1,0 +1,272 @@
+//! `ops` against real servers named by its URL flags: PostgreSQL 15 and Redis 7 (readiness,
+//! backups to a directory, verification with a test restore, restore, maintenance), Prometheus
+//! 2.42 (error rate) and Alertmanager 0.25 (silences); and, on a cluster from a kubeconfig,
+//! what is not configured reports `Unknown` with the flag to pass.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{SeparateSim, bad_input, ops, run, run_on};
+use mcp_ops_alerts::testing::{SeriesSet, TestAlertmanager, TestPrometheus};
+use mcp_ops_db::testing::{TestPostgres, TestRedis};
+use serde_json::Value;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn json(out: &str) -> Value {
+    serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+/// The finding of `target` in a triage report.
+fn finding<'a>(doc: &'a Value, target: &str) -> &'a Value {
+    doc["report"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["target"] == target)
+        .unwrap_or_else(|| panic!("no finding {target}: {doc}"))
+}
+
+/// A private PostgreSQL with the runbook's database `mcp_db` and 100 users.
+fn postgres(rt: &tokio::runtime::Runtime) -> (TestPostgres, String) {
+    let pg = rt.block_on(TestPostgres::start()).unwrap();
+    rt.block_on(async {
+        let admin = mcp_ops_db::pg::connect(&pg.config()).await.unwrap();
+        admin.batch_execute("CREATE DATABASE mcp_db").await.unwrap();
+        let db = mcp_ops_db::pg::connect(&pg.config().with_dbname("mcp_db"))
+            .await
+            .unwrap();
+        db.batch_execute(
+            "CREATE TABLE users (id int PRIMARY KEY); \
+             INSERT INTO users SELECT generate_series(1, 100);",
+        )
+        .await
+        .unwrap();
+    });
+    let url = format!("postgresql://postgres@127.0.0.1:{}/mcp_db", pg.port());
+    (pg, url)
+}
+
+#[test]
+fn database_and_cache_urls_reach_real_servers() {
+    let rt = runtime();
+    let (_pg, db) = postgres(&rt);
+    let mut redis = rt.block_on(TestRedis::start()).unwrap();
+    let cache = redis.url().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let backups = dir.path().to_str().unwrap();
+    let with = |args: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "--database-url",
+            &db,
+            "--redis-url",
+            &cache,
+            "--backup-dir",
+            backups,
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        v.extend(args.iter().map(ToString::to_string));
+        v
+    };
+    let run_with = |args: &[&str], code: i32| {
+        let args = with(args);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(&args, code)
+    };
+
+    // Readiness from the servers themselves.
+    let doc = json(&run_with(&["--output", "json", "triage"], 0));
+    let pg = finding(&doc, "mcp_db");
+    assert_eq!(pg["status"], "Healthy", "{pg}");
+    assert!(
+        pg["summary"]
+            .as_str()
+            .unwrap()
+            .contains("accepting connections"),
+        "{pg}"
+    );
+    assert_eq!(finding(&doc, "redis")["status"], "Healthy", "{doc}");
+
+    // A pg_dump into the backup directory, listed, verified by a test restore.
+    let out = json(&run_with(
+        &["--output", "json", "backup", "db", "mcp_db"],
+        0,
+    ));
+    let id = out["report"]["id"].as_str().unwrap().to_owned();
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains(&id)),
+        "no file for {id} in the backup directory"
+    );
+    let list = run_with(&["backups"], 0);
+    assert!(list.contains(&id), "{list}");
+    assert!(
+        !list.contains("nightly"),
+        "the stand-in's backup is not listed: {list}"
+    );
+    let verified = run_with(&["verify", &id], 0);
+    assert!(verified.contains("verified"), "{verified}");
+    assert!(
+        verified.contains("test restore (SELECT COUNT(*) FROM users ≥ 1) ┆ passed"),
+        "{verified}"
+    );
+
+    // The deploy gate sees the verified backup of the real database.
+    let deploy = run_with(
+        &[
+            "deploy",
+            "mcp-typescript-api",
+            "mcp-typescript-api=ghcr.io/your-org/mcp-typescript-server:v1.0.1",
+            "--evidence",
+            "CI green",
+            "--bake-seconds",
+            "1",
+        ],
+        0,
+    );
+    assert!(deploy.contains("deployed"), "{deploy}");
+
+    // Recovery: writers stopped on the cluster, the dump restored, users counted.
+    let restore = run_with(&["restore", &id, "--autoscaled", "pin"], 0);
+    assert!(restore.contains("users present"), "{restore}");
+
+    // Maintenance: backup, ANALYZE and VACUUM on the real database.
+    let maintenance = run_with(&["maintenance", "--force", "cli test"], 0);
+    assert!(
+        maintenance.contains("maintenance: completed"),
+        "{maintenance}"
+    );
+
+    // A stopped cache is a finding, not a crash.
+    redis.stop();
+    let doc = json(&run_with(&["--output", "json", "triage"], 1));
+    assert_eq!(finding(&doc, "redis")["status"], "Unhealthy", "{doc}");
+}
+
+#[test]
+fn prometheus_and_alertmanager_urls_reach_real_servers() {
+    let rt = runtime();
+    let series = SeriesSet::ending_now()
+        .requests("mcp-typescript-api", 20.0, 0.12)
+        .requests("mcp-rust-server", 20.0, 0.01)
+        .requests("mcp-learning-system", 20.0, 0.0);
+    let prom = rt.block_on(TestPrometheus::start(&series)).unwrap();
+    let out = run(
+        &["--prometheus-url", prom.url(), "investigate", "errors"],
+        1,
+    );
+    assert!(out.contains("error rate: breach"), "{out}");
+    assert!(out.contains("12.0 %"), "{out}");
+
+    let am = rt.block_on(TestAlertmanager::start()).unwrap();
+    let out = run(
+        &[
+            "--alertmanager-url",
+            am.url(),
+            "silence",
+            "HighErrorRate",
+            "--minutes",
+            "30",
+            "--comment",
+            "deploying a fix",
+        ],
+        0,
+    );
+    assert!(out.starts_with("silence "), "{out}");
+    let silences = rt.block_on(am.client().unwrap().silences(&[])).unwrap();
+    assert_eq!(silences.len(), 1, "{silences:?}");
+    assert_eq!(silences[0].comment, "deploying a fix");
+    assert_eq!(silences[0].matchers[0].value, "HighErrorRate");
+    // A closed port is a typed failure, never a hang or a panic.
+    let dead = ops()
+        .args(["--alertmanager-url", "http://127.0.0.1:9", "silence", "X"])
+        .output()
+        .unwrap();
+    assert_eq!(dead.status.code(), Some(1));
+}
+
+#[test]
+fn a_real_cluster_without_urls_says_what_to_configure() {
+    let c = SeparateSim::start();
+    let cfg = c.kubeconfig();
+    let cfg_s = cfg.to_str().unwrap();
+    for (args, flag) in [
+        (vec!["backup", "db", "mcp_db"], "--database-url"),
+        (vec!["verify", "mcp_db-20250101"], "--database-url"),
+        (vec!["silence", "HighErrorRate"], "--alertmanager-url"),
+    ] {
+        let out = ops()
+            .arg("--kubeconfig")
+            .arg(cfg)
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("not configured: pass {flag}")),
+            "{args:?}: {stderr}"
+        );
+    }
+    // CronJob backups still list; the missing database is a note, not a failure.
+    let list = run_on(cfg, &["backups"], 0);
+    assert!(
+        list.contains("database not configured: pass --database-url"),
+        "{list}"
+    );
+
+    // Configuration backups are files of the backup directory, Secret values left out.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = json(&run_on(
+        cfg,
+        &[
+            "--backup-dir",
+            d,
+            "--output",
+            "json",
+            "backup",
+            "config",
+            "mcp-production",
+        ],
+        0,
+    ));
+    let id = out["report"]["id"].as_str().unwrap().to_owned();
+    let yaml = std::fs::read_to_string(dir.path().join(format!("{id}.yaml"))).unwrap();
+    assert!(yaml.contains("kind: ConfigMap"), "{yaml}");
+    assert!(yaml.contains("mcp-ops.io/data-omitted"), "{yaml}");
+    let verified = run_on(cfg, &["--backup-dir", d, "verify", &id], 0);
+    assert!(verified.contains("verified"), "{verified}");
+    bad_input(&["--kubeconfig", cfg_s, "--health-url", "ftp://x", "triage"]);
+}
+
+#[test]
+fn url_flags_are_checked_and_never_echoed() {
+    for args in [
+        ["--database-url", "postgres://u:SECRETPW@host:notaport/db"],
+        ["--database-url", "garbage"],
+        ["--redis-url", "http://u:SECRETPW@cache"],
+        ["--prometheus-url", "ftp://u:SECRETPW@prom"],
+        ["--alertmanager-url", "no scheme SECRETPW"],
+        ["--health-url", "SECRETPW"],
+        ["--health-url", "http:///path"],
+        ["--state-dir", ""],
+    ] {
+        let out = ops().args(args).arg("triage").output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(!stderr.contains("SECRETPW"), "{args:?}: {stderr}");
+    }
+}
