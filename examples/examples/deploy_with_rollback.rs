@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use mcp_ops_core::backup::{BackupKind, BackupRequest};
+use mcp_ops_core::Escalator;
 use mcp_ops_core::health::MetricKind;
 use mcp_ops_core::mock::{MockAlerting, MockCluster, MockDatabase};
 use mcp_ops_core::runbook::Context;
@@ -22,7 +22,6 @@ use mcp_ops_core::runbook::standard_deploy::{
     BakeConfig, Checklist, DeployBackends, DeployOutcome, DeployRequest, standard_deploy,
 };
 use mcp_ops_core::types::{ImageRef, Intent};
-use mcp_ops_core::{BackupManager, Escalator};
 
 /// The caller's smoke tests (the runbook's `python tests/production_smoke_tests.py`).
 struct Smoke;
@@ -50,18 +49,9 @@ async fn main() -> ExitCode {
 
 async fn run() -> mcp_ops_core::Result<()> {
     let cluster = MockCluster::runbook();
-    let db = MockDatabase::runbook();
+    // With last night's backup, so the "backup verified within 24 h" gate can pass.
+    let (db, _nightly) = MockDatabase::runbook_with_nightly_backup().await?;
     let alerting = MockAlerting::runbook();
-
-    // Last night's backup, so the "backup verified within 24 h" gate can pass.
-    let nightly = BackupRequest {
-        kind: BackupKind::Database {
-            database: "mcp_db".into(),
-        },
-        label: Some("nightly".into()),
-    };
-    db.backup(&nightly, &Intent::new("nightly backup", "cron")?)
-        .await?;
 
     // The new release errors on 15 % of requests once it serves traffic.
     alerting.set_metric("mcp-typescript-api", MetricKind::ErrorRate, Some(0.15));

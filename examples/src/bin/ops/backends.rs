@@ -16,7 +16,6 @@ use async_trait::async_trait;
 use mcp_ops_alerts::escalation::{EscalationEngine, FileEscalationStore};
 use mcp_ops_alerts::health::PrometheusHealth;
 use mcp_ops_alerts::http_health::HttpHealthCheck;
-use mcp_ops_core::backup::{BackupKind, BackupRequest};
 use mcp_ops_core::health::{HealthTarget, HttpProbe};
 use mcp_ops_core::mock::{
     MockAlerting, MockAlertingBuilder, MockCluster, MockDatabase, RUNBOOK_HEALTH_URL,
@@ -25,7 +24,7 @@ use mcp_ops_core::mock::{
 use mcp_ops_core::runbook::smoke::{SmokeCheck, SmokeReport, SmokeTest};
 use mcp_ops_core::types::Namespace;
 use mcp_ops_core::{
-    BackupManager, DatabaseMaintenance, Deployer, Escalator, HealthCheck, HealthStatus, Intent,
+    BackupManager, DatabaseMaintenance, Deployer, Escalator, HealthCheck, HealthStatus,
     NodeGroupScaler, Notifier, Scaler, SecretRotator, SharedClock, SystemClock,
 };
 use mcp_ops_db::{DbHealthCheck, LocalDirStore, PgBackend, PgBackups, PgOptions, RedisBackend};
@@ -111,20 +110,11 @@ impl Embedded {
     /// Only if seeding the nightly backup fails (a bug in the seed).
     pub async fn runbook() -> mcp_ops_core::Result<Self> {
         let cluster = MockCluster::runbook();
-        let database = MockDatabase::runbook();
+        let (database, _nightly) = MockDatabase::runbook_with_nightly_backup().await?;
         let slack = Arc::new(RecordingNotifier::slack());
         let alerting = MockAlertingBuilder::runbook()
             .notifier(slack.clone())
             .build();
-        let nightly = BackupRequest {
-            kind: BackupKind::Database {
-                database: RUNBOOK_DATABASE.into(),
-            },
-            label: Some("nightly".into()),
-        };
-        database
-            .backup(&nightly, &Intent::new("nightly backup", "cron")?)
-            .await?;
         Ok(Self {
             cluster,
             database,

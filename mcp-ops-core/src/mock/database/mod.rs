@@ -106,6 +106,29 @@ impl MockDatabase {
         MockDatabaseBuilder::runbook().build()
     }
 
+    /// [`MockDatabase::runbook`] after the runbook's `postgres-backup` CronJob ran: one
+    /// backup of `mcp_db` labelled `nightly` (`nightly-<date>-001`), which verifies, so the
+    /// deploy gate "backup verified within 24 h" passes.
+    ///
+    /// # Errors
+    /// Only if the seed backup fails (a bug in the mock).
+    pub async fn runbook_with_nightly_backup() -> Result<(Self, BackupRecord)> {
+        use crate::BackupManager as _;
+        use crate::backup::{BackupKind, BackupRequest};
+        use crate::types::Intent;
+        let db = Self::runbook();
+        let request = BackupRequest {
+            kind: BackupKind::Database {
+                database: "mcp_db".into(),
+            },
+            label: Some("nightly".into()),
+        };
+        let record = db
+            .backup(&request, &Intent::new("nightly backup", "cron")?)
+            .await?;
+        Ok((db, record))
+    }
+
     fn new(state: DbState, clock: SharedClock) -> Self {
         Self {
             state: Arc::new(Mutex::new(state)),
