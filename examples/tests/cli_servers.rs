@@ -270,3 +270,59 @@ fn url_flags_are_checked_and_never_echoed() {
         assert!(!stderr.contains("SECRETPW"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn incidents_in_postgres_are_shared_between_machines() {
+    let rt = runtime();
+    let pg = rt.block_on(TestPostgres::start()).unwrap();
+    let url = format!("postgresql://postgres@127.0.0.1:{}/postgres", pg.port());
+    // Two operators: each has a state directory of their own, both name the same database.
+    let (alice, bob) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let as_ = |who: &tempfile::TempDir, args: &[&str], code: i32| -> Value {
+        let out = ops()
+            .env("MCP_OPS_STATE_DIR", who.path())
+            .args(["--incidents-url", &url, "--output", "json"])
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("incidents: postgres 127.0.0.1:"),
+            "{stderr}"
+        );
+        json(&String::from_utf8_lossy(&out.stdout))
+    };
+    let opened = as_(
+        &alice,
+        &["incident", "open", "API down", "--severity", "P0"],
+        0,
+    );
+    let id = opened["report"]["incident"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let listed = as_(&bob, &["incident", "list"], 0);
+    assert_eq!(listed["report"][0]["id"], id.as_str(), "{listed}");
+    let acked = as_(&bob, &["incident", "ack", &id, "--by", "bob"], 0);
+    assert_eq!(acked["report"]["state"]["by"], "bob");
+    as_(&alice, &["incident", "resolve", &id, "rolled back"], 0);
+    assert_eq!(
+        as_(&bob, &["incident", "list"], 0)["report"],
+        serde_json::json!([])
+    );
+    // Nothing was written to either state directory.
+    assert!(!alice.path().join("incidents.json").exists());
+    assert!(!bob.path().join("incidents.json").exists());
+    // A database that does not answer fails the incident command, typed and on one line.
+    let dead = ops()
+        .args([
+            "--incidents-url",
+            "postgresql://postgres@127.0.0.1:9/x",
+            "incident",
+            "list",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(dead.status.code(), Some(1));
+}

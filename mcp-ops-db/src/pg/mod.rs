@@ -117,6 +117,12 @@ impl PgBackend {
         Ok(self.pool.get().await?)
     }
 
+    /// The pool itself, to share with other users of the same server (for instance
+    /// mcp-ops-alerts' `PgEscalationStore`).
+    pub fn pool(&self) -> &deadpool_postgres::Pool {
+        &self.pool
+    }
+
     /// The pool's current state.
     pub fn pool_status(&self) -> PoolStatus {
         let s = self.pool.status();

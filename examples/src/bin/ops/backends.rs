@@ -13,7 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use mcp_ops_alerts::escalation::{EscalationEngine, FileEscalationStore};
+use mcp_ops_alerts::escalation::{
+    EscalationEngine, EscalationStore, FileEscalationStore, PgEscalationStore,
+};
 use mcp_ops_alerts::health::PrometheusHealth;
 use mcp_ops_alerts::http_health::HttpHealthCheck;
 use mcp_ops_core::health::{HealthTarget, HttpProbe};
@@ -36,6 +38,7 @@ use crate::backup_route::{DatabaseBackups, RoutedBackups};
 use crate::endpoints::{Endpoints, shown};
 use crate::escalator_route::RoutedEscalator;
 use crate::health_route::HealthRouter;
+use crate::incident_store::MigratedOnUse;
 use crate::unconfigured::Unconfigured;
 
 /// The runbook's database name (`pg_isready -d mcp_db`), checked whatever the URL names.
@@ -375,14 +378,28 @@ fn assemble(cluster: Cluster, endpoints: Option<&Endpoints>) -> Result<Backends,
     // Incidents in the state directory; alerts and silences in Alertmanager.
     let (escalator, notifiers): (Arc<dyn Escalator>, Vec<Arc<dyn Notifier>>) = match e {
         Some(e) => {
-            let store = FileEscalationStore::new(e.incidents_file()).map_err(|err| {
-                Failure::BadInput(format!("state directory {}: {err}", e.state_dir.display()))
-            })?;
+            let (store, kept): (Arc<dyn EscalationStore>, String) = match &e.incidents {
+                Some(config) => {
+                    let pg = PgBackend::new(config.clone(), PgOptions::default())
+                        .map_err(|err| Failure::BadInput(format!("--incidents-url: {err}")))?;
+                    let store = MigratedOnUse::new(PgEscalationStore::new(pg.pool().clone()));
+                    (Arc::new(store), format!("postgres {}", config.target()))
+                }
+                None => {
+                    let store = FileEscalationStore::new(e.incidents_file()).map_err(|err| {
+                        Failure::BadInput(format!(
+                            "state directory {}: {err}",
+                            e.state_dir.display()
+                        ))
+                    })?;
+                    (Arc::new(store), e.incidents_file().display().to_string())
+                }
+            };
             let notifiers = e
                 .alerts
                 .notifiers()
                 .map_err(|err| Failure::BadInput(err.to_string()))?;
-            let mut engine = EscalationEngine::new(Arc::new(store), Arc::new(SystemClock));
+            let mut engine = EscalationEngine::new(store, Arc::new(SystemClock));
             for n in &notifiers {
                 engine = engine.with_notifier(n.clone());
             }
@@ -391,8 +408,7 @@ fn assemble(cluster: Cluster, endpoints: Option<&Endpoints>) -> Result<Backends,
                 notify_note = Some("no notifier configured (MCP_OPS_SLACK_WEBHOOK_URL, MCP_OPS_PAGERDUTY_ROUTING_KEY, MCP_OPS_SMTP_HOST): incident messages are shown here, not sent".to_owned());
             }
             sources.push(format!(
-                "incidents: {} (notify: {})",
-                e.incidents_file().display(),
+                "incidents: {kept} (notify: {})",
                 if channels.is_empty() {
                     "nobody".to_owned()
                 } else {

@@ -4,7 +4,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// `ops`: the MCP production runbook, one command per procedure.
 #[derive(Debug, Parser)]
-#[command(name = "ops", version, about, long_about = None)]
+#[command(
+    name = "ops",
+    version,
+    about = "The MCP production runbook, one command per procedure",
+    long_about = None
+)]
 pub struct Cli {
     /// Global flags.
     #[command(flatten)]
@@ -55,7 +60,7 @@ pub struct Global {
         hide_env_values = true
     )]
     pub alertmanager_url: Option<String>,
-    /// The API's health endpoint (runbook: https://api.mcp-platform.com/health); probed with
+    /// The API's health endpoint (runbook: https://api.mcp-production.com/health); probed with
     /// a real HTTP GET. On the embedded cluster without it, the simulated API answers.
     #[arg(
         long,
@@ -64,6 +69,15 @@ pub struct Global {
         hide_env_values = true
     )]
     pub health_url: Option<String>,
+    /// PostgreSQL URL where incidents are kept, shared by everyone who uses it (tables
+    /// created on first use); default: a file of the state directory.
+    #[arg(
+        long,
+        global = true,
+        env = "MCP_OPS_INCIDENTS_URL",
+        hide_env_values = true
+    )]
+    pub incidents_url: Option<String>,
     /// Where incidents are kept between runs (default: $XDG_STATE_HOME/mcp-ops, else
     /// ~/.local/state/mcp-ops).
     #[arg(long, global = true, env = "MCP_OPS_STATE_DIR")]

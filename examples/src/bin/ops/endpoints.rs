@@ -27,6 +27,8 @@ pub struct Endpoints {
     pub alertmanager: Option<AlertmanagerClient>,
     /// The API's health endpoint (`--health-url`, `MCP_OPS_HEALTH_URL`).
     pub health_url: Option<String>,
+    /// PostgreSQL holding the incidents (`--incidents-url`, `MCP_OPS_INCIDENTS_URL`).
+    pub incidents: Option<PgConfig>,
     /// Slack, PagerDuty and email (the `MCP_OPS_*` variables of mcp-ops-alerts).
     pub alerts: AlertsConfig,
     /// Where incidents are kept.
@@ -68,6 +70,12 @@ impl Endpoints {
             .transpose()
             .map_err(|e| Failure::BadInput(format!("--alertmanager-url: {e}")))?;
         let health_url = g.health_url.as_deref().map(health_url).transpose()?;
+        let incidents = g
+            .incidents_url
+            .as_deref()
+            .map(|v| PgConfig::parse_field("--incidents-url", v))
+            .transpose()
+            .map_err(bad)?;
         let alerts = AlertsConfig::from_env().map_err(|e| Failure::BadInput(e.to_string()))?;
         let state_dir = match &g.state_dir {
             Some(dir) if dir.as_os_str().is_empty() => {
@@ -96,6 +104,7 @@ impl Endpoints {
             prometheus,
             alertmanager,
             health_url,
+            incidents,
             alerts,
             state_dir,
             backup_dir,
@@ -103,7 +112,7 @@ impl Endpoints {
         })
     }
 
-    /// The file incidents are kept in.
+    /// The file incidents are kept in (without `--incidents-url`).
     pub fn incidents_file(&self) -> PathBuf {
         self.state_dir.join("incidents.json")
     }

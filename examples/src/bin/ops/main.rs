@@ -19,6 +19,7 @@ mod drill;
 mod endpoints;
 mod escalator_route;
 mod health_route;
+mod incident_store;
 mod output;
 mod progress;
 mod unconfigured;
