@@ -22,6 +22,7 @@ pub fn ops() -> Command {
         "MCP_OPS_PROMETHEUS_URL",
         "MCP_OPS_ALERTMANAGER_URL",
         "MCP_OPS_HEALTH_URL",
+        "MCP_OPS_INCIDENTS_URL",
         "MCP_OPS_BACKUP_DIR",
         "MCP_OPS_SLACK_WEBHOOK_URL",
         "MCP_OPS_PAGERDUTY_ROUTING_KEY",

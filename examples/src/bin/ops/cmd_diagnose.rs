@@ -179,18 +179,36 @@ async fn latency(g: &Global, b: &Backends) -> Outcome {
     )
 }
 
+/// One row per finding, except that checks of one system that is not configured share one
+/// row (`9 checks`): the table says once what to pass; `--output json` keeps them all.
 fn findings_table(findings: &[Finding]) -> comfy_table::Table {
-    table(
-        &["STATUS", "TARGET", "SUMMARY", "COMMAND"],
-        findings.iter().map(|f| {
-            vec![
-                f.status.as_str().to_owned(),
-                f.target.clone(),
-                f.summary.clone(),
-                f.command.clone(),
-            ]
-        }),
-    )
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut unconfigured: Vec<(String, String, usize)> = Vec::new();
+    for f in findings {
+        if f.summary.starts_with("not configured:") {
+            match unconfigured.iter_mut().find(|(s, _, _)| *s == f.summary) {
+                Some((_, _, n)) => *n += 1,
+                None => unconfigured.push((f.summary.clone(), f.target.clone(), 1)),
+            }
+            continue;
+        }
+        rows.push(vec![
+            f.status.as_str().to_owned(),
+            f.target.clone(),
+            f.summary.clone(),
+            f.command.clone(),
+        ]);
+    }
+    for (summary, first, n) in unconfigured {
+        let target = if n == 1 { first } else { format!("{n} checks") };
+        rows.push(vec![
+            HealthStatus::Unknown.as_str().to_owned(),
+            target,
+            summary,
+            String::new(),
+        ]);
+    }
+    table(&["STATUS", "TARGET", "SUMMARY", "COMMAND"], rows)
 }
 
 fn suggestions_table(suggestions: &[Suggestion]) -> comfy_table::Table {
