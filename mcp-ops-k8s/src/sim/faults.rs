@@ -1,4 +1,8 @@
 //! Fault injection (forced error statuses, latency, dropped watches) and request counting.
+//!
+//! A forced 429 asks the client to wait as kube-apiserver does: `Retry-After: N` and a
+//! `Status` with `details.retryAfterSeconds: N` (N = 1 unless the rule gives another); any
+//! other status carries both only when the rule gives a retry-after.
 
 use super::status::ApiError;
 use std::collections::BTreeMap;
@@ -12,8 +16,11 @@ pub struct FaultRule {
     pub method: Option<String>,
     /// Substring the request path must contain; `None` matches any.
     pub path_contains: Option<String>,
-    /// Status to answer with (e.g. 500, 503, 429 with Retry-After, 409); `None` only delays.
+    /// Status to answer with (e.g. 500, 503, 429, 409); `None` only delays.
     pub status: Option<u16>,
+    /// Seconds the answer asks the client to wait (`Retry-After` header and
+    /// `details.retryAfterSeconds`); `None` means 1 for a 429 and nothing otherwise.
+    pub retry_after: Option<u32>,
     /// Delay before answering.
     pub latency: Option<Duration>,
     /// How many requests the rule applies to; `None` means forever.
@@ -39,6 +46,13 @@ impl FaultRule {
             latency: Some(latency),
             ..Self::default()
         }
+    }
+
+    /// Asks clients to wait `seconds` before retrying (header and `Status` details).
+    #[must_use]
+    pub fn retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// Limits the rule to the next `n` matching requests.
@@ -109,18 +123,23 @@ impl Faults {
 
     /// Counts the request and applies the first matching rule.
     pub async fn check(&self, method: &str, path: &str) -> Option<ApiError> {
-        let (latency, status) = {
+        let (latency, status, retry_after) = {
             let mut i = self.lock();
             *i.counts.entry(format!("{method} {path}")).or_default() += 1;
             let rule = i.rules.iter_mut().find(|r| r.matches(method, path))?;
             if let Some(t) = rule.times.as_mut() {
                 *t -= 1;
             }
-            (rule.latency, rule.status)
+            (rule.latency, rule.status, rule.retry_after)
         };
         if let Some(d) = latency {
             tokio::time::sleep(d).await;
         }
-        status.map(|s| ApiError::with_code(s, format!("injected fault: {s}")))
+        let status = status?;
+        let error = ApiError::with_code(status, format!("injected fault: {status}"));
+        match retry_after.or((status == 429).then_some(1)) {
+            Some(seconds) => Some(error.with_retry_after(seconds)),
+            None => Some(error),
+        }
     }
 }

@@ -145,6 +145,26 @@ impl ApiError {
         Self::new(code, reason, message.into(), json!({}))
     }
 
+    /// Asks the client to wait `seconds` before retrying: `details.retryAfterSeconds` in
+    /// the `Status`, and the `Retry-After` header of the response (see
+    /// [`retry_after_seconds`](Self::retry_after_seconds)).
+    #[must_use]
+    pub fn with_retry_after(mut self, seconds: u32) -> Self {
+        if !self.details.is_object() {
+            self.details = json!({});
+        }
+        self.details["retryAfterSeconds"] = json!(seconds);
+        self
+    }
+
+    /// The `details.retryAfterSeconds` asked for, if any (a real API server sends the same
+    /// number in a `Retry-After` header).
+    pub fn retry_after_seconds(&self) -> Option<u64> {
+        self.details
+            .get("retryAfterSeconds")
+            .and_then(Value::as_u64)
+    }
+
     /// The `Status` object.
     pub fn to_status(&self) -> Value {
         let mut s = json!({

@@ -84,12 +84,13 @@ pub fn json_response(code: u16, body: &Value, content_type: &str) -> Response {
     r
 }
 
-/// A `Status` error response.
+/// A `Status` error response, with a `Retry-After` header carrying the same seconds as its
+/// `details.retryAfterSeconds` when it has one.
 pub fn error_response(e: &ApiError) -> Response {
     let mut r = json_response(e.code, &e.to_status(), "application/json");
-    if e.code == 429 {
+    if let Some(seconds) = e.retry_after_seconds() {
         r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     r
 }
