@@ -301,8 +301,15 @@ pub trait Deployer: Send + Sync {
 
     /// Restarts every pod by a rolling update (`kubectl rollout restart`).
     ///
+    /// A paused deployment is not restarted, as kubectl refuses with "can't restart paused
+    /// deployment (run rollout resume first)": a restart written while paused would only
+    /// roll out at the next resume. The refusal comes before anything is written, in a dry
+    /// run too, and is not retryable (waiting does not resume the deployment).
+    ///
     /// # Errors
-    /// [`crate::Error::NotFound`] when the deployment does not exist.
+    /// [`crate::Error::NotFound`] when the deployment does not exist;
+    /// [`crate::Error::PolicyViolation`] with policy `paused-deployment` when it is paused
+    /// (the reason names the deployment and says to resume it first); nothing is changed.
     async fn restart(&self, deployment: &DeploymentRef, intent: &Intent) -> Result<RestartReport>;
 
     /// Pauses (`true`) or resumes (`false`) rollouts of a deployment.

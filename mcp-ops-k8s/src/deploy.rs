@@ -212,9 +212,10 @@ impl Deployer for KubeCluster {
     async fn restart(&self, deployment: &DeploymentRef, intent: &Intent) -> Result<RestartReport> {
         let d = self.deployment_obj(deployment).await?;
         if d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false) {
-            return Err(Error::conflict(
-                deployment.qualified(),
-                "can't restart a paused deployment (resume it first)",
+            // kubectl refuses before sending anything, in a dry run too.
+            return Err(Error::policy(
+                "paused-deployment",
+                format!("can't restart paused deployment {deployment} (run rollout resume first)"),
             ));
         }
         let (at, stamp) = Self::now_stamp();

@@ -53,6 +53,79 @@ async fn max_revision(d: &dyn Deployer, fx: &DeployerFixture) -> Result<u64, Con
     Ok(h.iter().map(|r| r.revision.get()).max().unwrap_or(0))
 }
 
+/// The policy a restart of a paused deployment violates.
+const PAUSED: &str = "paused-deployment";
+
+/// A paused deployment is neither rolled back ([`UndoOutcome::Paused`]) nor restarted
+/// ([`Error::PolicyViolation`] `paused-deployment`, naming it and saying to resume first, as
+/// `kubectl rollout restart` refuses), dry run or not. Nothing changes: it stays paused and,
+/// once resumed, completes at the revision it had.
+async fn paused_rules(d: &dyn Deployer, fx: &DeployerFixture) -> Result<(), ContractViolation> {
+    let before = max_revision(d, fx).await?;
+    step(
+        C,
+        "pause",
+        d.set_paused(&fx.deployment, true, &intent("contract pause")?)
+            .await,
+    )?;
+    let paused = d
+        .undo(&fx.deployment, None, &intent("contract paused")?)
+        .await;
+    let mut restarts = Vec::new();
+    for dry_run in [true, false] {
+        let i = intent("contract restart paused")?.with_dry_run(dry_run);
+        restarts.push((dry_run, d.restart(&fx.deployment, &i).await));
+    }
+    let while_paused = d.deployment(&fx.deployment).await;
+    // Resume before judging, so a violation does not leave the fixture paused.
+    step(
+        C,
+        "resume",
+        d.set_paused(&fx.deployment, false, &intent("contract resume")?)
+            .await,
+    )?;
+    let paused = step(C, "undo while paused", paused)?;
+    ensure(C, paused.outcome == UndoOutcome::Paused, || {
+        format!("undo of a paused deployment is Paused, got {paused:?}")
+    })?;
+    let name = fx.deployment.to_string();
+    for (dry_run, r) in &restarts {
+        ensure(
+            C,
+            matches!(r, Err(Error::PolicyViolation { policy, reason })
+                if *policy == PAUSED && reason.contains(&name) && reason.contains("resume")),
+            || {
+                format!(
+                    "restart (dry run: {dry_run}) of a paused deployment is \
+                     PolicyViolation({PAUSED}) naming it and saying to resume, got {r:?}"
+                )
+            },
+        )?;
+    }
+    let while_paused = step(C, "deployment while paused", while_paused)?;
+    ensure(C, while_paused.paused, || {
+        "a refused restart leaves the deployment paused".into()
+    })?;
+    let done = step(
+        C,
+        "wait after resume",
+        d.wait_for_rollout(&fx.deployment, fx.rollout_timeout).await,
+    )?;
+    ensure(
+        C,
+        matches!(done, RolloutStatus::Complete { revision } if revision.get() == before),
+        || {
+            format!(
+                "a refused restart adds no revision: after resume revision {before} is complete, got {done:?}"
+            )
+        },
+    )?;
+    let after = max_revision(d, fx).await?;
+    ensure(C, after == before, || {
+        format!("a refused restart adds no revision ({before} before, {after} after)")
+    })
+}
+
 /// Runs the deployer contract.
 ///
 /// # Errors
@@ -262,33 +335,7 @@ pub async fn deployer_contract(
         format!("undo to an unknown revision is NotFound, got {unknown:?}")
     })?;
 
-    // A paused deployment is not rolled back.
-    step(
-        C,
-        "pause",
-        d.set_paused(&fx.deployment, true, &intent("contract pause")?)
-            .await,
-    )?;
-    let paused = step(
-        C,
-        "undo while paused",
-        d.undo(&fx.deployment, None, &intent("contract paused")?)
-            .await,
-    )?;
-    step(
-        C,
-        "resume",
-        d.set_paused(&fx.deployment, false, &intent("contract resume")?)
-            .await,
-    )?;
-    ensure(C, paused.outcome == UndoOutcome::Paused, || {
-        format!("undo of a paused deployment is Paused, got {paused:?}")
-    })?;
-    step(
-        C,
-        "wait after resume",
-        d.wait_for_rollout(&fx.deployment, fx.rollout_timeout).await,
-    )?;
+    paused_rules(d, fx).await?;
 
     // Restart makes a rollout that completes.
     let restart = step(

@@ -12,6 +12,14 @@ use crate::deploy::{
 use crate::error::{Error, Result};
 use crate::types::{ContainerName, DeploymentRef, ImageRef, Intent, Namespace, Revision};
 
+/// kubectl's refusal to restart a paused deployment, as the [`Deployer::restart`] docs state.
+fn restart_paused(deployment: &DeploymentRef) -> Error {
+    Error::policy(
+        "paused-deployment",
+        format!("can't restart paused deployment {deployment} (run rollout resume first)"),
+    )
+}
+
 impl MockCluster {
     fn summary(&self, d: &super::state::DeploymentState) -> DeploymentSummary {
         let s = self.lock();
@@ -225,6 +233,9 @@ impl Deployer for MockCluster {
         let now = self.now();
         let mut s = self.lock();
         let d = find_mut(&mut s, deployment)?;
+        if d.paused {
+            return Err(restart_paused(deployment));
+        }
         if !intent.is_dry_run() {
             d.template.restarted_at = Some(now);
             d.record_revision(Some(intent.change_cause()), now);
