@@ -153,6 +153,18 @@ async fn runbook_timeline_l1_l2_ack_resolve() {
     advance_to(&clock, 20).await;
     let acked = e.acknowledge(&inc.id, &intent()).await.unwrap();
     assert!(matches!(acked.state, IncidentState::Acknowledged { ref by, .. } if by == "ops-bot"));
+    let ack = slack.sent().pop().unwrap();
+    assert_eq!(ack.kind, MessageKind::Acknowledged);
+    assert_eq!(
+        ack.body,
+        "INCIDENT ACKNOWLEDGED\nAcknowledged by: ops-bot\nAcknowledged at: 2025-01-08 14:50 UTC\nService: MCP Production\nSeverity: P1\nOpen for: 20 minutes\nEscalation: stopped at L2"
+    );
+    e.acknowledge(&inc.id, &intent()).await.unwrap();
+    assert_eq!(
+        slack.sent().len(),
+        3,
+        "a second acknowledgement sends nothing"
+    );
 
     advance_to(&clock, 30).await;
     assert!(
@@ -177,13 +189,14 @@ async fn runbook_timeline_l1_l2_ack_resolve() {
         [
             (MessageKind::Detected, Some(1)),
             (MessageKind::Escalation, Some(2)),
+            (MessageKind::Acknowledged, None),
             (MessageKind::Resolved, None)
         ]
     );
     assert!(
-        sent[2].body.contains("Duration: 45 minutes"),
+        sent[3].body.contains("Duration: 45 minutes"),
         "{}",
-        sent[2].body
+        sent[3].body
     );
     assert!(e.open_incidents().await.unwrap().is_empty());
     assert!(matches!(

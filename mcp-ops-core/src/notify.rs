@@ -1,8 +1,12 @@
-//! `Notifier` and the runbook's three message templates.
+//! `Notifier` and the runbook's message templates.
 //!
 //! `../shared/runbook.md`, Communication Procedures: Slack for everything, PagerDuty for
 //! P0/P1, email for P2+; the INCIDENT DETECTED / UPDATE / RESOLVED templates are rendered here
-//! from an [`Incident`] so every notifier sends the same words.
+//! from an [`Incident`] so every notifier sends the same words. Two messages the runbook
+//! implies but does not spell out follow the same style: the escalation notice (Alert
+//! Escalation levels) and INCIDENT ACKNOWLEDGED, which tells every channel that was told
+//! about the incident who took it and that escalation stopped (PagerDuty turns it into an
+//! `acknowledge` event, so it stops paging).
 
 use std::time::Duration;
 
@@ -25,6 +29,8 @@ pub enum MessageKind {
     Update,
     /// An escalation to a new level.
     Escalation,
+    /// INCIDENT ACKNOWLEDGED: someone owns the incident, escalation stopped.
+    Acknowledged,
     /// INCIDENT RESOLVED.
     Resolved,
 }
@@ -163,6 +169,45 @@ pub fn render_escalation(
     }
 }
 
+/// INCIDENT ACKNOWLEDGED: who took the incident `at` what time, how long it had been open,
+/// and that escalation stopped (at the level reached so far).
+///
+/// ```text
+/// INCIDENT ACKNOWLEDGED
+/// Acknowledged by: alice
+/// Acknowledged at: 2025-01-08 14:50 UTC
+/// Service: MCP Production
+/// Severity: P1
+/// Open for: 20 minutes
+/// Escalation: stopped at L2
+/// ```
+pub fn render_acknowledged(incident: &Incident, by: &str, at: Timestamp) -> Message {
+    let stopped = if incident.level == 0 {
+        "stopped".to_owned()
+    } else {
+        format!("stopped at L{}", incident.level)
+    };
+    let body = format!(
+        "INCIDENT ACKNOWLEDGED\nAcknowledged by: {by}\nAcknowledged at: {}\nService: {}\nSeverity: {}\nOpen for: {} minutes\nEscalation: {stopped}",
+        utc_minute(at),
+        incident.service,
+        incident.severity,
+        minutes(crate::clock::elapsed_between(incident.started, at)),
+    );
+    Message {
+        kind: MessageKind::Acknowledged,
+        incident: incident.id.clone(),
+        severity: incident.severity,
+        subject: format!(
+            "[{}] INCIDENT ACKNOWLEDGED: {}",
+            incident.severity, incident.title
+        ),
+        body,
+        level: None,
+        recipients: Vec::new(),
+    }
+}
+
 /// INCIDENT RESOLVED, as in the runbook, with the duration in whole minutes (rounded up).
 pub fn render_resolved(incident: &Incident, resolution: &str, now: Timestamp) -> Message {
     let body = format!(
@@ -232,6 +277,39 @@ mod tests {
         assert_eq!(
             render_resolved(&i, "Scaled database connections from 20 to 50", end).body,
             "INCIDENT RESOLVED\nDuration: 23 minutes\nResolution: Scaled database connections from 20 to 50\nPost-mortem: Will be published in 24 hours"
+        );
+    }
+
+    #[test]
+    fn acknowledged_names_who_and_says_escalation_stopped() {
+        let mut i = incident();
+        i.level = 2;
+        let at: Timestamp = "2025-01-08T14:50:00Z"
+            .parse()
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        let m = render_acknowledged(&i, "alice", at);
+        assert_eq!(m.kind, MessageKind::Acknowledged);
+        assert_eq!(m.subject, "[P1] INCIDENT ACKNOWLEDGED: High error rate");
+        assert_eq!(
+            m.body,
+            "INCIDENT ACKNOWLEDGED\nAcknowledged by: alice\nAcknowledged at: 2025-01-08 14:50 UTC\nService: MCP Production\nSeverity: P1\nOpen for: 20 minutes\nEscalation: stopped at L2"
+        );
+        assert_eq!((m.level, m.recipients.len()), (None, 0));
+        assert_eq!(m.incident, i.id);
+        // Acknowledged before any level was notified: no level to name.
+        i.level = 0;
+        let m = render_acknowledged(&i, "bob", at);
+        assert!(m.body.ends_with("\nEscalation: stopped"), "{}", m.body);
+        assert!(m.body.contains("Acknowledged by: bob\n"));
+    }
+
+    #[test]
+    fn acknowledged_kind_serializes_in_snake_case() {
+        assert_eq!(
+            serde_json::to_string(&MessageKind::Acknowledged)
+                .ok()
+                .as_deref(),
+            Some("\"acknowledged\"")
         );
     }
 }

@@ -134,6 +134,7 @@ async fn escalator_contract_passes_on_the_mock_alerting() {
             MessageKind::Detected,
             MessageKind::Escalation,
             MessageKind::Update,
+            MessageKind::Acknowledged,
             MessageKind::Resolved
         ]
     );
@@ -380,6 +381,14 @@ async fn escalation_timeline_on_paused_time() {
 
     tokio::time::advance(minutes(5)).await;
     alerting.acknowledge(&inc.id, &intent()).await.unwrap();
+    let ack = slack.messages().pop().unwrap();
+    assert_eq!(ack.kind, MessageKind::Acknowledged);
+    assert!(
+        ack.body.contains("Escalation: stopped at L2"),
+        "{}",
+        ack.body
+    );
+    assert_eq!(pagerduty.messages().len(), 3, "PagerDuty acknowledged too");
     tokio::time::advance(minutes(10)).await;
     assert!(
         alerting.tick(clock.now()).await.unwrap().is_empty(),
@@ -408,7 +417,7 @@ async fn escalation_timeline_on_paused_time() {
             .body
             .contains("Scaled database connections from 20 to 50")
     );
-    assert_eq!(slack.messages().len(), 3);
+    assert_eq!(slack.messages().len(), 4);
     assert_eq!(alerting.escalations().len(), 2);
 }
 

@@ -618,21 +618,28 @@ async fn incident_escalates_until_acknowledged_then_resolves_with_its_duration()
     let expected = [
         (MessageKind::Detected, None),
         (MessageKind::Escalation, Some(2)),
+        (MessageKind::Acknowledged, None),
         (MessageKind::Update, None),
         (MessageKind::Resolved, None),
     ];
     assert_eq!(kinds(&o.messages), expected);
     assert_eq!(kinds(&a.slack.messages()), expected);
     assert_eq!(kinds(&a.pagerduty.messages()), expected, "P1 pages");
+    assert_eq!(
+        o.messages[2],
+        a.slack.messages()[2],
+        "the acknowledgement as sent"
+    );
     let resolved = a.slack.messages().pop().unwrap();
     assert!(
         resolved.body.contains("Duration: 35 minutes"),
         "{}",
         resolved.body
     );
-    assert_eq!(o.messages[3].body, resolved.body);
+    assert_eq!(o.messages[4].body, resolved.body);
     assert!(o.messages[0].body.contains("Started: 2025-01-08 14:30 UTC"));
-    assert!(o.messages[2].body.contains("ETA: 15 minutes"));
+    assert!(o.messages[2].body.contains("Acknowledged by: alice\n"));
+    assert!(o.messages[3].body.contains("ETA: 15 minutes"));
 
     let journal = ctx.journal().entries();
     let duration = journal.iter().find(|e| e.step == "duration").unwrap();

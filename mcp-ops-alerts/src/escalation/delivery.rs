@@ -1,51 +1,83 @@
-//! Delivering the outbox: every pending entry to its channel, independently; each outcome is
-//! recorded (sent, failed and to be retried, or given up after `max_attempts`).
+//! Delivering the outbox: each pending entry to its channel; each outcome is recorded (sent,
+//! failed and to be retried, or given up after `max_attempts`).
+//!
+//! Entries of one incident on one channel go out in the order they were queued, and a
+//! failure stops that queue until the next round: an acknowledge or resolve never overtakes
+//! its incident's undelivered trigger (PagerDuty ignores an acknowledge for an alert it has
+//! not seen, and the late trigger would then page). Different channels and different
+//! incidents are delivered independently, so one failing message holds up nothing else.
 
-use mcp_ops_core::Result;
+use std::collections::BTreeMap;
+
+use mcp_ops_core::{IncidentId, Notifier, Result};
 
 use super::engine::EscalationEngine;
-use super::store::DeliveryStatus;
+use super::store::{DeliveryStatus, OutboxEntry};
 
 impl EscalationEngine {
-    /// Delivers every pending entry, each channel independently; failures are recorded.
+    /// Delivers every pending entry, each (channel, incident) queue in order and the queues
+    /// concurrently; failures are recorded.
     pub(crate) async fn deliver_pending(&self) -> Result<()> {
-        let pending = self.store.pending().await?;
-        let sends = pending.into_iter().map(|entry| async move {
-            let attempts = match &entry.status {
-                DeliveryStatus::Pending { attempts, .. } => attempts + 1,
-                _ => return Ok(()),
-            };
-            let Some(notifier) = self.notifiers.iter().find(|n| n.channel() == entry.channel)
-            else {
-                // The channel is not configured in this engine: leave it for one that has it.
-                return Ok(());
-            };
-            let status = match notifier.send(&entry.message).await {
-                Ok(d) => DeliveryStatus::Sent {
-                    at: d.at,
-                    reference: d.reference,
-                    attempts,
-                },
-                Err(e) if attempts >= self.max_attempts => {
-                    tracing::warn!(key = %entry.key, error = %e, "notification given up");
-                    DeliveryStatus::GaveUp {
-                        attempts,
-                        last_error: e.to_string(),
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(key = %entry.key, error = %e, "notification failed, will retry");
-                    DeliveryStatus::Pending {
-                        attempts,
-                        last_error: Some(e.to_string()),
-                    }
-                }
-            };
-            self.store.set_status(&entry.key, status).await
-        });
+        let mut queues: BTreeMap<(String, IncidentId), Vec<OutboxEntry>> = BTreeMap::new();
+        for entry in self.store.pending().await? {
+            queues
+                .entry((entry.channel.clone(), entry.incident.clone()))
+                .or_default()
+                .push(entry);
+        }
+        let sends = queues
+            .into_iter()
+            .map(|((channel, _), entries)| self.deliver_queue(channel, entries));
         for r in futures::future::join_all(sends).await {
             r?;
         }
         Ok(())
+    }
+
+    /// Delivers one queue in order, stopping at the first entry that stays pending.
+    async fn deliver_queue(&self, channel: String, entries: Vec<OutboxEntry>) -> Result<()> {
+        let Some(notifier) = self.notifiers.iter().find(|n| n.channel() == channel) else {
+            // The channel is not configured in this engine: leave it for one that has it.
+            return Ok(());
+        };
+        for entry in entries {
+            if !self.deliver_one(notifier.as_ref(), &entry).await? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// One attempt at `entry`; `true` when the entry is settled (sent or given up) and the
+    /// next one of its queue may go.
+    async fn deliver_one(&self, notifier: &dyn Notifier, entry: &OutboxEntry) -> Result<bool> {
+        let attempts = match &entry.status {
+            DeliveryStatus::Pending { attempts, .. } => attempts + 1,
+            _ => return Ok(true),
+        };
+        let status = match notifier.send(&entry.message).await {
+            Ok(d) => DeliveryStatus::Sent {
+                at: d.at,
+                reference: d.reference,
+                attempts,
+            },
+            Err(e) if attempts >= self.max_attempts => {
+                tracing::warn!(key = %entry.key, error = %e, "notification given up");
+                DeliveryStatus::GaveUp {
+                    attempts,
+                    last_error: e.to_string(),
+                }
+            }
+            Err(e) => {
+                tracing::warn!(key = %entry.key, error = %e, "notification failed, will retry");
+                DeliveryStatus::Pending {
+                    attempts,
+                    last_error: Some(e.to_string()),
+                }
+            }
+        };
+        let settled = !matches!(status, DeliveryStatus::Pending { .. });
+        self.store.set_status(&entry.key, status).await?;
+        Ok(settled)
     }
 }

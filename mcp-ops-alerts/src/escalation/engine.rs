@@ -9,7 +9,8 @@ use jiff::Timestamp;
 use mcp_ops_core::escalation::{Alert, AlertFilter, EscalationAction, Silence, SilenceRequest};
 use mcp_ops_core::incident::{IncidentState, IncidentUpdate};
 use mcp_ops_core::notify::{
-    Message, render_detected, render_escalation, render_resolved, render_update,
+    Message, render_acknowledged, render_detected, render_escalation, render_resolved,
+    render_update,
 };
 use mcp_ops_core::{
     Error, EscalationPolicy, Escalator, Incident, IncidentId, Intent, NewIncident, Notifier,
@@ -23,9 +24,10 @@ use crate::alertmanager::AlertmanagerClient;
 const BACKEND: &str = "mcp-ops-alerts";
 
 /// Runs incidents: notifies level 1 on open, escalates by elapsed time on [`Escalator::tick`],
-/// stops on acknowledgement, sends the resolution with its duration. Notifications go
-/// through the store's outbox: a failing notifier is recorded and retried on later ticks and
-/// never stops the others.
+/// stops on acknowledgement and tells every channel who acknowledged (PagerDuty receives an
+/// Events v2 `acknowledge` with the trigger's dedup key, so it stops paging), sends the
+/// resolution with its duration. Notifications go through the store's outbox: a failing
+/// notifier is recorded and retried on later ticks and never stops the others.
 pub struct EscalationEngine {
     pub(crate) store: Arc<dyn EscalationStore>,
     pub(crate) notifiers: Vec<Arc<dyn Notifier>>,
@@ -265,6 +267,10 @@ impl Escalator for EscalationEngine {
         Ok(incident)
     }
 
+    /// Acknowledges an escalating incident: the state change and one INCIDENT ACKNOWLEDGED
+    /// per accepting channel (key `<incident>/acknowledged/<channel>`) are saved together,
+    /// then delivered like every other message. An incident already acknowledged is returned
+    /// unchanged and nothing is sent again; a dry run sends nothing.
     async fn acknowledge(&self, id: &IncidentId, intent: &Intent) -> Result<Incident> {
         let _serial = self.serial.lock().await;
         let mut incident = self.load(id).await?;
@@ -272,14 +278,19 @@ impl Escalator for EscalationEngine {
         if !incident.escalates() {
             return Ok(incident);
         }
+        let now = self.clock.now();
         incident.state = IncidentState::Acknowledged {
             by: intent.actor().to_owned(),
-            at: self.clock.now(),
+            at: now,
         };
-        if !intent.is_dry_run() {
-            self.store.save(&incident, &[]).await?;
-            tracing::info!(incident = %incident.id, by = intent.actor(), "incident acknowledged");
+        if intent.is_dry_run() {
+            return Ok(incident);
         }
+        let message = render_acknowledged(&incident, intent.actor(), now);
+        let entries = self.entries(&incident, "acknowledged", &message, now);
+        self.store.save(&incident, &entries).await?;
+        tracing::info!(incident = %incident.id, by = intent.actor(), "incident acknowledged");
+        self.deliver_pending().await?;
         Ok(incident)
     }
 

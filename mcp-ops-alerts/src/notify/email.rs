@@ -69,6 +69,10 @@ impl EmailConfig {
 
 /// Sends incident notices by email.
 ///
+/// As a `Notifier` it takes P0–P2 (the runbook's "P2+") and every message kind of those
+/// incidents, INCIDENT ACKNOWLEDGED included: whoever was mailed the detection also learns
+/// who took the incident and that escalation stopped.
+///
 /// The SMTP password never appears in `Debug` output or errors.
 pub struct EmailNotifier {
     transport: AsyncSmtpTransport<Tokio1Executor>,

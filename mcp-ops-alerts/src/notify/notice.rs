@@ -10,6 +10,8 @@ pub enum NoticeKind {
     Update,
     /// Escalation to a new level.
     Escalation,
+    /// INCIDENT ACKNOWLEDGED: someone owns it, escalation stopped (PagerDuty: `acknowledge`).
+    Acknowledged,
     /// INCIDENT RESOLVED.
     Resolved,
 }

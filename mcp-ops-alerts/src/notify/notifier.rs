@@ -1,6 +1,11 @@
 //! `mcp_ops_core::Notifier` for the Slack, PagerDuty and email notifiers.
 //!
 //! The runbook's routing: Slack takes everything, PagerDuty P0/P1, email P2 and worse.
+//! Routing is by severity only, never by message kind: a channel that was told an incident
+//! was detected is also told who acknowledged it and that it was resolved. For PagerDuty an
+//! INCIDENT ACKNOWLEDGED becomes an Events v2 `acknowledge` with the trigger's dedup key (it
+//! stops paging); Slack posts it like an update; email sends it to the same list that got
+//! INCIDENT DETECTED, so mcp-alerts learns who took the incident.
 
 use async_trait::async_trait;
 use mcp_ops_core::notify::{Delivery, Message, MessageKind};
@@ -16,6 +21,7 @@ impl From<&Message> for Notice {
         let kind = match m.kind {
             MessageKind::Detected => NoticeKind::Detected,
             MessageKind::Escalation => NoticeKind::Escalation,
+            MessageKind::Acknowledged => NoticeKind::Acknowledged,
             MessageKind::Resolved => NoticeKind::Resolved,
             _ => NoticeKind::Update,
         };

@@ -132,14 +132,17 @@ impl PagerDutyNotifier {
         self
     }
 
-    /// The event for `notice`: resolve for INCIDENT RESOLVED, trigger otherwise.
+    /// The event for `notice`: `resolve` for INCIDENT RESOLVED, `acknowledge` for INCIDENT
+    /// ACKNOWLEDGED (both carry only the routing key, the action and the dedup key, which is
+    /// the trigger's: [`dedup_key`] of the same incident id), `trigger` otherwise.
     #[must_use]
     pub fn event(&self, notice: &Notice) -> Value {
         let action = match notice.kind {
             NoticeKind::Resolved => EventAction::Resolve,
+            NoticeKind::Acknowledged => EventAction::Acknowledge,
             _ => EventAction::Trigger,
         };
-        if action == EventAction::Resolve {
+        if action != EventAction::Trigger {
             return self.bare_event(action, &notice.incident_id);
         }
         let mut details = serde_json::Map::new();
@@ -173,7 +176,8 @@ impl PagerDutyNotifier {
         })
     }
 
-    /// Triggers (or, for INCIDENT RESOLVED, resolves) the alert of `notice`'s incident.
+    /// Triggers the alert of `notice`'s incident (acknowledges it for INCIDENT ACKNOWLEDGED,
+    /// resolves it for INCIDENT RESOLVED).
     ///
     /// # Errors
     /// [`AlertsError::Status`] (400 invalid event, 429 throttled), timeouts and transport
@@ -265,6 +269,28 @@ mod tests {
         assert_eq!(ev["event_action"], "resolve");
         assert_eq!(ev["dedup_key"], "mcp-ops-inc-1");
         assert!(ev.get("payload").is_none());
+    }
+
+    #[test]
+    fn acknowledged_notice_acknowledges_with_the_triggers_dedup_key() {
+        let pd = PagerDutyNotifier::new(SecretValue::from_str_value("k".repeat(32))).unwrap();
+        let trigger = pd.event(&Notice::new(NoticeKind::Detected, "inc-1", "P1", "s", "b"));
+        let n = Notice::new(NoticeKind::Acknowledged, "inc-1", "P1", "s", "b");
+        let ev = pd.event(&n);
+        assert_eq!(trigger["event_action"], "trigger");
+        assert_eq!(ev["event_action"], "acknowledge");
+        assert_eq!(ev["dedup_key"], trigger["dedup_key"]);
+        assert!(ev.get("payload").is_none());
+        let long = "x".repeat(300);
+        let ack = pd.event(&Notice::new(
+            NoticeKind::Acknowledged,
+            &long,
+            "P0",
+            "s",
+            "b",
+        ));
+        let trig = pd.event(&Notice::new(NoticeKind::Detected, &long, "P0", "s", "b"));
+        assert_eq!(ack["dedup_key"], trig["dedup_key"], "hashed keys match too");
     }
 
     #[test]

@@ -112,6 +112,7 @@ fn emoji(kind: NoticeKind) -> &'static str {
         NoticeKind::Detected => ":rotating_light:",
         NoticeKind::Update => ":information_source:",
         NoticeKind::Escalation => ":arrow_double_up:",
+        NoticeKind::Acknowledged => ":eyes:",
         NoticeKind::Resolved => ":white_check_mark:",
     }
 }

@@ -7,7 +7,10 @@ use super::{BACKEND, MockAlerting};
 use crate::error::{Error, Result};
 use crate::escalation::{Alert, AlertFilter, EscalationAction, Escalator, Silence, SilenceRequest};
 use crate::incident::{Incident, IncidentId, IncidentState, IncidentUpdate, NewIncident};
-use crate::notify::{Message, render_detected, render_escalation, render_resolved, render_update};
+use crate::notify::{
+    Message, render_acknowledged, render_detected, render_escalation, render_resolved,
+    render_update,
+};
 use crate::types::Intent;
 
 impl MockAlerting {
@@ -143,15 +146,21 @@ impl Escalator for MockAlerting {
         self.faults
             .write("acknowledge", id.as_str(), intent.is_dry_run())
             .await?;
-        let (incident, _) = self.change(id, intent, |i, now| {
-            if i.escalates() {
-                i.state = IncidentState::Acknowledged {
-                    by: intent.actor().to_owned(),
-                    at: now,
-                };
+        // Like the engine: only the first acknowledgement of an escalating incident changes
+        // it and tells the channels (PagerDuty stops paging); a second one is a no-op.
+        let (incident, message) = self.change(id, intent, |i, now| {
+            if !i.escalates() {
+                return Ok(None);
             }
-            Ok(None)
+            i.state = IncidentState::Acknowledged {
+                by: intent.actor().to_owned(),
+                at: now,
+            };
+            Ok(Some(render_acknowledged(i, intent.actor(), now)))
         })?;
+        if let Some(m) = message {
+            self.dispatch(m).await;
+        }
         Ok(incident)
     }
 
@@ -240,5 +249,146 @@ impl Escalator for MockAlerting {
             .write("expire_silence", id, intent.is_dry_run())
             .await?;
         self.expire(id, intent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::mock::alerting::RecordingNotifier;
+    use crate::notify::MessageKind;
+    use crate::types::Severity;
+
+    fn p1() -> NewIncident {
+        NewIncident {
+            title: "High error rate".into(),
+            severity: Severity::P1,
+            service: "MCP Production".into(),
+            impact: "High error rate (15%) on API endpoints".into(),
+            investigating: "@ops-team".into(),
+        }
+    }
+
+    fn kinds(n: &RecordingNotifier) -> Vec<MessageKind> {
+        n.messages().iter().map(|m| m.kind).collect()
+    }
+
+    #[tokio::test]
+    async fn acknowledge_tells_every_channel_once_and_never_in_a_dry_run() {
+        let slack = RecordingNotifier::slack();
+        let pagerduty = RecordingNotifier::pagerduty();
+        let alerting = MockAlerting::builder()
+            .notifier(Arc::new(slack.clone()))
+            .notifier(Arc::new(pagerduty.clone()))
+            .build();
+        let alice = Intent::new("incident response", "alice").unwrap();
+        let inc = alerting.open(&p1(), &alice).await.unwrap();
+
+        let dry = alerting
+            .acknowledge(&inc.id, &alice.clone().with_dry_run(true))
+            .await
+            .unwrap();
+        assert!(matches!(dry.state, IncidentState::Acknowledged { .. }));
+        assert_eq!(kinds(&pagerduty), [MessageKind::Detected], "dry run");
+        assert!(alerting.incident(&inc.id).await.unwrap().escalates());
+
+        alerting.acknowledge(&inc.id, &alice).await.unwrap();
+        let bob = Intent::new("incident response", "bob").unwrap();
+        let again = alerting.acknowledge(&inc.id, &bob).await.unwrap();
+        assert!(
+            matches!(again.state, IncidentState::Acknowledged { ref by, .. } if by == "alice"),
+            "the first acknowledgement stands: {:?}",
+            again.state
+        );
+        for channel in [&slack, &pagerduty] {
+            assert_eq!(
+                kinds(channel),
+                [MessageKind::Detected, MessageKind::Acknowledged]
+            );
+        }
+        let ack = pagerduty.messages().pop().unwrap();
+        assert_eq!(ack.subject, "[P1] INCIDENT ACKNOWLEDGED: High error rate");
+        assert!(
+            ack.body.contains("Acknowledged by: alice\n"),
+            "{}",
+            ack.body
+        );
+        assert!(
+            ack.body.ends_with("Escalation: stopped at L1"),
+            "{}",
+            ack.body
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_acknowledgement_is_retried_on_the_next_tick() {
+        let pagerduty = RecordingNotifier::pagerduty();
+        let alerting = MockAlerting::builder()
+            .notifier(Arc::new(pagerduty.clone()))
+            .build();
+        let intent = Intent::new("incident response", "alice").unwrap();
+        let inc = alerting.open(&p1(), &intent).await.unwrap();
+        pagerduty.fail_next(1);
+        alerting.acknowledge(&inc.id, &intent).await.unwrap();
+        assert_eq!(kinds(&pagerduty), [MessageKind::Detected]);
+        assert_eq!(alerting.pending_retries(), 1);
+        assert_eq!(
+            alerting.failed_deliveries()[0].kind,
+            MessageKind::Acknowledged
+        );
+        alerting.tick(alerting.now()).await.unwrap();
+        assert_eq!(
+            kinds(&pagerduty),
+            [MessageKind::Detected, MessageKind::Acknowledged]
+        );
+        assert_eq!(alerting.pending_retries(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_acknowledgement_never_overtakes_an_undelivered_detection() {
+        let pagerduty = RecordingNotifier::pagerduty();
+        let slack = RecordingNotifier::slack();
+        let alerting = MockAlerting::builder()
+            .notifier(Arc::new(pagerduty.clone()))
+            .notifier(Arc::new(slack.clone()))
+            .build();
+        let intent = Intent::new("incident response", "alice").unwrap();
+        pagerduty.fail_next(2);
+        let inc = alerting.open(&p1(), &intent).await.unwrap();
+        let other = alerting.open(&p1(), &intent).await.unwrap();
+        alerting.acknowledge(&inc.id, &intent).await.unwrap();
+        assert!(pagerduty.messages().is_empty());
+        assert_eq!(
+            pagerduty.attempts(),
+            2,
+            "the held acknowledgement is not tried"
+        );
+        assert_eq!(alerting.pending_retries(), 3);
+        assert_eq!(slack.messages().len(), 3, "other channels are not held");
+
+        // Fails the detection once more: the acknowledgement keeps waiting behind it, while
+        // the other incident's detection goes through.
+        pagerduty.fail_next(1);
+        alerting.tick(alerting.now()).await.unwrap();
+        let got: Vec<_> = pagerduty
+            .messages()
+            .iter()
+            .map(|m| (m.incident.clone(), m.kind))
+            .collect();
+        assert_eq!(got, [(other.id.clone(), MessageKind::Detected)]);
+        assert_eq!(alerting.pending_retries(), 2);
+
+        alerting.tick(alerting.now()).await.unwrap();
+        let got: Vec<_> = pagerduty
+            .messages()
+            .iter()
+            .filter(|m| m.incident == inc.id)
+            .map(|m| m.kind)
+            .collect();
+        assert_eq!(got, [MessageKind::Detected, MessageKind::Acknowledged]);
+        assert_eq!(alerting.pending_retries(), 0);
     }
 }

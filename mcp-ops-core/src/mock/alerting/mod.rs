@@ -3,9 +3,12 @@
 //! a `Notifier` that records every message.
 //!
 //! Opening an incident notifies level 1 through the attached notifiers; `tick` escalates per
-//! the [`EscalationPolicy`] (each level once); acknowledging stops escalation; resolving
+//! the [`EscalationPolicy`] (each level once); acknowledging stops escalation and sends
+//! INCIDENT ACKNOWLEDGED once (the first acknowledgement only, never in a dry run); resolving
 //! sends the resolution with its duration. Notifiers that fail do not stop the others: the
 //! failure is recorded ([`MockAlerting::failed_deliveries`]) and retried on the next tick.
+//! Messages of one incident reach one notifier in order: while one waits for its retry, the
+//! later ones wait behind it (an acknowledgement never overtakes its detection).
 
 mod escalator;
 mod health;
@@ -158,7 +161,8 @@ impl MockAlerting {
         self.lock().failed.clone()
     }
 
-    /// How many messages wait to be sent again on the next tick.
+    /// How many messages wait for the next tick: failed ones, and those held behind a failed
+    /// message of the same incident on the same notifier.
     pub fn pending_retries(&self) -> usize {
         self.lock().retries.len()
     }
@@ -182,11 +186,22 @@ impl MockAlerting {
         }
     }
 
-    /// Sends once through notifier `index`; on failure records it and queues a retry.
+    /// Sends once through notifier `index`; on failure records it and queues a retry. A
+    /// message whose incident already has one queued for this notifier waits behind it.
     async fn deliver(&self, index: usize, message: Message) {
         let Some(notifier) = self.notifiers.get(index).cloned() else {
             return;
         };
+        {
+            let mut s = self.lock();
+            if s.retries
+                .iter()
+                .any(|(i, m)| *i == index && m.incident == message.incident)
+            {
+                s.retries.push((index, message));
+                return;
+            }
+        }
         if let Err(e) = notifier.send(&message).await {
             let at = self.now();
             let mut s = self.lock();
@@ -201,7 +216,7 @@ impl MockAlerting {
         }
     }
 
-    /// Sends every queued message again, once.
+    /// Sends every queued message again, once, in the order queued.
     pub(crate) async fn retry_failed(&self) {
         let queued = std::mem::take(&mut self.lock().retries);
         for (index, message) in queued {

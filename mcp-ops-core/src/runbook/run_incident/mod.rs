@@ -182,8 +182,8 @@ pub struct IncidentOutcome {
     /// The acknowledgement, if any.
     pub acknowledged: Option<Acknowledgement>,
     /// The runbook's messages for this incident, in order, as rendered from the templates
-    /// (DETECTED, ESCALATED, UPDATE, RESOLVED); the escalator delivered them through its
-    /// notifiers, and a caller may post them elsewhere too (status page, support).
+    /// (DETECTED, ESCALATED, ACKNOWLEDGED, UPDATE, RESOLVED); the escalator delivered them
+    /// through its notifiers, and a caller may post them elsewhere too (status page, support).
     pub messages: Vec<Message>,
     /// From opening to resolution, or to the end of the run when unresolved.
     pub duration: Duration,

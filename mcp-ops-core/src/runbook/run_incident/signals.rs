@@ -7,7 +7,7 @@ use super::{
 use crate::error::Result;
 use crate::escalation::Escalator;
 use crate::incident::{Incident, IncidentState, IncidentUpdate};
-use crate::notify::{render_resolved, render_update};
+use crate::notify::{render_acknowledged, render_resolved, render_update};
 use crate::runbook::context::Context;
 use crate::types::Intent;
 
@@ -84,6 +84,9 @@ impl Run<'_> {
                         by: by.to_owned(),
                         at,
                     });
+                    self.outcome
+                        .messages
+                        .push(render_acknowledged(&self.incident, by, at));
                 }
             }
             Ok(None) => {}
