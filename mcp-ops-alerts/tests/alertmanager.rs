@@ -211,6 +211,7 @@ mod escalator {
     #[tokio::test]
     async fn engine_silences_through_alertmanager_v2() {
         let server = TestAlertmanager::start().await.expect("start alertmanager");
+        let slack = mcp_ops_core::mock::RecordingNotifier::slack();
         let engine = EscalationEngine::new(Arc::new(InMemoryStore::new()), Arc::new(SystemClock))
             .with_alertmanager(server.client().unwrap());
         let intent = Intent::new("maintenance", "ops-team").unwrap();
@@ -256,9 +257,11 @@ mod contract {
     #[tokio::test]
     async fn engine_passes_the_escalator_contract() {
         let server = TestAlertmanager::start().await.expect("start alertmanager");
+        let slack = mcp_ops_core::mock::RecordingNotifier::slack();
         let engine = EscalationEngine::new(Arc::new(InMemoryStore::new()), Arc::new(SystemClock))
-            .with_alertmanager(server.client().unwrap());
-        escalator_contract(&engine, &EscalatorFixture::runbook())
+            .with_alertmanager(server.client().unwrap())
+            .with_notifier(Arc::new(slack.clone()));
+        escalator_contract(&engine, &EscalatorFixture::runbook().with_notifier(slack))
             .await
             .unwrap();
     }

@@ -460,10 +460,12 @@ mod contract {
     async fn engine_over_the_file_store_passes_the_escalator_contract() {
         let dir = tempfile::tempdir().unwrap();
         let server = TestAlertmanager::start().await.expect("start alertmanager");
+        let slack = mcp_ops_core::mock::RecordingNotifier::slack();
         let store = FileEscalationStore::new(super::state_path(&dir)).unwrap();
         let engine = EscalationEngine::new(Arc::new(store), Arc::new(SystemClock))
-            .with_alertmanager(server.client().unwrap());
-        escalator_contract(&engine, &EscalatorFixture::runbook())
+            .with_alertmanager(server.client().unwrap())
+            .with_notifier(Arc::new(slack.clone()));
+        escalator_contract(&engine, &EscalatorFixture::runbook().with_notifier(slack))
             .await
             .unwrap();
     }

@@ -124,9 +124,12 @@ async fn escalator_contract_passes_on_the_mock_alerting() {
     let alerting = MockAlerting::builder()
         .notifier(Arc::new(slack.clone()))
         .build();
-    escalator_contract(&alerting, &EscalatorFixture::runbook())
-        .await
-        .unwrap();
+    escalator_contract(
+        &alerting,
+        &EscalatorFixture::runbook().with_notifier(slack.clone()),
+    )
+    .await
+    .unwrap();
     let kinds: Vec<MessageKind> = slack.messages().iter().map(|m| m.kind).collect();
     assert_eq!(
         kinds,

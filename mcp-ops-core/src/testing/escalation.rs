@@ -6,6 +6,8 @@ use super::{ContractViolation, ensure, step};
 use crate::error::Error;
 use crate::escalation::{EscalationAction, Escalator, Matcher, SilenceRequest};
 use crate::incident::{IncidentId, IncidentState, IncidentUpdate, NewIncident};
+use crate::mock::RecordingNotifier;
+use crate::notify::MessageKind;
 use crate::types::{Intent, Severity};
 
 const C: &str = "escalator";
@@ -20,6 +22,10 @@ pub struct EscalatorFixture {
     pub incident: NewIncident,
     /// Matchers for a silence the suite creates and expires.
     pub silence_matchers: Vec<Matcher>,
+    /// A notifier the backend under test sends to, when it has one: the suite then checks
+    /// what reaches it (one INCIDENT ACKNOWLEDGED on the first acknowledge, none on a dry run
+    /// or a second acknowledge, DETECTED first and RESOLVED last).
+    pub notifier: Option<RecordingNotifier>,
 }
 
 impl EscalatorFixture {
@@ -40,8 +46,31 @@ impl EscalatorFixture {
                 is_regex: false,
                 is_equal: true,
             }],
+            notifier: None,
         }
     }
+
+    /// The same fixture, checking the messages `notifier` receives.
+    #[must_use]
+    pub fn with_notifier(mut self, notifier: RecordingNotifier) -> Self {
+        self.notifier = Some(notifier);
+        self
+    }
+}
+
+/// The kinds of the messages about `id` that `notifier` received, in order.
+fn kinds(fx: &EscalatorFixture, id: &IncidentId) -> Option<Vec<MessageKind>> {
+    fx.notifier.as_ref().map(|n| {
+        n.messages()
+            .iter()
+            .filter(|m| &m.incident == id)
+            .map(|m| m.kind)
+            .collect()
+    })
+}
+
+fn count(kinds: &[MessageKind], kind: MessageKind) -> usize {
+    kinds.iter().filter(|k| **k == kind).count()
 }
 
 fn intent(reason: &str, dry_run: bool) -> Result<Intent, ContractViolation> {
@@ -147,12 +176,50 @@ pub async fn escalator_contract(
     ensure(C, updated.updates.len() == inc.updates.len() + 1, || {
         format!("update not recorded: {:?}", updated.updates)
     })?;
+    step(
+        C,
+        "dry-run acknowledge",
+        e.acknowledge(&inc.id, &plan).await,
+    )?;
+    let got = step(C, "incident", e.incident(&inc.id).await)?;
+    ensure(C, got.state == IncidentState::Open, || {
+        format!(
+            "dry-run acknowledge changed the incident to {:?}",
+            got.state
+        )
+    })?;
+    if let Some(k) = kinds(fx, &inc.id) {
+        ensure(C, count(&k, MessageKind::Acknowledged) == 0, || {
+            format!("dry-run acknowledge sent a message: {k:?}")
+        })?;
+    }
     let acked = step(C, "acknowledge", e.acknowledge(&inc.id, &run).await)?;
     ensure(
         C,
         matches!(acked.state, IncidentState::Acknowledged { .. }),
         || format!("acknowledged incident is {:?}", acked.state),
     )?;
+    let other = step(
+        C,
+        "Intent::new",
+        Intent::new("contract: second ack", "someone-else"),
+    )?;
+    let again = step(
+        C,
+        "second acknowledge",
+        e.acknowledge(&inc.id, &other).await,
+    )?;
+    ensure(C, again.state == acked.state, || {
+        format!(
+            "a second acknowledge changed {:?} to {:?}",
+            acked.state, again.state
+        )
+    })?;
+    if let Some(k) = kinds(fx, &inc.id) {
+        ensure(C, count(&k, MessageKind::Acknowledged) == 1, || {
+            format!("expected one INCIDENT ACKNOWLEDGED after two acknowledges, got {k:?}")
+        })?;
+    }
     let late = tick_for(e, &inc.id, plus(t0, 30)?).await?;
     ensure(C, late.is_empty(), || {
         format!("acknowledged incident escalated: {late:?}")
@@ -171,6 +238,16 @@ pub async fn escalator_contract(
     ensure(C, open.iter().all(|i| i.id != inc.id), || {
         format!("{} is still open after resolve", inc.id)
     })?;
+    if let Some(k) = kinds(fx, &inc.id) {
+        ensure(
+            C,
+            k.first() == Some(&MessageKind::Detected)
+                && k.last() == Some(&MessageKind::Resolved)
+                && count(&k, MessageKind::Detected) == 1
+                && count(&k, MessageKind::Resolved) == 1,
+            || format!("messages of the incident out of order: {k:?}"),
+        )?;
+    }
     let r = e.resolve(&inc.id, "again", &run).await;
     ensure(C, matches!(r, Err(Error::Conflict { .. })), || {
         format!("second resolve gave {r:?}, expected Conflict")
