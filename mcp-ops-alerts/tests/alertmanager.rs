@@ -211,7 +211,6 @@ mod escalator {
     #[tokio::test]
     async fn engine_silences_through_alertmanager_v2() {
         let server = TestAlertmanager::start().await.expect("start alertmanager");
-        let slack = mcp_ops_core::mock::RecordingNotifier::slack();
         let engine = EscalationEngine::new(Arc::new(InMemoryStore::new()), Arc::new(SystemClock))
             .with_alertmanager(server.client().unwrap());
         let intent = Intent::new("maintenance", "ops-team").unwrap();
