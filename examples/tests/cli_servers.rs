@@ -204,6 +204,8 @@ fn a_real_cluster_without_urls_says_what_to_configure() {
     for (args, flag) in [
         (vec!["backup", "db", "mcp_db"], "--database-url"),
         (vec!["verify", "mcp_db-20250101"], "--database-url"),
+        (vec!["verify", "latest"], "--database-url"),
+        (vec!["restore", "latest"], "--database-url"),
         (vec!["silence", "HighErrorRate"], "--alertmanager-url"),
     ] {
         let out = ops()
@@ -219,6 +221,11 @@ fn a_real_cluster_without_urls_says_what_to_configure() {
             "{args:?}: {stderr}"
         );
     }
+    // Without metrics nothing is claimed: the verdict is unknown and the exit code 1.
+    let out = run_on(cfg, &["investigate", "errors"], 1);
+    assert!(out.starts_with("error rate: unknown"), "{out}");
+    let out = run_on(cfg, &["investigate", "latency"], 1);
+    assert!(out.starts_with("p95 latency: unknown"), "{out}");
     // CronJob backups still list; the missing database is a note, not a failure.
     let list = run_on(cfg, &["backups"], 0);
     assert!(

@@ -90,6 +90,8 @@ pub struct Backends {
     pub notes: Vec<String>,
     /// Said by the commands that send incident messages when no notifier is configured.
     pub notify_note: Option<String>,
+    /// Set when no database is configured (a real cluster without `--database-url`).
+    pub database_missing: Option<Unconfigured>,
 }
 
 /// The concrete in-memory systems behind the embedded target.
@@ -253,6 +255,7 @@ fn assemble(cluster: Cluster, endpoints: Option<&Endpoints>) -> Result<Backends,
     let mut sources = Vec::new();
     let mut notes = Vec::new();
     let mut notify_note = None;
+    let mut database_missing = None;
 
     // PostgreSQL: readiness, maintenance, database backups.
     let (database, maintenance, database_backups): (
@@ -291,6 +294,7 @@ fn assemble(cluster: Cluster, endpoints: Option<&Endpoints>) -> Result<Backends,
         }
         (None, None) => {
             let u = Unconfigured::DATABASE;
+            database_missing = Some(u);
             sources.push("database: not configured".to_owned());
             notes.push(format!("database {}", u.hint()));
             (Arc::new(u), Arc::new(u), DatabaseBackups::Missing(u))
@@ -493,6 +497,7 @@ fn assemble(cluster: Cluster, endpoints: Option<&Endpoints>) -> Result<Backends,
         sources,
         notes,
         notify_note,
+        database_missing,
     };
     b.banner = banner(&b);
     Ok(b)

@@ -87,6 +87,12 @@ async fn resolve(id: &str, b: &Backends) -> Result<BackupId, Failure> {
     if id != "latest" {
         return Ok(BackupId::new(id)?);
     }
+    if let Some(missing) = b.database_missing {
+        return Err(Failure::BadInput(format!(
+            "latest: the database is {}",
+            missing.hint()
+        )));
+    }
     b.backups
         .list()
         .await?

@@ -117,10 +117,15 @@ async fn errors(g: &Global, b: &Backends) -> Outcome {
     };
     let report = investigate_error_rate(&ctx, &backends, &ErrorRateInput::runbook()).await?;
     let breach = report.services.iter().any(|s| s.breach);
-    let status = if breach { Status::Failed } else { Status::Ok };
+    let unknown = report.services.iter().any(|s| s.error_rate.is_none());
+    let status = if breach || unknown {
+        Status::Failed
+    } else {
+        Status::Ok
+    };
     let summary = format!(
-        "error rate: {} (severity {}); configuration check: unknown (not wired into the CLI yet)",
-        if breach { "breach" } else { "within policy" },
+        "error rate: {} (severity {})",
+        verdict(breach, unknown),
         severity(report.severity)
     );
     let rows = report.services.iter().map(|s| {
@@ -153,10 +158,15 @@ async fn latency(g: &Global, b: &Backends) -> Outcome {
     };
     let report = investigate_latency(&ctx, &backends, &LatencyInput::runbook()).await?;
     let breach = report.services.iter().any(|s| s.breach);
-    let status = if breach { Status::Failed } else { Status::Ok };
+    let unknown = report.services.iter().any(|s| s.p95_seconds.is_none());
+    let status = if breach || unknown {
+        Status::Failed
+    } else {
+        Status::Ok
+    };
     let summary = format!(
         "p95 latency: {} (severity {})",
-        if breach { "breach" } else { "within policy" },
+        verdict(breach, unknown),
         severity(report.severity)
     );
     let rows = report.services.iter().map(|s| {
@@ -218,6 +228,16 @@ fn suggestions_table(suggestions: &[Suggestion]) -> comfy_table::Table {
             .iter()
             .map(|s| vec![s.to_string(), s.command().to_owned()]),
     )
+}
+
+/// `breach`, `unknown for some services` (no metric: exit 1, nothing is claimed), or
+/// `within policy`.
+fn verdict(breach: bool, unknown: bool) -> &'static str {
+    match (breach, unknown) {
+        (true, _) => "breach",
+        (false, true) => "unknown for some services (no metric)",
+        (false, false) => "within policy",
+    }
 }
 
 fn severity(s: Option<Severity>) -> String {
