@@ -4,6 +4,7 @@
 //! (rules, load balancer), Warning events by lastTimestamp, and whether metrics.k8s.io is
 //! served (absent metrics are an observation, never an error).
 
+mod config_refs;
 mod findings;
 
 use std::future::Future;
