@@ -3,9 +3,11 @@
 //! Both types redact the password in `Debug`, and parse errors name the field but never
 //! echo the value (it may hold a password).
 
+use crate::pg::conninfo::RootChoice;
+use crate::tls::{PGSSLMODE, PGSSLROOTCERT, RootCertificates, TlsMode};
 use crate::{DbError, Result, SecretString};
-use std::ffi::OsString;
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 use tokio_postgres::config::Host;
@@ -18,20 +20,42 @@ pub const REDIS_URL: &str = "REDIS_URL";
 /// Where and how to connect to PostgreSQL.
 ///
 /// Accepts `postgresql://user:pass@host:port/db?…` URLs and libpq key/value strings
-/// (`host=/run/postgresql dbname=app`). TLS is not negotiated (plain TCP or Unix socket).
+/// (`host=/run/postgresql dbname=app`).
+///
+/// # TLS
+/// TLS (rustls) follows the string's `sslmode` — `disable`, `prefer` (the default, as in
+/// libpq) or `require`; `verify-ca` and `verify-full` are accepted and mean `require`. Without
+/// `sslmode` in the string, libpq's `PGSSLMODE` applies when set (`allow` counts as
+/// `prefer`). See [`TlsMode`] for what each mode means and how it compares with libpq.
+///
+/// Under `prefer` and `require` the server certificate must chain to the root certificates
+/// ([`RootCertificates`]): the PEM file named by the string's `sslrootcert`, else by
+/// `PGSSLROOTCERT` (libpq's variable; both read when the string is parsed), or set with
+/// [`PgConfig::with_root_cert`]; else the operating system's trust store (also
+/// `sslrootcert=system`, as in libpq 16). The certificate must be valid for the host name or
+/// IP address in the string (`host`; with `hostaddr`, `host` is the name verified). There is
+/// no mode that encrypts without verifying. TLS failures are [`DbError::Tls`]. Client
+/// certificates (`sslcert` / `sslkey`) are not supported.
+///
+/// `pg_dump`, `pg_restore` and `psql` get the same settings through libpq's environment
+/// (`PGSSLMODE=verify-full` for `require`, `PGSSLROOTCERT`). Unix-socket connections never
+/// use TLS (libpq ignores `sslmode` for them too).
 #[derive(Clone)]
 pub struct PgConfig {
     inner: tokio_postgres::Config,
+    root_cert: Option<PathBuf>,
 }
 
 impl PgConfig {
-    /// Parses a URL or key/value string; errors name `field`.
+    /// Parses a URL or key/value string; errors name `field`. Reads `PGSSLROOTCERT` (when the
+    /// string has no `sslrootcert`) and `PGSSLMODE` (when it has no `sslmode`).
     ///
     /// # Errors
     /// [`DbError::InvalidInput`] naming `field` when the string cannot be parsed or names no
-    /// host.
+    /// host, or naming `PGSSLMODE` when that holds an unknown mode.
     pub fn parse_field(field: &'static str, value: &str) -> Result<Self> {
-        let inner = tokio_postgres::Config::from_str(value).map_err(|e| {
+        let (driver_text, tls) = crate::pg::conninfo::split_tls_options(value);
+        let mut inner = tokio_postgres::Config::from_str(&driver_text).map_err(|e| {
             // Only messages that cannot contain part of the value are passed on.
             let msg = std::error::Error::source(&e)
                 .map(|s| s.to_string())
@@ -44,7 +68,30 @@ impl PgConfig {
         if inner.get_hosts().is_empty() && inner.get_hostaddrs().is_empty() {
             return Err(DbError::invalid(field, "no host given"));
         }
-        Ok(Self { inner })
+        if !tls.mode_given
+            && let Some(mode) = std::env::var_os(PGSSLMODE).filter(|v| !v.is_empty())
+        {
+            let mode = match mode.to_str() {
+                Some("disable") => TlsMode::Disable,
+                Some("allow" | "prefer") => TlsMode::Prefer,
+                Some("require" | "verify-ca" | "verify-full") => TlsMode::Require,
+                _ => {
+                    return Err(DbError::invalid(
+                        PGSSLMODE,
+                        "expected disable, allow, prefer, require, verify-ca or verify-full",
+                    ));
+                }
+            };
+            inner.ssl_mode(mode.to_driver());
+        }
+        let root_cert = match tls.root {
+            Some(RootChoice::File(path)) => Some(path),
+            Some(RootChoice::System) => None,
+            None => std::env::var_os(PGSSLROOTCERT)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+        };
+        Ok(Self { inner, root_cert })
     }
 
     /// Parses a URL or key/value string (errors name `database_url`).
@@ -69,7 +116,7 @@ impl PgConfig {
     pub fn with_dbname(&self, dbname: &str) -> Self {
         let mut inner = self.inner.clone();
         inner.dbname(dbname);
-        Self { inner }
+        self.with_inner(inner)
     }
 
     /// A copy connecting as another role with another password.
@@ -77,14 +124,65 @@ impl PgConfig {
         let mut inner = self.inner.clone();
         inner.user(user);
         inner.password(password.expose());
-        Self { inner }
+        self.with_inner(inner)
     }
 
     /// A copy with a connect timeout.
     pub fn with_connect_timeout(&self, timeout: Duration) -> Self {
         let mut inner = self.inner.clone();
         inner.connect_timeout(timeout);
-        Self { inner }
+        self.with_inner(inner)
+    }
+
+    /// A copy with another [`TlsMode`] (overrides the string's `sslmode`).
+    pub fn with_tls_mode(&self, mode: TlsMode) -> Self {
+        let mut inner = self.inner.clone();
+        inner.ssl_mode(mode.to_driver());
+        self.with_inner(inner)
+    }
+
+    /// A copy trusting only the certificates in the PEM file `path` (like libpq's
+    /// `sslrootcert`; overrides `PGSSLROOTCERT`). The file is read by each unpooled
+    /// connection and once when a [`crate::PgBackend`] is built.
+    pub fn with_root_cert(&self, path: impl Into<PathBuf>) -> Self {
+        let mut copy = self.clone();
+        copy.root_cert = Some(path.into());
+        copy
+    }
+
+    /// A copy trusting the operating system's store (ignores `PGSSLROOTCERT`).
+    pub fn with_platform_roots(&self) -> Self {
+        let mut copy = self.clone();
+        copy.root_cert = None;
+        copy
+    }
+
+    /// The TLS mode (`sslmode`).
+    pub fn tls_mode(&self) -> TlsMode {
+        TlsMode::from_driver(self.inner.get_ssl_mode())
+    }
+
+    /// The root certificates server certificates are verified against.
+    pub fn root_certificates(&self) -> RootCertificates {
+        match &self.root_cert {
+            Some(p) => RootCertificates::File(p.clone()),
+            None => RootCertificates::Platform,
+        }
+    }
+
+    fn with_inner(&self, inner: tokio_postgres::Config) -> Self {
+        Self {
+            inner,
+            root_cert: self.root_cert.clone(),
+        }
+    }
+
+    /// Whether every host is a Unix socket (TLS is never used over those).
+    fn unix_only(&self) -> bool {
+        let hosts = self.inner.get_hosts();
+        !hosts.is_empty()
+            && self.inner.get_hostaddrs().is_empty()
+            && hosts.iter().all(|h| matches!(h, Host::Unix(_)))
     }
 
     /// The database name (defaults to the user name, as libpq does).
@@ -110,7 +208,7 @@ impl PgConfig {
         format!("{}/{}", self.hosts_and_ports(), self.dbname())
     }
 
-    fn host_list(&self) -> Vec<String> {
+    pub(crate) fn host_list(&self) -> Vec<String> {
         let mut hosts: Vec<String> = self
             .inner
             .get_hosts()
@@ -131,7 +229,7 @@ impl PgConfig {
         hosts
     }
 
-    fn port_list(&self) -> Vec<String> {
+    pub(crate) fn port_list(&self) -> Vec<String> {
         let ports = self.inner.get_ports();
         if ports.is_empty() {
             vec!["5432".to_owned()]
@@ -157,32 +255,23 @@ impl PgConfig {
             .join(",")
     }
 
-    pub(crate) fn driver(&self) -> &tokio_postgres::Config {
+    /// The configuration as parsed (for the libpq environment).
+    pub(crate) fn raw(&self) -> &tokio_postgres::Config {
         &self.inner
     }
 
-    /// libpq environment for pg_dump / pg_restore / psql. Passing credentials by
-    /// environment keeps them off the command line (`ps`).
-    pub(crate) fn libpq_env(&self) -> Vec<(&'static str, OsString)> {
-        let mut env = vec![
-            ("PGHOST", OsString::from(self.host_list().join(","))),
-            ("PGPORT", OsString::from(self.port_list().join(","))),
-            ("PGDATABASE", OsString::from(self.dbname())),
-            ("PGSSLMODE", OsString::from("disable")),
-        ];
-        if let Some(user) = self.inner.get_user() {
-            env.push(("PGUSER", user.into()));
+    /// The root certificate file, if one is set.
+    pub(crate) fn root_cert_file(&self) -> Option<&Path> {
+        self.root_cert.as_deref()
+    }
+
+    /// The driver configuration; `sslmode` is dropped for Unix sockets.
+    pub(crate) fn driver(&self) -> tokio_postgres::Config {
+        let mut inner = self.inner.clone();
+        if self.unix_only() {
+            inner.ssl_mode(tokio_postgres::config::SslMode::Disable);
         }
-        if let Some(pw) = self.inner.get_password() {
-            env.push((
-                "PGPASSWORD",
-                OsString::from(String::from_utf8_lossy(pw).into_owned()),
-            ));
-        }
-        if let Some(t) = self.inner.get_connect_timeout() {
-            env.push(("PGCONNECT_TIMEOUT", t.as_secs().max(2).to_string().into()));
-        }
-        env
+        inner
     }
 }
 
@@ -193,6 +282,8 @@ impl fmt::Debug for PgConfig {
             .field("dbname", &self.dbname())
             .field("user", &self.user())
             .field("password", &self.has_password().then_some("[redacted]"))
+            .field("tls_mode", &self.tls_mode())
+            .field("root_cert", &self.root_cert)
             .finish()
     }
 }
@@ -293,17 +384,6 @@ mod tests {
         ));
         let e = PgConfig::parse_field(DATABASE_URL, "dbname=x").unwrap_err();
         assert!(e.to_string().contains("no host"), "{e}");
-    }
-
-    #[test]
-    fn libpq_env_carries_credentials_out_of_argv() {
-        let c = PgConfig::parse("postgresql://app:pw@h1:5433/db").unwrap();
-        let env = c.libpq_env();
-        let get = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
-        assert_eq!(get("PGHOST").unwrap(), "h1");
-        assert_eq!(get("PGPORT").unwrap(), "5433");
-        assert_eq!(get("PGPASSWORD").unwrap(), "pw");
-        assert_eq!(get("PGDATABASE").unwrap(), "db");
     }
 
     #[test]

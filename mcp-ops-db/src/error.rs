@@ -30,6 +30,16 @@ pub enum DbError {
         #[source]
         source: tokio_postgres::Error,
     },
+    /// TLS with PostgreSQL could not be established (see [`crate::tls::TlsMode`]).
+    #[error("TLS with PostgreSQL at {target} failed: {reason}")]
+    Tls {
+        /// Host, port and database (no credentials).
+        target: String,
+        /// What went wrong, for triage.
+        kind: crate::tls::TlsErrorKind,
+        /// The reason (certificate error, server answer …; never a password).
+        reason: String,
+    },
     /// A statement failed.
     #[error("PostgreSQL {operation} failed")]
     Query {
@@ -136,6 +146,32 @@ impl DbError {
         }
     }
 
+    /// A connection failure: [`DbError::Tls`] when TLS is the cause, else
+    /// [`DbError::Connect`].
+    pub(crate) fn from_connect(target: String, source: tokio_postgres::Error) -> Self {
+        match crate::tls::classify(&source) {
+            Some((kind, reason)) => DbError::Tls {
+                target,
+                kind,
+                reason,
+            },
+            None => DbError::Connect { target, source },
+        }
+    }
+
+    /// A pool failure; a connection failure inside it is classified like
+    /// [`DbError::from_connect`].
+    pub(crate) fn from_pool(target: String, e: deadpool_postgres::PoolError) -> Self {
+        match e {
+            deadpool_postgres::PoolError::Backend(source)
+                if crate::tls::classify(&source).is_some() =>
+            {
+                Self::from_connect(target, source)
+            }
+            other => other.into(),
+        }
+    }
+
     pub(crate) fn query(operation: &'static str) -> impl FnOnce(tokio_postgres::Error) -> Self {
         move |source| DbError::Query { operation, source }
     }
@@ -189,6 +225,7 @@ impl From<DbError> for mcp_ops_core::Error {
                 backend: "postgres",
             },
             DbError::Connect { .. } | DbError::Pool { .. } => E::unavailable("postgres", message),
+            DbError::Tls { .. } => E::backend("postgres", message, false),
             DbError::Redis { .. } => E::unavailable("redis", message),
             DbError::Query { source, .. } => {
                 let retryable = source.is_closed();

@@ -11,6 +11,9 @@
 //!   ([`LocalDirStore`] writes atomically), verification (checksum, `pg_restore --list`,
 //!   test restore into a scratch database with integrity queries) and restore that
 //!   refuses unverified backups.
+//! - TLS with rustls for every PostgreSQL connection, the pool's and pg_dump's alike,
+//!   following the URL's `sslmode` with verified certificates and host names ([`tls`],
+//!   [`PgConfig`]).
 //! - [`RedisBackend`]: PING typed, INFO parsed, latency, bounded time.
 //! - [`testing`] (feature `testing`): ephemeral PostgreSQL and Redis servers for tests.
 //!
@@ -49,6 +52,7 @@ mod secret;
 pub mod secrets;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tls;
 pub mod tools;
 
 pub use config::{PgConfig, RedisConfig};
@@ -62,3 +66,4 @@ pub use pg::{PgBackend, PgHealth, PgOptions, Readiness};
 pub use redis_health::{PingOutcome, RedisBackend, RedisHealth, RedisStatus};
 pub use secret::SecretString;
 pub use secrets::PgRoleRotator;
+pub use tls::{RootCertificates, SessionTls, TlsErrorKind, TlsMode};

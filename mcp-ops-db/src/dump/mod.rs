@@ -2,6 +2,7 @@
 //! beside each backup, verification (checksum, `pg_restore --list`, optional test restore
 //! into a scratch database) and restore that refuses unverified backups.
 
+mod env;
 mod feed;
 mod manifest;
 mod service;

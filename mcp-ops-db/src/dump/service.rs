@@ -13,7 +13,8 @@ use tokio::io::AsyncReadExt;
 /// Backups, verification and restore of one PostgreSQL database.
 ///
 /// `pg_dump` and `pg_restore` run locally and reach the server with the configuration's
-/// host, port and role; credentials are passed through the environment, never argv.
+/// host, port, role and TLS settings (`PGSSLMODE`, `PGSSLROOTCERT`; see [`PgConfig`]);
+/// credentials are passed through the environment, never argv.
 #[derive(Clone)]
 pub struct PgBackups {
     pub(crate) config: PgConfig,

@@ -319,6 +319,9 @@ impl PgBackups {
         extra: &[&str],
     ) -> Result<()> {
         let pg_restore = find_postgres_program("pg_restore")?;
+        // Reach the target first: connection and TLS failures come back typed
+        // (`DbError::Connect` / `DbError::Tls`) rather than as pg_restore's stderr.
+        drop(connect(target).await?);
         let mut cmd = Command::new(&pg_restore);
         cmd.args(["--exit-on-error", "--single-transaction", "--no-password"]);
         cmd.args(extra);

@@ -1,24 +1,28 @@
 //! PostgreSQL: the pooled backend ([`PgBackend`]) and its operations — readiness and server
 //! status, diagnostics, maintenance and role password rotation.
 
+mod connect;
+pub(crate) mod conninfo;
 mod diagnostics;
 mod maintenance;
 mod readiness;
 mod rotation;
 
+pub use self::connect::connect;
 pub use self::diagnostics::{
     ActiveQuery, ColumnStats, IndexUsage, SlowStatement, SlowStatementOrder,
 };
 pub use self::maintenance::{MaintenanceReport, MaintenanceTarget, VacuumOptions, VacuumProgress};
 pub use self::readiness::{
-    ConnectionUsage, PgHealth, PoolStatus, Readiness, ServerVersion, probe, probe_str,
+    ConnectionUsage, PgHealth, PoolStatus, Readiness, ServerVersion, probe, probe_str, session_tls,
 };
 pub use self::rotation::{RotatedPassword, RotationOptions, scram_verifier};
+pub use crate::tls::SessionTls;
 
 use crate::{DbError, PgConfig, Result};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use std::time::Duration;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 /// Pool and timeout settings of a [`PgBackend`].
 #[derive(Debug, Clone)]
@@ -68,15 +72,17 @@ impl std::fmt::Debug for PgBackend {
 }
 
 impl PgBackend {
-    /// Builds the pool (no connection is opened yet).
+    /// Builds the pool (no connection is opened yet). Connections use TLS as `config` says
+    /// (see [`PgConfig`]); the root certificates are loaded here, once.
     ///
     /// # Errors
-    /// [`DbError::InvalidInput`] when the pool cannot be built.
+    /// [`DbError::InvalidInput`] when the pool cannot be built; [`DbError::Tls`] when TLS
+    /// may be used and the root certificates cannot be loaded.
     pub fn new(config: PgConfig, options: PgOptions) -> Result<Self> {
         let config = config.with_connect_timeout(options.connect_timeout);
-        let manager = Manager::from_config(
-            config.driver().clone(),
-            NoTls,
+        let manager = Manager::from_connect(
+            config.driver(),
+            connect::PoolConnect::new(&config)?,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -112,9 +118,13 @@ impl PgBackend {
     /// A pooled connection.
     ///
     /// # Errors
-    /// [`DbError::Pool`] on timeout or connection failure.
+    /// [`DbError::Tls`] when a new connection fails for a TLS reason; [`DbError::Pool`] on
+    /// timeout or other connection failures.
     pub async fn client(&self) -> Result<deadpool_postgres::Object> {
-        Ok(self.pool.get().await?)
+        self.pool
+            .get()
+            .await
+            .map_err(|e| DbError::from_pool(self.config.target(), e))
     }
 
     /// The pool itself, to share with other users of the same server (for instance
@@ -133,35 +143,6 @@ impl PgBackend {
             waiting: s.waiting,
         }
     }
-}
-
-/// Opens one unpooled connection (its driver task runs on the current runtime).
-///
-/// # Errors
-/// [`DbError::Connect`] (with the target, never the password) or [`DbError::Timeout`].
-pub async fn connect(config: &PgConfig) -> Result<Client> {
-    let limit = config
-        .driver()
-        .get_connect_timeout()
-        .copied()
-        .unwrap_or(Duration::from_secs(10));
-    let fut = config.driver().connect(NoTls);
-    let (client, connection) = tokio::time::timeout(limit + Duration::from_secs(1), fut)
-        .await
-        .map_err(|_| DbError::Timeout {
-            operation: "connecting to PostgreSQL",
-            after: limit,
-        })?
-        .map_err(|source| DbError::Connect {
-            target: config.target(),
-            source,
-        })?;
-    tokio::spawn(async move {
-        if let Err(e) = connection.await {
-            tracing::debug!(error = %e, "PostgreSQL connection closed");
-        }
-    });
-    Ok(client)
 }
 
 /// Quotes an SQL identifier (`"` doubled), like `quote_ident`.

@@ -2,6 +2,7 @@
 //! pool state and connections used versus `max_connections`.
 
 use super::{PgBackend, connect};
+use crate::tls::{SessionTls, TlsErrorKind};
 use crate::{DbError, PgConfig, Result};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
@@ -49,11 +50,26 @@ impl Readiness {
     }
 }
 
-/// Probes a server like `pg_isready`, within `timeout`.
+/// Probes a server like `pg_isready`, within `timeout`, with the configuration's TLS
+/// settings. As with `pg_isready`, a TLS handshake failure is [`Readiness::NoResponse`] (the
+/// reason says why), a server refusing a plain connection (hostssl only) answered and so is
+/// [`Readiness::Accepting`], and unreadable root certificates are [`Readiness::NoAttempt`].
 pub async fn probe(config: &PgConfig, timeout: Duration) -> Readiness {
     let config = config.with_connect_timeout(timeout);
     match connect(&config).await {
         Ok(_) => Readiness::Accepting,
+        Err(DbError::Tls {
+            kind: TlsErrorKind::RequiredByServer,
+            ..
+        }) => Readiness::Accepting,
+        Err(
+            e @ DbError::Tls {
+                kind: TlsErrorKind::RootCertificates,
+                ..
+            },
+        ) => Readiness::NoAttempt {
+            reason: e.to_string(),
+        },
         Err(DbError::Timeout { after, .. }) => Readiness::NoResponse {
             reason: format!("no answer within {after:?}"),
         },
@@ -178,6 +194,10 @@ pub struct PgHealth {
     pub pool: PoolStatus,
     /// Time of a `SELECT 1` round trip on a pooled connection (when accepting).
     pub latency: Option<Duration>,
+    /// Whether a pooled session is encrypted, from `pg_stat_ssl` (when accepting and the view
+    /// is readable). Behind a connection pooler this is the pooler's session to the server.
+    #[serde(default)]
+    pub tls: Option<SessionTls>,
 }
 
 impl PgBackend {
@@ -186,7 +206,8 @@ impl PgBackend {
         probe(self.config(), timeout).await
     }
 
-    /// Server version, recovery role, connection usage, pool state, latency.
+    /// Server version, recovery role, connection usage, pool state, latency, and whether the
+    /// session is encrypted.
     ///
     /// # Errors
     /// Only when the server accepted the probe but a status query then failed.
@@ -199,6 +220,7 @@ impl PgBackend {
             connections: None,
             pool: self.pool_status(),
             latency: None,
+            tls: None,
         };
         if !health.readiness.is_accepting() {
             return Ok(health);
@@ -210,6 +232,11 @@ impl PgBackend {
             .await
             .map_err(DbError::query("SELECT 1"))?;
         health.latency = Some(started.elapsed());
+        // Informational: a server without pg_stat_ssl (or hiding it) does not fail the check.
+        health.tls = session_tls(&client).await.unwrap_or_else(|e| {
+            tracing::debug!(error = %e, "pg_stat_ssl not readable");
+            None
+        });
         let row = client
             .query_one(
                 "SELECT current_setting('server_version_num')::int4, \
@@ -250,4 +277,24 @@ impl PgBackend {
         health.pool = self.pool_status();
         Ok(health)
     }
+}
+
+/// The encryption of `client`'s session, from `pg_stat_ssl` (`None` when the server shows no
+/// row for it).
+///
+/// # Errors
+/// [`DbError::Query`] when the view cannot be read.
+pub async fn session_tls(client: &tokio_postgres::Client) -> Result<Option<SessionTls>> {
+    let row = client
+        .query_opt(
+            "SELECT ssl, version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .await
+        .map_err(DbError::query("reading pg_stat_ssl"))?;
+    Ok(row.map(|r| SessionTls {
+        encrypted: r.get(0),
+        version: r.get(1),
+        cipher: r.get(2),
+    }))
 }

@@ -3,13 +3,16 @@
 //! [`TestPostgres::start`] runs `initdb` in a temporary directory and starts `postgres` on a
 //! free TCP port of 127.0.0.1 with a private socket directory, `fsync=off` and
 //! `shared_preload_libraries = pg_stat_statements`; as root it runs them as the `postgres`
-//! user (PostgreSQL refuses root). [`TestRedis::start`] starts `redis-server` without
+//! user (PostgreSQL refuses root). [`TestPostgres::start_tls`] starts one that accepts TCP
+//! only with TLS, with a server certificate from a throw-away CA (rcgen).
+//! [`TestRedis::start`] starts `redis-server` without
 //! persistence. Both stop their server when dropped, also while a test panics. When a
 //! program is missing, they fail with the command that installs it.
 //!
 //! `MCP_OPS_TEST_DATABASE_URL` / `MCP_OPS_TEST_REDIS_URL` make `start()` use an existing
 //! server instead (tests then create uniquely named databases on it).
 
+mod certs;
 mod postgres;
 mod process;
 mod redis;

@@ -1,6 +1,7 @@
 //! [`TestPostgres`]: a throw-away PostgreSQL cluster.
 
 use super::TEST_DATABASE_URL;
+use super::certs::write_test_pki;
 use super::process::{free_port, is_root, log_tail, lookup_user, signal, stop};
 use crate::tools::find_postgres_program;
 use crate::{DbError, PgConfig, Result};
@@ -19,6 +20,15 @@ host all postgres ::1/128 trust
 host all all ::1/128 scram-sha-256
 ";
 
+/// TCP only with TLS: a plain TCP connection finds no entry and is refused ("no encryption").
+const PG_HBA_TLS_ONLY: &str = "\
+local all all trust
+hostssl all postgres 127.0.0.1/32 trust
+hostssl all all 127.0.0.1/32 scram-sha-256
+hostssl all postgres ::1/128 trust
+hostssl all all ::1/128 scram-sha-256
+";
+
 static DB_COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A PostgreSQL server for tests: started by [`TestPostgres::start`] and stopped on drop.
@@ -27,6 +37,7 @@ static DB_COUNTER: AtomicU32 = AtomicU32::new(0);
 /// authenticate with SCRAM-SHA-256 over TCP, so password changes are really checked.
 pub struct TestPostgres {
     config: PgConfig,
+    ca_cert: Option<PathBuf>,
     port: u16,
     child: Option<Child>,
     dir: Option<tempfile::TempDir>,
@@ -53,6 +64,7 @@ impl TestPostgres {
                 let config = PgConfig::parse_field(TEST_DATABASE_URL, &url)?;
                 Ok(Self {
                     config,
+                    ca_cert: None,
                     port: 0,
                     child: None,
                     dir: None,
@@ -67,6 +79,31 @@ impl TestPostgres {
     /// # Errors
     /// As [`TestPostgres::start`].
     pub async fn start_owned() -> Result<Self> {
+        Self::start_cluster(None).await
+    }
+
+    /// Starts a private cluster that accepts TCP only with TLS (`ssl = on`, pg_hba.conf with
+    /// `hostssl` lines only, so a plain TCP connection is refused), with a server certificate
+    /// for `localhost` and `127.0.0.1` signed by a throw-away CA ([`TestPostgres::ca_cert`]).
+    /// [`TestPostgres::config`] uses `sslmode=require` and trusts that CA.
+    ///
+    /// # Errors
+    /// As [`TestPostgres::start`].
+    pub async fn start_tls() -> Result<Self> {
+        Self::start_cluster(Some(&["localhost", "127.0.0.1"])).await
+    }
+
+    /// Like [`TestPostgres::start_tls`], with a server certificate for `names` (DNS names or
+    /// IP addresses) only. When it covers neither `localhost` nor `127.0.0.1`, clients must
+    /// connect with `host=<name> hostaddr=127.0.0.1`.
+    ///
+    /// # Errors
+    /// As [`TestPostgres::start`].
+    pub async fn start_tls_for_names(names: &[&str]) -> Result<Self> {
+        Self::start_cluster(Some(names)).await
+    }
+
+    async fn start_cluster(tls_names: Option<&[&str]>) -> Result<Self> {
         let initdb = find_postgres_program("initdb")?;
         let postgres = find_postgres_program("postgres")?;
         let dir = tempfile::Builder::new()
@@ -107,21 +144,43 @@ impl TestPostgres {
             });
         }
         let hba = data.join("pg_hba.conf");
-        std::fs::write(&hba, PG_HBA).map_err(DbError::io("writing pg_hba.conf"))?;
+        let hba_text = if tls_names.is_some() {
+            PG_HBA_TLS_ONLY
+        } else {
+            PG_HBA
+        };
+        std::fs::write(&hba, hba_text).map_err(DbError::io("writing pg_hba.conf"))?;
         if let Some((uid, gid)) = owner {
             std::os::unix::fs::chown(&hba, Some(uid), Some(gid))
                 .map_err(DbError::io("chown pg_hba.conf"))?;
         }
+        let mut settings = Vec::new();
+        let tls = match tls_names {
+            Some(names) => {
+                let files = write_test_pki(&dir.path().join("tls"), names, owner)?;
+                settings.push("ssl=on".to_owned());
+                settings.push(format!("ssl_cert_file={}", files.cert.display()));
+                settings.push(format!("ssl_key_file={}", files.key.display()));
+                Some(files)
+            }
+            None => None,
+        };
         let mut last_err = None;
         for _ in 0..5 {
             let port = free_port()?;
-            match spawn_and_wait(&postgres, dir.path(), &data, port, owner).await {
+            match spawn_and_wait(&postgres, dir.path(), &data, port, owner, &settings).await {
                 Ok(child) => {
-                    let config = PgConfig::parse(&format!(
+                    let mut config = PgConfig::parse(&format!(
                         "host=127.0.0.1 port={port} user=postgres dbname=postgres"
                     ))?;
+                    if let Some(files) = &tls {
+                        config = config
+                            .with_tls_mode(crate::TlsMode::Require)
+                            .with_root_cert(&files.ca);
+                    }
                     return Ok(Self {
                         config,
+                        ca_cert: tls.as_ref().map(|f| f.ca.clone()),
                         port,
                         child: Some(child),
                         dir: Some(dir),
@@ -136,6 +195,12 @@ impl TestPostgres {
     /// The superuser configuration (database `postgres`).
     pub fn config(&self) -> PgConfig {
         self.config.clone()
+    }
+
+    /// The throw-away CA certificate (PEM) of a server started by
+    /// [`TestPostgres::start_tls`]; `None` for other servers.
+    pub fn ca_cert(&self) -> Option<&Path> {
+        self.ca_cert.as_deref()
     }
 
     /// The TCP port (0 for an external server).
@@ -217,6 +282,7 @@ async fn spawn_and_wait(
     data: &Path,
     port: u16,
     owner: Option<(u32, u32)>,
+    extra_settings: &[String],
 ) -> Result<Child> {
     let log_path = dir.join(format!("postgres-{port}.log"));
     let log = std::fs::File::create(&log_path).map_err(DbError::io("creating the server log"))?;
@@ -242,11 +308,16 @@ async fn spawn_and_wait(
     ] {
         cmd.arg("-c").arg(setting);
     }
+    for setting in extra_settings {
+        cmd.arg("-c").arg(setting);
+    }
     cmd.stdin(Stdio::null()).stdout(log).stderr(log2);
     as_owner(&mut cmd, owner);
     let mut child = cmd.spawn().map_err(DbError::io("starting postgres"))?;
+    // Readiness over the private Unix socket (trusted, never TLS) works for every pg_hba.
     let config = PgConfig::parse(&format!(
-        "host=127.0.0.1 port={port} user=postgres dbname=postgres connect_timeout=2"
+        "host={} port={port} user=postgres dbname=postgres connect_timeout=2",
+        dir.display()
     ))?;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
