@@ -107,6 +107,12 @@ fn pg_report(
     if let Some(l) = h.latency {
         r = r.observe("latency", ObservedValue::Duration(l));
     }
+    if let Some(tls) = &h.tls {
+        r = r.observe("tls_encrypted", ObservedValue::Flag(tls.encrypted));
+        if let Some(v) = &tls.version {
+            r = r.observe("tls_version", ObservedValue::Text(v.clone()));
+        }
+    }
     if let Some(c) = &h.connections {
         r = r
             .observe("connections_used", ObservedValue::Count(u64::from(c.used)))

@@ -72,6 +72,24 @@ async fn require_with_the_ca_gives_encrypted_verified_sessions() {
     );
     assert!(tls.cipher.is_some(), "{tls:?}");
 
+    // The HealthCheck report (what triage shows) says so too.
+    use mcp_ops_core::HealthCheck as _;
+    use mcp_ops_core::health::{HealthTarget, ObservedValue};
+    let check = mcp_ops_db::DbHealthCheck::new(Duration::from_secs(5))
+        .with_database("mcp_db", backend.clone());
+    let report = check
+        .check(&HealthTarget::Database {
+            name: "mcp_db".to_owned(),
+        })
+        .await
+        .unwrap();
+    let encrypted = report
+        .observed
+        .iter()
+        .find(|o| o.name == "tls_encrypted")
+        .map(|o| o.value.clone());
+    assert_eq!(encrypted, Some(ObservedValue::Flag(true)), "{report:?}");
+
     // Unpooled, by host name instead of address, as a password role (SCRAM over TLS).
     let app = app_role(&pg).await;
     let by_name = PgConfig::parse(&format!(
