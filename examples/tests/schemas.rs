@@ -34,6 +34,18 @@ fn the_validator_rejects_what_the_schema_forbids() {
     doc["report"]["overall"] = json!("Healthy");
     doc.as_object_mut().unwrap().remove("journal");
     assert!(validate(&s, &doc, "").unwrap_err().contains("journal"));
+    // A rollback line is the deployer's undo outcome, a failure or a plan; nothing else.
+    let s = schema("rollback");
+    let mut doc = check("rollback", &["rollback", "mcp-rust-server"]);
+    for bad in [
+        json!({"status": "rolled_back", "from": 2, "to": 1}),
+        json!({"status": "undo", "outcome": "exploded"}),
+        json!({"status": "undo"}),
+        json!({"status": "failed"}),
+    ] {
+        doc["report"]["deployments"][0]["status"] = bad.clone();
+        assert!(validate(&s, &doc, "").is_err(), "{bad} must not validate");
+    }
 }
 
 #[test]
@@ -71,10 +83,17 @@ fn changes_validate_and_their_dry_runs_too() {
         let d = check("deploy", &maybe_dry(&deploy, dry));
         assert_eq!(d["dry_run"], dry);
         assert_eq!(d["status"], if dry { "planned" } else { "ok" });
-        check(
+        let r = check(
             "rollback",
             &maybe_dry(&["rollback", "mcp-typescript-api"], dry),
         );
+        let line = &r["report"]["deployments"][0]["status"];
+        if dry {
+            assert_eq!(line, &json!({"status": "planned"}));
+        } else {
+            assert_eq!(line["status"], "undo", "{line}");
+            assert_eq!(line["outcome"], "rolled_back", "{line}");
+        }
         check(
             "scale",
             &maybe_dry(&["scale", "mcp-rust-server", "--replicas", "5"], dry),

@@ -637,10 +637,10 @@ async fn emergency_rollback_undoes_the_three_deployments_concurrently() {
     for line in &report.deployments {
         assert_eq!(
             line.status,
-            RollbackStatus::RolledBack {
+            RollbackStatus::Undo(UndoOutcome::RolledBack {
                 from: rev(2),
                 to: rev(1)
-            },
+            }),
             "{}",
             line.deployment
         );
@@ -656,7 +656,7 @@ async fn emergency_rollback_undoes_the_three_deployments_concurrently() {
     assert!(
         incidents[0]
             .impact
-            .contains("mcp-rust-server: rolled back from revision 2 to 1")
+            .contains("mcp-rust-server: rolled back from revision 2 to the template of revision 1")
     );
     // One rollout takes 1.5 s of cluster time; three in sequence would take 4.5 s.
     assert!(took < Duration::from_secs(3), "took {took:?}");
@@ -696,15 +696,17 @@ async fn emergency_rollback_reports_each_deployment_on_its_own() {
     assert!(
         matches!(statuses[0], RollbackStatus::Failed { error } if error.contains("admission webhook denied"))
     );
-    assert_eq!(statuses[1], &RollbackStatus::Paused);
+    assert_eq!(statuses[1], &RollbackStatus::Undo(UndoOutcome::Paused));
     assert_eq!(
         statuses[2],
-        &RollbackStatus::RolledBack {
+        &RollbackStatus::Undo(UndoOutcome::RolledBack {
             from: rev(2),
             to: rev(1)
-        }
+        })
     );
-    assert_eq!(statuses[3], &RollbackStatus::NoHistory);
+    assert_eq!(statuses[3], &RollbackStatus::Undo(UndoOutcome::NoHistory));
+    assert!(!statuses[0].is_back() && !statuses[1].is_back() && !statuses[3].is_back());
+    assert!(statuses[2].is_back());
     assert!(!report.recovered());
     let incident = env
         .alerting
@@ -712,11 +714,17 @@ async fn emergency_rollback_reports_each_deployment_on_its_own() {
         .await
         .unwrap();
     assert!(
-        incident.impact.contains("mcp-learning-system: paused"),
+        incident
+            .impact
+            .contains("mcp-learning-system: cannot roll back a paused deployment"),
         "{}",
         incident.impact
     );
-    assert!(incident.impact.contains("mcp-new-service: no history"));
+    assert!(
+        incident
+            .impact
+            .contains("mcp-new-service: no rollout history found")
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -749,7 +757,7 @@ async fn emergency_rollback_reports_a_skipped_undo() {
         .unwrap();
     assert_eq!(
         report.deployments[0].status,
-        RollbackStatus::Skipped { already_at: rev(1) }
+        RollbackStatus::Undo(UndoOutcome::Skipped { already_at: rev(1) })
     );
     assert!(report.recovered());
 }

@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::escalation::Escalator;
 use crate::health::{HealthCheck, HealthStatus, HttpProbe};
 use crate::incident::{IncidentId, NewIncident};
-use crate::types::{DeploymentRef, Revision};
+use crate::types::DeploymentRef;
 
 /// The procedure's name in journals and plans.
 pub const PROCEDURE: &str = "emergency_rollback";
@@ -120,27 +120,19 @@ impl std::fmt::Debug for RollbackBackends<'_> {
     }
 }
 
-/// What happened to one deployment.
+/// What happened to one deployment: the deployer's [`UndoOutcome`], or what the procedure
+/// adds to it (a failure, a planned undo).
+///
+/// In JSON the outcome is flattened beside the tag: `{"status": "undo", "outcome":
+/// "rolled_back", "from": 2, "to": 1}`, `{"status": "failed", "error": "…"}`,
+/// `{"status": "planned"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RollbackStatus {
-    /// Undone and the rollback rolled out.
-    RolledBack {
-        /// The revision that was current.
-        from: Revision,
-        /// The revision restored.
-        to: Revision,
-    },
-    /// The template already matched the previous revision: nothing was sent.
-    Skipped {
-        /// That revision.
-        already_at: Revision,
-    },
-    /// No earlier revision to go back to.
-    NoHistory,
-    /// The deployment is paused: resume it first.
-    Paused,
+    /// The undo's outcome. For [`UndoOutcome::RolledBack`] the rollback has also rolled out
+    /// (otherwise the status is [`RollbackStatus::Failed`]).
+    Undo(UndoOutcome),
     /// The undo or its rollout failed.
     Failed {
         /// Why.
@@ -150,17 +142,21 @@ pub enum RollbackStatus {
     Planned,
 }
 
+impl RollbackStatus {
+    /// Whether the deployment is back: rolled back, or already at the previous template.
+    pub fn is_back(&self) -> bool {
+        matches!(
+            self,
+            RollbackStatus::Undo(UndoOutcome::RolledBack { .. } | UndoOutcome::Skipped { .. })
+        )
+    }
+}
+
 impl std::fmt::Display for RollbackStatus {
+    /// The undo outcome in kubectl's words, `failed: …` or `planned`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            RollbackStatus::RolledBack { from, to } => {
-                write!(f, "rolled back from revision {from} to {to}")
-            }
-            RollbackStatus::Skipped { already_at } => {
-                write!(f, "skipped (already at revision {already_at})")
-            }
-            RollbackStatus::NoHistory => f.write_str("no history"),
-            RollbackStatus::Paused => f.write_str("paused"),
+            RollbackStatus::Undo(outcome) => outcome.fmt(f),
             RollbackStatus::Failed { error } => write!(f, "failed: {error}"),
             RollbackStatus::Planned => f.write_str("planned"),
         }
@@ -195,12 +191,8 @@ impl EmergencyRollbackReport {
     /// Whether every deployment is back (rolled back or already there), health is not
     /// unhealthy and the smoke tests passed.
     pub fn recovered(&self) -> bool {
-        self.deployments.iter().all(|d| {
-            matches!(
-                d.status,
-                RollbackStatus::RolledBack { .. } | RollbackStatus::Skipped { .. }
-            )
-        }) && self.health != Some(HealthStatus::Unhealthy)
+        self.deployments.iter().all(|d| d.status.is_back())
+            && self.health != Some(HealthStatus::Unhealthy)
             && self.smoke.as_ref().is_some_and(SmokeReport::passed)
     }
 }
@@ -311,11 +303,7 @@ async fn undo_one(
         }
         Ok(Some(r)) => match r.outcome {
             UndoOutcome::RolledBack { from, to } => (from, to),
-            UndoOutcome::Skipped { already_at } => {
-                return line(RollbackStatus::Skipped { already_at });
-            }
-            UndoOutcome::NoHistory => return line(RollbackStatus::NoHistory),
-            UndoOutcome::Paused => return line(RollbackStatus::Paused),
+            other => return line(RollbackStatus::Undo(other)),
         },
         Err(e) => {
             return line(RollbackStatus::Failed {
@@ -324,7 +312,7 @@ async fn undo_one(
         }
     };
     match wait_rollout(ctx, deployer, d, timeout).await {
-        Ok(_) => line(RollbackStatus::RolledBack { from, to }),
+        Ok(_) => line(RollbackStatus::Undo(UndoOutcome::RolledBack { from, to })),
         Err(why) => line(RollbackStatus::Failed {
             error: format!("undone from revision {from} to {to}, but {why}"),
         }),
@@ -378,3 +366,7 @@ async fn record_incident(
         .flatten()
         .map(|i| i.id)
 }
+
+#[cfg(test)]
+#[path = "emergency_rollback_tests.rs"]
+mod tests;
