@@ -18,15 +18,16 @@ use crate::types::{Namespace, ResourceName, SecretValue};
 
 /// One key of one secret (`mcp-production/mcp-secrets` key `jwt-secret`), or a database role
 /// when the backend is a database (namespace is then the database).
+///
+/// The fields are private so every value, built or deserialized, went through
+/// [`SecretKeyRef::new`]'s validation; read them with [`namespace`](Self::namespace),
+/// [`name`](Self::name) and [`key`](Self::key).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "RawSecretKeyRef")]
 pub struct SecretKeyRef {
-    /// The namespace (or database) holding the secret.
-    pub namespace: Namespace,
-    /// The secret (or role).
-    pub name: ResourceName,
-    /// The key inside it: 1–253 characters of `[-._a-zA-Z0-9]` (Kubernetes' rule).
-    pub key: String,
+    namespace: Namespace,
+    name: ResourceName,
+    key: String,
 }
 
 impl SecretKeyRef {
@@ -55,6 +56,21 @@ impl SecretKeyRef {
             name: ResourceName::new(name)?,
             key: key.to_owned(),
         })
+    }
+
+    /// The namespace (or database) holding the secret.
+    pub fn namespace(&self) -> &Namespace {
+        &self.namespace
+    }
+
+    /// The secret (or role).
+    pub fn name(&self) -> &ResourceName {
+        &self.name
+    }
+
+    /// The key inside it: 1–253 characters of `[-._a-zA-Z0-9]` (Kubernetes' rule).
+    pub fn key(&self) -> &str {
+        &self.key
     }
 }
 
@@ -85,7 +101,8 @@ impl fmt::Display for SecretKeyRef {
 pub struct SecretVersion {
     /// Increases by one with every change.
     pub version: u64,
-    /// First 12 hex characters of the value's SHA-256.
+    /// The value's [`SecretValue::fingerprint`]: 12 hex characters, keyed per process, so
+    /// comparable with other fingerprints of the same run only.
     pub fingerprint: String,
     /// When this version became current.
     pub since: Option<Timestamp>,
@@ -246,14 +263,24 @@ mod tests {
         let json = r#"{"namespace":"mcp-production","name":"mcp-secrets","key":"jwt-secret"}"#;
         let ok: SecretKeyRef = serde_json::from_str(json).unwrap();
         assert_eq!(serde_json::to_string(&ok).unwrap(), json);
-        for bad_key in ["", "..", "a/b", "data/../x"] {
+        assert_eq!(ok.namespace().as_str(), "mcp-production");
+        assert_eq!(ok.name().as_str(), "mcp-secrets");
+        assert_eq!(ok.key(), "jwt-secret");
+        for bad_key in ["", ".", "..", "a/b", "data/../x", "a b", long.as_str()] {
             let json = format!(
                 r#"{{"namespace":"mcp-production","name":"mcp-secrets","key":"{bad_key}"}}"#
             );
+            let err = serde_json::from_str::<SecretKeyRef>(&json).unwrap_err();
+            assert!(err.to_string().contains("secret key"), "{bad_key:?}: {err}");
+        }
+        for (ns, name) in [("MCP", "mcp-secrets"), ("mcp-production", "../secrets")] {
+            let json = format!(r#"{{"namespace":"{ns}","name":"{name}","key":"k"}}"#);
             assert!(
                 serde_json::from_str::<SecretKeyRef>(&json).is_err(),
-                "{bad_key:?} must not deserialize"
+                "{ns}/{name} must not deserialize"
             );
         }
+        let missing = r#"{"namespace":"mcp-production","name":"mcp-secrets"}"#;
+        assert!(serde_json::from_str::<SecretKeyRef>(missing).is_err());
     }
 }

@@ -13,7 +13,6 @@ use async_trait::async_trait;
 use mcp_ops_core::secrets::{SecretCheck, SecretKeyRef, SecretVersion, StagedSecret};
 use mcp_ops_core::types::{Intent, SecretValue};
 use mcp_ops_core::{Error, Result, SecretRotator};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use tokio::sync::Mutex;
 
@@ -76,10 +75,10 @@ impl PgRoleRotator {
     }
 
     fn role<'a>(&self, target: &'a SecretKeyRef) -> Result<&'a str> {
-        if target.namespace.as_str() != self.namespace || target.key != PASSWORD_KEY {
+        if target.namespace().as_str() != self.namespace || target.key() != PASSWORD_KEY {
             return Err(Error::not_found("secret", target.to_string()));
         }
-        Ok(target.name.as_str())
+        Ok(target.name().as_str())
     }
 
     /// The stored verifier of `role` (`None` when it has no password).
@@ -132,7 +131,7 @@ impl PgRoleRotator {
             .known
             .get(key)
             .cloned()
-            .unwrap_or_else(|| hex::encode(Sha256::digest(key.as_bytes()))[..12].to_owned());
+            .unwrap_or_else(|| SecretValue::new(key.as_bytes().to_vec()).fingerprint());
         SecretVersion {
             version: state.version.max(1),
             fingerprint,

@@ -76,11 +76,11 @@ fn version(s: &Secret, key: &str, value: &SecretValue) -> SecretVersion {
 }
 
 fn staged_name(t: &SecretKeyRef) -> String {
-    format!("{}-staged", t.name)
+    format!("{}-staged", t.name())
 }
 
 fn previous_name(t: &SecretKeyRef) -> String {
-    format!("{}-previous", t.name)
+    format!("{}-previous", t.name())
 }
 
 /// A data patch setting `key` to `value` (base64 as the API wants), or removing it (`None`).
@@ -182,7 +182,7 @@ impl KubeCluster {
         let mut st = states(main);
         let since = jiff::Timestamp::now();
         st.insert(
-            target.key.clone(),
+            target.key().to_owned(),
             KeyState {
                 version: next,
                 since: Some(since),
@@ -190,9 +190,9 @@ impl KubeCluster {
         );
         let ann = serde_json::to_string(&st).map_err(|e| malformed(e.to_string()))?;
         self.put_key(
-            target.namespace.as_str(),
-            target.name.as_str(),
-            &target.key,
+            target.namespace().as_str(),
+            target.name().as_str(),
+            target.key(),
             Some(value),
             Some(json!({ROTATION_ANNOTATION: ann})),
             dry_run,
@@ -207,21 +207,24 @@ impl KubeCluster {
 
     async fn current_of(&self, target: &SecretKeyRef) -> Result<(Secret, SecretValue)> {
         let main = self
-            .secret(target.namespace.as_str(), target.name.as_str())
+            .secret(target.namespace().as_str(), target.name().as_str())
             .await?
             .ok_or_else(|| {
-                Error::not_found("secret", format!("{}/{}", target.namespace, target.name))
+                Error::not_found(
+                    "secret",
+                    format!("{}/{}", target.namespace(), target.name()),
+                )
             })?;
-        let value = value_of(&main, &target.key)
+        let value = value_of(&main, target.key())
             .ok_or_else(|| Error::not_found("secret key", target.to_string()))?;
         Ok((main, value))
     }
 
     async fn staged_of(&self, target: &SecretKeyRef) -> Result<Option<SecretValue>> {
         Ok(self
-            .secret(target.namespace.as_str(), &staged_name(target))
+            .secret(target.namespace().as_str(), &staged_name(target))
             .await?
-            .and_then(|s| value_of(&s, &target.key)))
+            .and_then(|s| value_of(&s, target.key())))
     }
 
     /// The deployments of `namespace` whose pods read Secret `name` (env, envFrom, volumes).
@@ -262,7 +265,7 @@ impl SecretRotator for KubeCluster {
 
     async fn current(&self, target: &SecretKeyRef) -> Result<SecretVersion> {
         let (main, value) = self.current_of(target).await?;
-        Ok(version(&main, &target.key, &value))
+        Ok(version(&main, target.key(), &value))
     }
 
     async fn stage(
@@ -278,11 +281,11 @@ impl SecretRotator for KubeCluster {
                 "a value is already staged; apply or revert it first",
             ));
         }
-        let current = version(&main, &target.key, &cur);
+        let current = version(&main, target.key(), &cur);
         self.put_key(
-            target.namespace.as_str(),
+            target.namespace().as_str(),
             &staged_name(target),
-            &target.key,
+            target.key(),
             Some(value),
             None,
             intent.is_dry_run(),
@@ -307,20 +310,20 @@ impl SecretRotator for KubeCluster {
             .staged_of(target)
             .await?
             .ok_or_else(|| Error::conflict(target.to_string(), "nothing is staged"))?;
-        let ns = target.namespace.as_str();
+        let ns = target.namespace().as_str();
         let dry = intent.is_dry_run();
         self.put_key(
             ns,
             &previous_name(target),
-            &target.key,
+            target.key(),
             Some(&cur),
             None,
             dry,
         )
         .await?;
-        let next = version(&main, &target.key, &cur).version + 1;
+        let next = version(&main, target.key(), &cur).version + 1;
         let v = self.make_current(target, &main, &staged, next, dry).await?;
-        self.put_key(ns, &staged_name(target), &target.key, None, None, dry)
+        self.put_key(ns, &staged_name(target), target.key(), None, None, dry)
             .await?;
         tracing::info!(target = %target, fingerprint = %v.fingerprint, reason = intent.reason(), "applied secret");
         Ok(v)
@@ -333,20 +336,20 @@ impl SecretRotator for KubeCluster {
 
     async fn revert(&self, target: &SecretKeyRef, intent: &Intent) -> Result<SecretVersion> {
         let (main, cur) = self.current_of(target).await?;
-        let ns = target.namespace.as_str();
+        let ns = target.namespace().as_str();
         let previous = self
             .secret(ns, &previous_name(target))
             .await?
-            .and_then(|s| value_of(&s, &target.key))
+            .and_then(|s| value_of(&s, target.key()))
             .ok_or_else(|| Error::conflict(target.to_string(), "there is no previous value"))?;
         let dry = intent.is_dry_run();
-        let next = version(&main, &target.key, &cur).version + 1;
+        let next = version(&main, target.key(), &cur).version + 1;
         let v = self
             .make_current(target, &main, &previous, next, dry)
             .await?;
-        self.put_key(ns, &previous_name(target), &target.key, None, None, dry)
+        self.put_key(ns, &previous_name(target), target.key(), None, None, dry)
             .await?;
-        self.put_key(ns, &staged_name(target), &target.key, None, None, dry)
+        self.put_key(ns, &staged_name(target), target.key(), None, None, dry)
             .await?;
         tracing::info!(target = %target, fingerprint = %v.fingerprint, reason = intent.reason(), "reverted secret");
         Ok(v)

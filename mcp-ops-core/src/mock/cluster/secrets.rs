@@ -10,9 +10,9 @@ use crate::types::{Intent, SecretValue};
 
 fn skey(t: &SecretKeyRef) -> (String, String, String) {
     (
-        t.namespace.as_str().to_owned(),
-        t.name.as_str().to_owned(),
-        t.key.clone(),
+        t.namespace().as_str().to_owned(),
+        t.name().as_str().to_owned(),
+        t.key().to_owned(),
     )
 }
 

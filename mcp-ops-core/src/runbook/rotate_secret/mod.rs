@@ -96,7 +96,7 @@ impl RotateSecretInput {
     /// per rollout, 30 s per health check.
     pub fn new(secret: SecretKeyRef) -> Self {
         Self {
-            dependents: Dependents::Namespace(secret.namespace.clone()),
+            dependents: Dependents::Namespace(secret.namespace().clone()),
             secret,
             spec: SecretSpec::JWT,
             health: vec![HealthTarget::Http(HttpProbe::new(
@@ -277,8 +277,10 @@ async fn run(
     let previous = ctx
         .step("read current version", &label)
         .command(format!(
-            "kubectl get secret {} -n {} -o jsonpath='{{.data.{}}}' | sha256sum",
-            target.name, target.namespace, target.key
+            "kubectl get secret {} -n {} -o jsonpath='{{.metadata.annotations.mcp-ops\\.io/rotation}}'  # versions of {}, never the value",
+            target.name(),
+            target.namespace(),
+            target.key()
         ))
         .read(
             || rotator.current(target),

@@ -25,14 +25,17 @@ pub(super) fn label(input: &RotateSecretInput) -> String {
 
 fn apply_command(input: &RotateSecretInput) -> String {
     let s = &input.secret;
-    commands::patch_secret(&s.namespace, s.name.as_str(), &s.key)
+    commands::patch_secret(s.namespace(), s.name().as_str(), s.key())
 }
 
 fn stage_command(input: &RotateSecretInput) -> String {
     let s = &input.secret;
     format!(
         "kubectl patch secret {} -n {} --dry-run=server --patch='{{\"data\":{{\"{}\":\"<new-{}-base64>\"}}}}'",
-        s.name, s.namespace, s.key, s.key
+        s.name(),
+        s.namespace(),
+        s.key(),
+        s.key()
     )
 }
 
