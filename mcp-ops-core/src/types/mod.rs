@@ -26,6 +26,7 @@
 //!
 //! [`Error::InvalidInput`]: crate::Error::InvalidInput
 
+mod fingerprint;
 pub mod image;
 pub mod intent;
 pub mod names;

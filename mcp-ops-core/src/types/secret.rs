@@ -5,7 +5,6 @@ use std::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize, Serializer};
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -88,13 +87,17 @@ impl SecretValue {
         Ok(Self(buf))
     }
 
-    /// The first 12 hex digits of the SHA-256 of the bytes: tells versions apart in logs
-    /// without revealing the secret.
+    /// 12 hex digits that tell values apart in logs, journals and reports without revealing
+    /// them: the start of an HMAC-SHA256 of the bytes under a key drawn at random once per
+    /// process.
+    ///
+    /// Within one process run, equal values have equal fingerprints (so a rotation can show
+    /// that the applied value is the staged one, or "changed from X to Y"). Across runs they
+    /// are meaningless: the key, and so every fingerprint, changes with each run. Because the
+    /// key never leaves the process, a fingerprint cannot be used to guess a human-chosen
+    /// password offline, which an unkeyed hash would allow.
     pub fn fingerprint(&self) -> String {
-        let digest = Sha256::digest(self.expose());
-        let mut hex = hex::encode(digest);
-        hex.truncate(12);
-        hex
+        super::fingerprint::fingerprint(self.expose())
     }
 
     /// A new secret of `spec.bytes` random bytes from the operating system's CSPRNG, encoded
