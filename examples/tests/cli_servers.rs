@@ -333,3 +333,33 @@ fn incidents_in_postgres_are_shared_between_machines() {
         .unwrap();
     assert_eq!(dead.status.code(), Some(1));
 }
+
+#[test]
+fn investigate_errors_finds_a_dangling_secret_reference() {
+    let c = SeparateSim::start();
+    let cfg = c.kubeconfig();
+    let out = run_on(cfg, &["investigate", "errors"], 1);
+    assert!(out.contains("configuration: healthy"), "{out}");
+    // The API now reads a key its Secret does not have (patched with real kubectl).
+    let patch = r#"{"spec":{"template":{"spec":{"containers":[{"name":"mcp-typescript-api","env":[{"name":"DB_PASSWORD","valueFrom":{"secretKeyRef":{"name":"mcp-secrets","key":"no-such-key"}}}]}]}}}}"#;
+    let status = std::process::Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(cfg)
+        .args([
+            "-n",
+            "mcp-production",
+            "patch",
+            "deployment",
+            "mcp-typescript-api",
+        ])
+        .args(["--type", "strategic", "-p", patch])
+        .status()
+        .expect("kubectl is installed (scripts/test requires it)");
+    assert!(status.success());
+    let out = run_on(cfg, &["investigate", "errors"], 1);
+    assert!(out.contains("configuration: unhealthy"), "{out}");
+    assert!(
+        out.contains("deployment/mcp-typescript-api: secret/mcp-secrets has no key no-such-key"),
+        "{out}"
+    );
+}

@@ -2,7 +2,9 @@
 //!
 //! [`KubeCluster`] wraps a `kube::Client` and implements the core capability traits
 //! [`HealthCheck`](mcp_ops_core::HealthCheck), [`Deployer`](mcp_ops_core::Deployer),
-//! [`Scaler`](mcp_ops_core::Scaler) and [`SecretRotator`](mcp_ops_core::SecretRotator);
+//! [`Scaler`](mcp_ops_core::Scaler), [`SecretRotator`](mcp_ops_core::SecretRotator) and the
+//! High Error Rate procedure's configuration check
+//! ([`ConfigCheck`](mcp_ops_core::runbook::investigate_error_rate::ConfigCheck));
 //! [`CronJobBackups`] implements [`BackupManager`](mcp_ops_core::BackupManager) for backup
 //! CronJobs, [`ConfigBackups`] for namespace configuration kept as checksummed files.
 //! Every call has a timeout and retries 429/5xx/connection failures with jittered, bounded

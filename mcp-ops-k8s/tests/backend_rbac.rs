@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use mcp_ops_core::backup::{BackupKind, BackupManager, BackupRequest};
 use mcp_ops_core::health::{ClusterScope, HealthCheck, HealthTarget};
+use mcp_ops_core::runbook::investigate_error_rate::ConfigCheck;
 use mcp_ops_core::secrets::{SecretKeyRef, SecretRotator};
 use mcp_ops_core::types::{
     ContainerName, DeploymentRef, ImageRef, Intent, Namespace, Replicas, ResourceName,
@@ -177,6 +178,7 @@ async fn every_request_of_every_capability_is_granted() {
     .await
     .unwrap();
     k.audit(&ns).await.unwrap();
+    k.problems(&ns).await.unwrap();
 
     let (ns_rules, cluster_rules) = rules();
     let mut checked = 0;

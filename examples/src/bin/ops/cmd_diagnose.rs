@@ -8,7 +8,7 @@ use mcp_ops_core::runbook::investigate_latency::{
     LatencyBackends, LatencyInput, investigate_latency,
 };
 use mcp_ops_core::runbook::triage::{
-    Finding, Suggestion, TriageBackends, TriageInput, triage as run_triage,
+    Check, Finding, Suggestion, TriageBackends, TriageInput, triage as run_triage,
 };
 use mcp_ops_core::types::Severity;
 
@@ -113,20 +113,26 @@ async fn errors(g: &Global, b: &Backends) -> Outcome {
         cache: Some(&b.health),
         maintenance: Some(b.maintenance.as_ref()),
         cluster: Some(&b.health),
-        config: None,
+        config: Some(&b.kube),
     };
     let report = investigate_error_rate(&ctx, &backends, &ErrorRateInput::runbook()).await?;
     let breach = report.services.iter().any(|s| s.breach);
     let unknown = report.services.iter().any(|s| s.error_rate.is_none());
-    let status = if breach || unknown {
+    let config = report
+        .findings
+        .iter()
+        .find(|f| f.check == Check::Configuration);
+    let config_ok = config.is_some_and(|f| f.status == HealthStatus::Healthy);
+    let status = if breach || unknown || !config_ok {
         Status::Failed
     } else {
         Status::Ok
     };
     let summary = format!(
-        "error rate: {} (severity {})",
+        "error rate: {} (severity {}); configuration: {}",
         verdict(breach, unknown),
-        severity(report.severity)
+        severity(report.severity),
+        config.map_or("not checked", |f| f.status.as_str())
     );
     let rows = report.services.iter().map(|s| {
         vec![
