@@ -363,3 +363,35 @@ fn investigate_errors_finds_a_dangling_secret_reference() {
         "{out}"
     );
 }
+
+#[test]
+fn a_database_that_requires_tls_is_reached_over_verified_tls() {
+    let rt = runtime();
+    let pg = rt.block_on(TestPostgres::start_tls()).unwrap();
+    let ca = pg.ca_cert().unwrap().to_str().unwrap().to_owned();
+    let port = pg.port();
+    let verified =
+        format!("postgresql://postgres@localhost:{port}/postgres?sslmode=require&sslrootcert={ca}");
+    let doc = json(&run(
+        &["--database-url", &verified, "--output", "json", "triage"],
+        0,
+    ));
+    let db = finding(&doc, "mcp_db");
+    assert_eq!(db["status"], "Healthy", "{db}");
+    let encrypted = db["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["object"] == "tls_encrypted")
+        .unwrap_or_else(|| panic!("no tls evidence: {db}"));
+    assert_eq!(encrypted["detail"], "true", "{db}");
+    // Without the private CA the certificate is not trusted: the check says so, nothing
+    // falls back to plain text, and triage cannot call the platform healthy.
+    let untrusted = format!("postgresql://postgres@localhost:{port}/postgres?sslmode=require");
+    let doc = json(&run(
+        &["--database-url", &untrusted, "--output", "json", "triage"],
+        1,
+    ));
+    let db = finding(&doc, "mcp_db");
+    assert_eq!(db["status"], "Unhealthy", "{db}");
+}
