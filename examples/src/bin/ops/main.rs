@@ -1,9 +1,12 @@
 //! `ops`: the MCP production runbook as one command per procedure.
 //!
 //! By default it runs on an embedded simulated Kubernetes API server seeded with the
-//! runbook's `mcp-production` namespace, started in process (a one-line banner on stderr says
-//! so); `--kubeconfig PATH [--context C]` points it at another cluster. Exit codes: 0 healthy / succeeded,
-//! 1 degraded / failed, 2 bad input (one line on stderr).
+//! runbook's `mcp-production` namespace, started in process; `--kubeconfig PATH [--context C]`
+//! points it at another cluster. `--database-url`, `--redis-url`, `--prometheus-url`,
+//! `--alertmanager-url`, `--health-url` and `--incidents-url` (or their environment variables)
+//! name the other systems; see [`endpoints`]. A one-line banner on stderr says where every
+//! part comes from. Exit codes: 0 healthy / succeeded, 1 degraded / failed / unknown, 2 bad
+//! input (one line on stderr).
 
 mod backends;
 mod backup_route;
