@@ -5,19 +5,35 @@
 //! CronJobs are written as multi-document YAML with the fields the server owns removed
 //! (`status`, `uid`, `resourceVersion`, `managedFields`, `creationTimestamp`, `generation`,
 //! ownerReferences, a Service's cluster IPs, the deployment revision annotation), so the file
-//! re-applies cleanly. **Secret values are never written**: each Secret keeps its metadata and
-//! type, its data is dropped and the key names are listed in the annotation
+//! re-applies cleanly. **No Secret value is ever written in plain text**: each Secret keeps its
+//! metadata and type, its data is dropped and the key names are listed in the annotation
 //! `mcp-ops.io/data-omitted`; `last-applied-configuration` (which would repeat the values) is
-//! dropped too. Encrypting the values for an age recipient is not implemented yet.
+//! dropped too.
+//!
+//! With [`SecretEncryption::Age`] ([`KubeCluster::export_config_with`]) the values are kept,
+//! encrypted: the JSON map `key → base64 value` of each Secret is age-encrypted to every
+//! recipient and stored ASCII-armored in the annotation [`DATA_AGE`] (see [`encryption`]).
+//! [`KubeCluster::restore_config_with`] given an identity decrypts and applies such Secrets
+//! with their data (the two annotations removed); without one they are skipped
+//! (`encrypted: no identity given`), like Secrets whose values were left out.
+//!
+//! A restore first reads and checks the whole file — every kind known, every encrypted Secret
+//! decrypted — and only then writes: a wrong identity or a damaged blob fails the restore
+//! before anything is applied, and a dry run decrypts too (so it validates the identity).
 
-use kube::api::{Api, ApiResource, DynamicObject, ListParams, PostParams};
-use mcp_ops_core::types::{Intent, Namespace};
-use mcp_ops_core::{Error, Result};
+use kube::api::{Api, ApiResource, DynamicObject, ListParams};
+use mcp_ops_core::Result;
+use mcp_ops_core::types::Namespace;
 use serde_json::{Value, json};
+
+pub mod encryption;
+mod restore;
+
+pub use encryption::{AgeKeyPair, AgeRecipients, DATA_AGE, SecretEncryption};
+pub use restore::{NO_IDENTITY, NO_VALUES};
 
 use crate::cluster::KubeCluster;
 use crate::error::malformed;
-use crate::retry::OnConflict;
 
 /// The annotation listing the Secret keys whose values were left out.
 pub const DATA_OMITTED: &str = "mcp-ops.io/data-omitted";
@@ -52,7 +68,7 @@ fn resource(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource
     }
 }
 
-fn resource_for(api_version: &str, kind: &str) -> Option<ApiResource> {
+pub(crate) fn resource_for(api_version: &str, kind: &str) -> Option<ApiResource> {
     KINDS
         .iter()
         .map(|(g, v, k, p)| resource(g, v, k, p))
@@ -62,12 +78,14 @@ fn resource_for(api_version: &str, kind: &str) -> Option<ApiResource> {
 /// The result of an export.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigExport {
-    /// Multi-document YAML, free of Secret values.
+    /// Multi-document YAML, free of plain Secret values.
     pub yaml: String,
     /// Objects written.
     pub objects: usize,
     /// `secret/NAME` of every Secret whose values were left out.
     pub secrets_without_values: Vec<String>,
+    /// `secret/NAME` of every Secret whose values are in the file, age-encrypted.
+    pub secrets_encrypted: Vec<String>,
 }
 
 /// The result of a restore.
@@ -137,14 +155,30 @@ pub fn strip(obj: &mut Value) {
 }
 
 impl KubeCluster {
-    /// Exports the configuration objects of `namespace` (see the module docs).
+    /// Exports the configuration objects of `namespace`, Secret values left out (see the
+    /// module docs); the same as [`export_config_with`](Self::export_config_with) and
+    /// [`SecretEncryption::None`].
     ///
     /// # Errors
     /// Backend errors; a kind the server does not serve is left out, not an error.
     pub async fn export_config(&self, namespace: &Namespace) -> Result<ConfigExport> {
+        self.export_config_with(namespace, &SecretEncryption::None)
+            .await
+    }
+
+    /// Exports the configuration objects of `namespace`; Secret values are left out or
+    /// age-encrypted as `encryption` says (see the module docs).
+    ///
+    /// # Errors
+    /// Backend errors; a kind the server does not serve is left out, not an error.
+    pub async fn export_config_with(
+        &self,
+        namespace: &Namespace,
+        encryption: &SecretEncryption,
+    ) -> Result<ConfigExport> {
         let ns = namespace.as_str();
         let mut docs = Vec::new();
-        let mut secrets = Vec::new();
+        let (mut omitted, mut encrypted) = (Vec::new(), Vec::new());
         for (g, v, k, p) in KINDS {
             let ar = resource(g, v, k, p);
             let api: Api<DynamicObject> = Api::namespaced_with(self.client().clone(), ns, &ar);
@@ -162,9 +196,22 @@ impl KubeCluster {
                 let mut v = serde_json::to_value(&item).map_err(|e| malformed(e.to_string()))?;
                 v["apiVersion"] = json!(ar.api_version);
                 v["kind"] = json!(k);
+                let blob = match (k, encryption) {
+                    ("Secret", SecretEncryption::Age(r)) => {
+                        Some(encryption::encrypt_values(&v, r)?)
+                    }
+                    _ => None,
+                };
                 strip(&mut v);
                 if k == "Secret" {
-                    secrets.push(format!("secret/{name}"));
+                    let label = format!("secret/{name}");
+                    match blob {
+                        Some(blob) => {
+                            v["metadata"]["annotations"][DATA_AGE] = json!(blob);
+                            encrypted.push(label);
+                        }
+                        None => omitted.push(label),
+                    }
                 }
                 docs.push(v);
             }
@@ -174,82 +221,9 @@ impl KubeCluster {
         Ok(ConfigExport {
             yaml,
             objects: docs.len(),
-            secrets_without_values: secrets,
+            secrets_without_values: omitted,
+            secrets_encrypted: encrypted,
         })
-    }
-
-    /// Applies an export to `namespace`: creates what is missing and replaces what exists.
-    /// Secrets whose values were left out are only listed as skipped (an empty Secret would
-    /// break its users).
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] for YAML that is not an export; backend errors.
-    pub async fn restore_config(
-        &self,
-        namespace: &Namespace,
-        yaml: &str,
-        intent: &Intent,
-    ) -> Result<ConfigRestore> {
-        let docs: Vec<Value> = serde_saphyr::from_str_multiple(yaml)
-            .map_err(|e| Error::invalid("configuration backup", format!("not YAML: {e}")))?;
-        let ns = namespace.as_str();
-        let mut out = ConfigRestore {
-            dry_run: intent.is_dry_run(),
-            ..ConfigRestore::default()
-        };
-        for mut doc in docs {
-            let api_version = doc["apiVersion"].as_str().unwrap_or_default().to_owned();
-            let kind = doc["kind"].as_str().unwrap_or_default().to_owned();
-            let name = doc["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            let label = format!("{}/{name}", kind.to_lowercase());
-            let ar = resource_for(&api_version, &kind).ok_or_else(|| {
-                Error::invalid(
-                    "configuration backup",
-                    format!("unexpected kind {api_version} {kind}"),
-                )
-            })?;
-            if kind == "Secret" && doc["metadata"]["annotations"].get(DATA_OMITTED).is_some() {
-                out.skipped
-                    .push(format!("{label}: its values are not in the backup"));
-                continue;
-            }
-            doc["metadata"]["namespace"] = json!(ns);
-            let obj: DynamicObject = serde_json::from_value(doc)
-                .map_err(|e| Error::invalid("configuration backup", e.to_string()))?;
-            let api: Api<DynamicObject> = Api::namespaced_with(self.client().clone(), ns, &ar);
-            let pp: PostParams = self.post_params(intent.is_dry_run());
-            let created = self
-                .call("object", &label, OnConflict::Fail, || api.create(&pp, &obj))
-                .await;
-            match created {
-                Ok(_) => {
-                    out.created.push(label);
-                    continue;
-                }
-                Err(Error::Conflict { .. }) => {}
-                Err(e) => return Err(e),
-            }
-            // It exists: replace it at its current resourceVersion (re-read on conflict).
-            self.call("object", &label, OnConflict::Reread, || async {
-                let current = api.get(&name).await?;
-                let mut next = obj.clone();
-                next.metadata.resource_version = current.metadata.resource_version;
-                api.replace(&name, &pp, &next).await
-            })
-            .await?;
-            out.replaced.push(label);
-        }
-        tracing::info!(
-            namespace = ns,
-            created = out.created.len(),
-            replaced = out.replaced.len(),
-            reason = intent.reason(),
-            "restored configuration"
-        );
-        Ok(out)
     }
 }
 

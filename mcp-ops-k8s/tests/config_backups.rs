@@ -1,6 +1,7 @@
 //! `ConfigBackups` on a SimCluster: files + manifest without Secret values, list, verify,
 //! a flipped byte refused, a deleted ConfigMap restored, dry runs that change nothing, ids that
-//! cannot leave the directory, and the core backup contract.
+//! cannot leave the directory, age-encrypted Secrets restored with the identity only, and the
+//! core backup contract.
 #![cfg(feature = "sim")]
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -14,7 +15,8 @@ use mcp_ops_core::backup::{
     RestoreOptions, TestRestore,
 };
 use mcp_ops_core::testing::{BackupFixture, backup_contract};
-use mcp_ops_core::types::{Intent, Namespace, ResourceName};
+use mcp_ops_core::types::{Intent, Namespace, ResourceName, SecretValue};
+use mcp_ops_k8s::config_backup::{AgeKeyPair, DATA_AGE, NO_IDENTITY};
 use mcp_ops_k8s::config_backups::ConfigBackupManifest;
 use mcp_ops_k8s::sim::{Scenario, SimCluster};
 use mcp_ops_k8s::{ConfigBackups, KubeCluster};
@@ -390,4 +392,165 @@ async fn backup_contract_passes() {
         checks: Vec::new(),
     };
     backup_contract(&f.backups, &fx).await.unwrap();
+}
+
+#[tokio::test]
+async fn encrypted_backup_verifies_and_restores_secrets_only_with_the_identity() {
+    let f = fixture().await;
+    let key = AgeKeyPair::generate();
+    let kube = || KubeCluster::new(f.sim.client().unwrap());
+    let backups = ConfigBackups::new(kube(), &f.dir)
+        .unwrap()
+        .with_recipients(key.recipients().unwrap());
+    let original = f.sim.get("v1", "Secret", NS, "mcp-secrets").unwrap();
+    let record = backups.backup(&request(), &intent(false)).await.unwrap();
+
+    let yaml = std::fs::read_to_string(backups.yaml_path(&record.id).unwrap()).unwrap();
+    let manifest_text =
+        std::fs::read_to_string(backups.manifest_path(&record.id).unwrap()).unwrap();
+    for text in [&yaml, &manifest_text] {
+        for value in SECRET_VALUES {
+            assert!(!text.contains(value), "a Secret value in a backup file");
+        }
+        assert!(!text.contains(key.identity.expose_str().unwrap()));
+    }
+    assert!(yaml.contains(DATA_AGE) && yaml.contains("BEGIN AGE ENCRYPTED FILE"));
+    let manifest = backups.manifest(&record.id).await.unwrap();
+    assert_eq!(manifest.secrets_encrypted, vec!["secret/mcp-secrets"]);
+    assert!(manifest.secrets_without_values.is_empty());
+    assert_eq!(manifest.age_recipients, vec![key.public_key.clone()]);
+    let report = backups.verify(&record.id, None).await.unwrap();
+    assert!(
+        report.passed() && report.readable == Some(true),
+        "{report:?}"
+    );
+
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
+        Api::namespaced(f.sim.client().unwrap(), NS);
+    secrets
+        .delete("mcp-secrets", &Default::default())
+        .await
+        .unwrap();
+    let gone = || f.sim.get("v1", "Secret", NS, "mcp-secrets").is_none();
+
+    // No identity: skipped, the rest restored.
+    let run = backups
+        .restore_run(&record.id, &RestoreOptions::default(), &intent(false))
+        .await
+        .unwrap();
+    assert_eq!(
+        run.objects.skipped,
+        vec![format!("secret/mcp-secrets: {NO_IDENTITY}")]
+    );
+    assert!(gone());
+
+    // A wrong identity: refused before anything is applied, dry run or not.
+    let wrong = ConfigBackups::new(kube(), &f.dir)
+        .unwrap()
+        .with_identity(AgeKeyPair::generate().identity)
+        .unwrap();
+    configmaps(&f.sim)
+        .delete("mcp-config", &Default::default())
+        .await
+        .unwrap();
+    for dry_run in [true, false] {
+        let r = wrong
+            .restore(&record.id, &RestoreOptions::default(), &intent(dry_run))
+            .await;
+        assert!(
+            matches!(&r, Err(Error::InvalidInput { field: "age identity", reason })
+                if reason.contains("secret/mcp-secrets")),
+            "{r:?}"
+        );
+    }
+    assert!(gone() && f.sim.get("v1", "ConfigMap", NS, "mcp-config").is_none());
+
+    // The identity: a dry run decrypts and writes nothing, then the Secret is back.
+    let right = ConfigBackups::new(kube(), &f.dir)
+        .unwrap()
+        .with_identity(key.identity.clone())
+        .unwrap();
+    let dry = right
+        .restore_run(&record.id, &RestoreOptions::default(), &intent(true))
+        .await
+        .unwrap();
+    assert_eq!(
+        dry.objects.created,
+        vec!["configmap/mcp-config", "secret/mcp-secrets"]
+    );
+    assert!(gone());
+    let run = right
+        .restore_run(&record.id, &RestoreOptions::default(), &intent(false))
+        .await
+        .unwrap();
+    assert_eq!(
+        run.objects.created,
+        vec!["configmap/mcp-config", "secret/mcp-secrets"]
+    );
+    assert!(run.objects.skipped.is_empty());
+    let back = f.sim.get("v1", "Secret", NS, "mcp-secrets").unwrap();
+    assert_eq!(back["data"], original["data"]);
+    assert_eq!(back["type"], original["type"]);
+
+    // An identity that is no secret key is refused when given.
+    for bad in ["", "garbage", key.public_key.as_str()] {
+        let r = ConfigBackups::new(kube(), &f.dir)
+            .unwrap()
+            .with_identity(SecretValue::from_str_value(bad));
+        assert!(
+            matches!(
+                &r,
+                Err(Error::InvalidInput {
+                    field: "age identity",
+                    ..
+                })
+            ),
+            "{bad:?}"
+        );
+    }
+}
+
+/// Manifests written before encryption existed (no `secrets_encrypted`, no `age_recipients`)
+/// still read and verify.
+#[tokio::test]
+async fn a_manifest_without_the_encryption_fields_still_reads() {
+    let f = fixture().await;
+    let record = f.backups.backup(&request(), &intent(false)).await.unwrap();
+    let path = f.backups.manifest_path(&record.id).unwrap();
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let o = m.as_object_mut().unwrap();
+    assert!(o.remove("secrets_encrypted").is_some() && o.remove("age_recipients").is_some());
+    std::fs::write(&path, serde_json::to_vec(&m).unwrap()).unwrap();
+    let manifest = f.backups.manifest(&record.id).await.unwrap();
+    assert!(manifest.secrets_encrypted.is_empty() && manifest.age_recipients.is_empty());
+    assert!(f.backups.verify(&record.id, None).await.unwrap().passed());
+}
+
+/// An encrypted Secret whose blob is not an age file fails `readable`, even with a checksum
+/// that matches (the manifest rewritten with it).
+#[tokio::test]
+async fn a_malformed_blob_is_not_readable() {
+    use sha2::Digest as _;
+    let f = fixture().await;
+    let key = AgeKeyPair::generate();
+    let backups = ConfigBackups::new(KubeCluster::new(f.sim.client().unwrap()), &f.dir)
+        .unwrap()
+        .with_recipients(key.recipients().unwrap());
+    let record = backups.backup(&request(), &intent(false)).await.unwrap();
+    let yaml_path = backups.yaml_path(&record.id).unwrap();
+    let yaml = std::fs::read_to_string(&yaml_path).unwrap();
+    let begin = "-----BEGIN AGE ENCRYPTED FILE-----";
+    assert_eq!(yaml.matches(begin).count(), 1);
+    let broken = yaml.replace(begin, "-----BEGIN SOMETHING ELSE-----");
+    std::fs::write(&yaml_path, &broken).unwrap();
+    let manifest_path = backups.manifest_path(&record.id).unwrap();
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    m["sha256"] = hex::encode(sha2::Sha256::digest(broken.as_bytes())).into();
+    m["size"] = broken.len().into();
+    std::fs::write(&manifest_path, serde_json::to_vec(&m).unwrap()).unwrap();
+    let report = backups.verify(&record.id, None).await.unwrap();
+    assert!(report.checksum_ok, "{report:?}");
+    assert_eq!(report.readable, Some(false));
+    assert!(!report.passed());
 }

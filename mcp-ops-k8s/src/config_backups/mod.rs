@@ -2,8 +2,8 @@
 //! `kubectl get all,configmaps,secrets -o yaml > backup-config.yaml`, with a checksum, a
 //! manifest and a restore that checks first.
 //!
-//! A backup is the YAML of [`KubeCluster::export_config`] (**Secret values are never
-//! written**, see [`crate::config_backup`]) in `<dir>/<id>.yaml` and its
+//! A backup is the YAML of [`KubeCluster::export_config_with`] (**no Secret value is ever
+//! written in plain text**, see [`crate::config_backup`]) in `<dir>/<id>.yaml` and its
 //! [`ConfigBackupManifest`] in `<dir>/<id>.json`. Both are written to a hidden `.partial`
 //! file (mode 0600 on unix), fsynced and renamed into place, the YAML first: a backup without
 //! a manifest does not exist. Ids are `config-<namespace>[-<label>]-<UTC yyyymmdd-hhmmss>`,
@@ -29,6 +29,14 @@
 //!
 //! The SHA-256 comes from the `sha2` crate.
 //!
+//! Secret values are left out unless [`ConfigBackups::with_recipients`] is set: then they are
+//! age-encrypted to those recipients, and the manifest lists the encrypted Secrets
+//! (`secrets_encrypted`) and the recipients' public keys (`age_recipients`). A restore applies
+//! encrypted Secrets only with [`ConfigBackups::with_identity`]; without it they are skipped
+//! (`encrypted: no identity given`), and with an identity that cannot decrypt one of them the
+//! restore fails before anything is applied (a dry run decrypts too). `verify` checks that each
+//! encrypted Secret's data is a well-formed age file, without any key.
+//!
 //! Layout: `files` (paths, atomic writes, manifest I/O, checksums), `restore` (verify and
 //! restore); the types and the [`BackupManager`] implementation are here.
 
@@ -44,12 +52,13 @@ use mcp_ops_core::backup::{
     BackupId, BackupKind, BackupManager, BackupRecord, BackupRequest, BackupStatus, IntegrityCheck,
     RestoreOptions, RestoreReport, VerificationReport,
 };
-use mcp_ops_core::types::{Intent, Namespace};
+use mcp_ops_core::types::{Intent, Namespace, SecretValue};
 use mcp_ops_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::KubeCluster;
-use crate::config_backup::ConfigRestore;
+use crate::config_backup::encryption::parse_identities;
+use crate::config_backup::{AgeRecipients, ConfigRestore, SecretEncryption};
 use crate::error::BACKEND;
 use files::{
     blocking, file_in, io_error, not_found_or, read_manifest, read_manifests, sha256_hex, store,
@@ -68,6 +77,13 @@ pub struct ConfigBackupManifest {
     pub objects: usize,
     /// `secret/NAME` of every Secret whose values were left out.
     pub secrets_without_values: Vec<String>,
+    /// `secret/NAME` of every Secret whose values are in the YAML, age-encrypted.
+    #[serde(default)]
+    pub secrets_encrypted: Vec<String>,
+    /// The public keys (`age1…`) the Secret values are encrypted to; empty when they were
+    /// left out.
+    #[serde(default)]
+    pub age_recipients: Vec<String>,
     /// SHA-256 of the YAML file, lower-case hex.
     pub sha256: String,
     /// Size of the YAML file in bytes.
@@ -85,7 +101,8 @@ pub struct ConfigBackupManifest {
 pub struct ConfigRestoreRun {
     /// The report the [`BackupManager`] trait returns.
     pub report: RestoreReport,
-    /// Objects created, replaced and skipped (Secrets whose values are not in the backup).
+    /// Objects created, replaced and skipped (Secrets whose values are not in the backup, or
+    /// are encrypted and no identity was given).
     pub objects: ConfigRestore,
 }
 
@@ -94,6 +111,8 @@ pub struct ConfigRestoreRun {
 pub struct ConfigBackups {
     kube: KubeCluster,
     dir: PathBuf,
+    encryption: SecretEncryption,
+    identity: Option<SecretValue>,
 }
 
 impl ConfigBackups {
@@ -111,7 +130,36 @@ impl ConfigBackups {
         builder
             .create(&dir)
             .map_err(|e| io_error(format!("creating {}", dir.display()), e))?;
-        Ok(Self { kube, dir })
+        Ok(Self {
+            kube,
+            dir,
+            encryption: SecretEncryption::None,
+            identity: None,
+        })
+    }
+
+    /// Backups taken from now on keep Secret values, age-encrypted to `recipients`.
+    pub fn with_recipients(mut self, recipients: AgeRecipients) -> Self {
+        self.encryption = SecretEncryption::Age(recipients);
+        self
+    }
+
+    /// Restores decrypt encrypted Secret values with `identity`: an age X25519 secret key
+    /// (`AGE-SECRET-KEY-1…`) or the text of an age identity file. It is kept in memory only,
+    /// zeroized on drop, and never logged.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] (field `age identity`, without its content) when it holds no
+    /// valid secret key.
+    pub fn with_identity(mut self, identity: SecretValue) -> Result<Self> {
+        parse_identities(&identity)?;
+        self.identity = Some(identity);
+        Ok(self)
+    }
+
+    /// What backups do with Secret values.
+    pub fn encryption(&self) -> &SecretEncryption {
+        &self.encryption
     }
 
     /// The directory holding the backups.
@@ -230,7 +278,10 @@ impl BackupManager for ConfigBackups {
                 status: BackupStatus::Running,
             });
         }
-        let export = self.kube.export_config(namespace).await?;
+        let export = self
+            .kube
+            .export_config_with(namespace, &self.encryption)
+            .await?;
         if export.objects == 0 {
             self.namespace_exists(namespace).await?;
         }
@@ -240,6 +291,8 @@ impl BackupManager for ConfigBackups {
             label: request.label.clone(),
             objects: export.objects,
             secrets_without_values: export.secrets_without_values,
+            secrets_encrypted: export.secrets_encrypted,
+            age_recipients: self.encryption.public_keys(),
             sha256: sha256_hex(export.yaml.as_bytes())?,
             size: export.yaml.len() as u64,
             started,

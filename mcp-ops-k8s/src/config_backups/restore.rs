@@ -12,16 +12,34 @@ use mcp_ops_core::{Error, Result};
 
 use super::files::sha256_hex;
 use super::{ConfigBackupManifest, ConfigBackups, ConfigRestoreRun};
+use crate::config_backup::DATA_AGE;
+use crate::config_backup::encryption::well_formed;
 use crate::error::BACKEND;
 
-/// Whether the YAML parses as documents that each name an apiVersion and a kind, `objects`
-/// of them.
-fn readable(yaml: &str, objects: usize) -> bool {
+/// Whether the YAML parses as documents that each name an apiVersion and a kind, as many as
+/// the manifest counts, with a well-formed age file for each Secret it lists as encrypted.
+fn readable(yaml: &str, manifest: &ConfigBackupManifest) -> bool {
     serde_saphyr::from_str_multiple::<serde_json::Value, Vec<_>>(yaml).is_ok_and(|docs| {
-        docs.len() == objects
+        let encrypted: Vec<String> = docs
+            .iter()
+            .filter(|d| d["kind"] == "Secret")
+            .filter(|d| {
+                d["metadata"]["annotations"][DATA_AGE]
+                    .as_str()
+                    .is_some_and(well_formed)
+            })
+            .map(|d| {
+                format!(
+                    "secret/{}",
+                    d["metadata"]["name"].as_str().unwrap_or_default()
+                )
+            })
+            .collect();
+        docs.len() == manifest.objects
             && docs
                 .iter()
                 .all(|d| d["apiVersion"].is_string() && d["kind"].is_string())
+            && encrypted == manifest.secrets_encrypted
     })
 }
 
@@ -31,12 +49,16 @@ impl ConfigBackups {
     /// The checksum is always checked (a mismatch is refused, nothing applied); with
     /// `verify_first` the full [`verify`](mcp_ops_core::BackupManager::verify) runs too. A
     /// restore that runs past `options.timeout` stops where it is (objects already applied
-    /// stay).
+    /// stay). Encrypted Secrets are decrypted with the identity given to
+    /// [`with_identity`](ConfigBackups::with_identity), all before anything is applied, or
+    /// skipped without one (see [`crate::KubeCluster::restore_config_with`]).
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown id; [`Error::PolicyViolation`] when the backup fails
     /// its checks; [`Error::Unsupported`] when integrity checks (SQL queries) are asked for;
-    /// [`Error::Timeout`]; backend errors from the restore.
+    /// [`Error::Timeout`]; [`Error::InvalidInput`] (field `age identity`, naming the Secret)
+    /// when the identity cannot decrypt an encrypted Secret, nothing applied; backend errors
+    /// from the restore.
     pub async fn restore_run(
         &self,
         id: &BackupId,
@@ -79,7 +101,12 @@ impl ConfigBackups {
             actor = intent.actor(), dry_run = intent.is_dry_run(), "restore configuration");
         let objects = tokio::time::timeout(
             options.timeout,
-            self.kube.restore_config(&manifest.namespace, &yaml, intent),
+            self.kube.restore_config_with(
+                &manifest.namespace,
+                &yaml,
+                intent,
+                self.identity.as_ref(),
+            ),
         )
         .await
         .map_err(|_| Error::timeout(format!("restore of {id}"), options.timeout))??;
@@ -110,7 +137,7 @@ impl ConfigBackups {
         Ok(VerificationReport {
             id: id.clone(),
             checksum_ok,
-            readable: Some(yaml.is_some_and(|y| readable(y, manifest.objects))),
+            readable: Some(yaml.is_some_and(|y| readable(y, manifest))),
             test_restore: if test_restore_asked {
                 TestRestore::NotSupported
             } else {
