@@ -149,6 +149,29 @@ fn backups_and_incidents_validate() {
         "incident-resolve",
         &["incident", "resolve", "INC-0001", "fixed", "--dry-run"],
     );
+    // A configuration backup on the embedded cluster, kept in a directory, re-applied.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let taken = check(
+        "backup",
+        &["--backup-dir", d, "backup", "config", "mcp-production"],
+    );
+    let config_id = taken["report"]["id"].as_str().unwrap().to_owned();
+    assert!(config_id.starts_with("config-"), "{taken}");
+    let restored = check(
+        "restore-config",
+        &["--backup-dir", d, "restore", &config_id],
+    );
+    assert!(
+        restored["report"]["skipped"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("secret/")
+    );
+    check(
+        "restore-config",
+        &["--backup-dir", d, "restore", &config_id, "--dry-run"],
+    );
     check("incident-tick", &["incident", "tick"]);
     check("incident-tick", &["incident", "tick", "--dry-run"]);
     // Incidents outlive the process: each step below is its own run of `ops`.

@@ -92,6 +92,9 @@ pub struct Backends {
     pub notify_note: Option<String>,
     /// Set when no database is configured (a real cluster without `--database-url`).
     pub database_missing: Option<Unconfigured>,
+    /// Configuration backups kept as files, when they are (for restores with per-object
+    /// results).
+    pub config_backups: Option<ConfigBackups>,
 }
 
 /// The concrete in-memory systems behind the embedded target.
@@ -360,17 +363,36 @@ fn assemble(cluster: Cluster, endpoints: Option<&Endpoints>) -> Result<Backends,
 
     // Backups: CronJobs on the cluster; configuration on the cluster unless the stand-in
     // keeps it (embedded cluster without --backup-dir); dumps as above.
-    let config: Option<Arc<dyn BackupManager>> = match (e, stand_in) {
-        (Some(e), s) if s.is_none() || e.backup_dir_given => Some(Arc::new(
-            ConfigBackups::new(kube.clone(), e.backup_dir.clone()).map_err(|err| {
+    let config_backups = match (e, stand_in) {
+        (Some(e), s)
+            if s.is_none()
+                || e.backup_dir_given
+                || e.age_recipients.is_some()
+                || e.age_identity.is_some() =>
+        {
+            let dir_error = |err: mcp_ops_core::Error| {
                 Failure::BadInput(format!(
                     "backup directory {}: {err}",
                     e.backup_dir.display()
                 ))
-            })?,
-        )),
+            };
+            let mut c =
+                ConfigBackups::new(kube.clone(), e.backup_dir.clone()).map_err(dir_error)?;
+            if let Some(r) = &e.age_recipients {
+                c = c.with_recipients(r.clone());
+            }
+            if let Some(identity) = &e.age_identity {
+                c = c
+                    .with_identity(identity.clone())
+                    .map_err(|err| Failure::BadInput(format!("--age-identity-file: {err}")))?;
+            }
+            Some(c)
+        }
         _ => None,
     };
+    let config = config_backups
+        .clone()
+        .map(|c| Arc::new(c) as Arc<dyn BackupManager>);
     let backups = Arc::new(RoutedBackups {
         cron: CronJobBackups::new(kube.clone(), vec![namespace.clone()])
             .with_wait(Duration::from_secs(120)),
@@ -498,6 +520,7 @@ fn assemble(cluster: Cluster, endpoints: Option<&Endpoints>) -> Result<Backends,
         notes,
         notify_note,
         database_missing,
+        config_backups,
     };
     b.banner = banner(&b);
     Ok(b)

@@ -82,6 +82,19 @@ pub struct Global {
     /// ~/.local/state/mcp-ops).
     #[arg(long, global = true, env = "MCP_OPS_STATE_DIR")]
     pub state_dir: Option<std::path::PathBuf>,
+    /// age public keys (`age1…`) that configuration backups encrypt Secret values to; without
+    /// one, Secret values are left out of configuration backups.
+    #[arg(
+        long = "age-recipient",
+        global = true,
+        env = "MCP_OPS_AGE_RECIPIENTS",
+        value_delimiter = ','
+    )]
+    pub age_recipients: Vec<String>,
+    /// A file holding the age identity (`AGE-SECRET-KEY-1…`) that decrypts Secret values when
+    /// a configuration backup is restored.
+    #[arg(long, global = true, env = "MCP_OPS_AGE_IDENTITY_FILE")]
+    pub age_identity_file: Option<std::path::PathBuf>,
     /// Where database and configuration backups are written (default: <state dir>/backups).
     #[arg(long, global = true, env = "MCP_OPS_BACKUP_DIR")]
     pub backup_dir: Option<std::path::PathBuf>,

@@ -1,12 +1,16 @@
 //! `ops backup`, `ops backups`, `ops verify` and `ops restore` (Backup and Recovery).
 
 use mcp_ops_core::HealthCheck;
-use mcp_ops_core::backup::{BackupId, BackupKind, BackupRecord, BackupRequest, BackupStatus};
+use mcp_ops_core::backup::{
+    BackupId, BackupKind, BackupRecord, BackupRequest, BackupStatus, RestoreOptions,
+};
 use mcp_ops_core::runbook::recover_database::{
     AutoscaledHandling, RecoveryBackends, RecoveryInput, RecoveryStatus, recover_database,
 };
 use mcp_ops_core::runbook::{Context, commands};
 use mcp_ops_core::types::{Namespace, ResourceName};
+use mcp_ops_k8s::ConfigBackups;
+use mcp_ops_k8s::config_backups::ConfigRestoreRun;
 
 use crate::backends::Backends;
 use crate::cli::{Autoscaled, BackupKindArg, Global};
@@ -138,8 +142,12 @@ pub async fn verify(id: &str, b: &Backends) -> Outcome {
         .table("Verification", table(&["CHECK", "RESULT"], rows)))
 }
 
-/// `ops restore <id|latest>`: the runbook's Recovery Procedures (`recover_database`).
+/// `ops restore <id|latest>`: the runbook's Recovery Procedures (`recover_database`) for a
+/// database backup; a configuration backup (`config-…`) is re-applied to its namespace.
 pub async fn restore(id: &str, autoscaled: Autoscaled, g: &Global, b: &Backends) -> Outcome {
+    if let (Some(config), true) = (&b.config_backups, id.starts_with("config-")) {
+        return restore_config(config, &BackupId::new(id)?, g, b).await;
+    }
     let mut input = RecoveryInput::runbook(resolve(id, b).await?);
     input.autoscaled = match autoscaled {
         Autoscaled::Refuse => AutoscaledHandling::Refuse,
@@ -181,6 +189,83 @@ pub async fn restore(id: &str, autoscaled: Autoscaled, g: &Global, b: &Backends)
     Ok(Report::new("restore", status, summary, to_value(&report))
         .table("Steps", table(&["STEP", "TARGET", "OUTCOME"], rows))
         .journal(steps))
+}
+
+/// Re-applies a configuration backup: checksum first, encrypted Secrets decrypted with
+/// `--age-identity-file` (skipped without it), every object created or replaced.
+async fn restore_config(
+    config: &ConfigBackups,
+    id: &BackupId,
+    g: &Global,
+    b: &Backends,
+) -> Outcome {
+    let ctx = context("restore_config", "ops restore", g, b)?;
+    let intent = ctx.intent().clone();
+    let options = RestoreOptions::default();
+    let run = ctx
+        .step("restore configuration", id.as_str())
+        .command(format!(
+            "kubectl apply -f {}  # after sha256sum -c; Secrets decrypted with age",
+            config.dir().join(format!("{id}.yaml")).display()
+        ))
+        .act(
+            || config.restore_run(id, &options, &intent),
+            |r: &ConfigRestoreRun| {
+                format!(
+                    "{} created, {} replaced, {} skipped",
+                    r.objects.created.len(),
+                    r.objects.replaced.len(),
+                    r.objects.skipped.len()
+                )
+            },
+        )
+        .await?;
+    let journal = ctx.journal().entries();
+    let Some(run) = run else {
+        return Ok(Report::new(
+            "restore-config",
+            Status::Planned,
+            format!("dry run: {id} would be re-applied"),
+            serde_json::Value::Null,
+        )
+        .journal(journal));
+    };
+    let o = &run.objects;
+    let summary = format!(
+        "restore of {id}: {} created, {} replaced, {} skipped",
+        o.created.len(),
+        o.replaced.len(),
+        o.skipped.len()
+    );
+    let rows = o
+        .created
+        .iter()
+        .map(|x| vec![x.clone(), "created".to_owned()])
+        .chain(
+            o.replaced
+                .iter()
+                .map(|x| vec![x.clone(), "replaced".to_owned()]),
+        )
+        .chain(
+            o.skipped
+                .iter()
+                .map(|x| vec![x.clone(), "skipped".to_owned()]),
+        );
+    let value = serde_json::json!({
+        "restore": to_value(&run.report),
+        "created": o.created,
+        "replaced": o.replaced,
+        "skipped": o.skipped,
+    });
+    let mut out = Report::new("restore-config", Status::Ok, summary, value)
+        .table("Objects", table(&["OBJECT", "ACTION"], rows))
+        .journal(journal);
+    if !o.skipped.is_empty() {
+        out.notes.push(
+            "skipped Secrets keep their current values: back up with --age-recipient and restore with --age-identity-file to include them".to_owned(),
+        );
+    }
+    Ok(out)
 }
 
 fn pass(ok: bool) -> String {

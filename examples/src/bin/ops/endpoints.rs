@@ -9,8 +9,10 @@ use std::path::PathBuf;
 use mcp_ops_alerts::alertmanager::AlertmanagerClient;
 use mcp_ops_alerts::config::AlertsConfig;
 use mcp_ops_alerts::prometheus::PrometheusClient;
+use mcp_ops_core::SecretValue;
 use mcp_ops_core::health::redact_url;
 use mcp_ops_db::{PgConfig, RedisConfig};
+use mcp_ops_k8s::config_backup::AgeRecipients;
 
 use crate::Failure;
 use crate::cli::Global;
@@ -37,6 +39,10 @@ pub struct Endpoints {
     pub backup_dir: PathBuf,
     /// Whether `--backup-dir` (or its variable) was given.
     pub backup_dir_given: bool,
+    /// Who configuration backups encrypt Secret values to (`--age-recipient`).
+    pub age_recipients: Option<AgeRecipients>,
+    /// What decrypts them on restore (`--age-identity-file`).
+    pub age_identity: Option<SecretValue>,
 }
 
 impl Endpoints {
@@ -98,6 +104,19 @@ impl Endpoints {
             .backup_dir
             .clone()
             .unwrap_or_else(|| state_dir.join("backups"));
+        let age_recipients = if g.age_recipients.is_empty() {
+            None
+        } else {
+            Some(
+                AgeRecipients::parse(&g.age_recipients)
+                    .map_err(|e| Failure::BadInput(format!("--age-recipient: {e}")))?,
+            )
+        };
+        let age_identity = g
+            .age_identity_file
+            .as_deref()
+            .map(read_identity)
+            .transpose()?;
         Ok(Self {
             database,
             redis,
@@ -109,6 +128,8 @@ impl Endpoints {
             state_dir,
             backup_dir,
             backup_dir_given: g.backup_dir.is_some(),
+            age_recipients,
+            age_identity,
         })
     }
 
@@ -152,6 +173,19 @@ fn health_url(v: &str) -> Result<String, Failure> {
             "--health-url must be an http:// or https:// URL with a host".to_owned(),
         )),
     }
+}
+
+/// The identity file's text (an age identity file or one `AGE-SECRET-KEY-1…` line); errors
+/// never quote it.
+fn read_identity(path: &std::path::Path) -> Result<SecretValue, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::BadInput(format!(
+            "--age-identity-file {}: {}",
+            path.display(),
+            e.kind()
+        ))
+    })?;
+    Ok(SecretValue::from_str_value(text.trim()))
 }
 
 /// `$XDG_STATE_HOME/mcp-ops`, else `$HOME/.local/state/mcp-ops`.
