@@ -8,6 +8,8 @@
 //! part comes from. Exit codes: 0 healthy / succeeded, 1 degraded / failed / unknown, 2 bad
 //! input (one line on stderr).
 
+mod assemble;
+mod assemble_alerting;
 mod backends;
 mod backup_route;
 mod cli;

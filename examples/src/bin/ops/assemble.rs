@@ -1,0 +1,253 @@
+//! Building [`Backends`] from a cluster and the [`Endpoints`]: for each system besides the
+//! cluster, the configured backend, else the embedded stand-in, else [`Unconfigured`]; and
+//! a [`Ledger`] of where each part comes from, for the banner and the notes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mcp_ops_alerts::health::PrometheusHealth;
+use mcp_ops_alerts::http_health::HttpHealthCheck;
+use mcp_ops_core::health::HttpProbe;
+use mcp_ops_core::mock::RUNBOOK_HEALTH_URL;
+use mcp_ops_core::{
+    BackupManager, DatabaseMaintenance, HealthCheck, NodeGroupScaler, SharedClock, SystemClock,
+};
+use mcp_ops_db::{DbHealthCheck, LocalDirStore, PgBackend, PgBackups, PgOptions, RedisBackend};
+use mcp_ops_k8s::{ConfigBackups, CronJobBackups};
+
+use crate::Failure;
+use crate::assemble_alerting::alerting;
+use crate::backends::{Backends, Cluster, banner};
+use crate::backup_route::{DatabaseBackups, RoutedBackups};
+use crate::endpoints::{Endpoints, shown};
+use crate::health_route::HealthRouter;
+use crate::unconfigured::Unconfigured;
+
+/// The runbook's database name (`pg_isready -d mcp_db`), checked whatever the URL names.
+const RUNBOOK_DATABASE: &str = "mcp_db";
+/// The runbook's cache name (`redis-cli ping`).
+const RUNBOOK_CACHE: &str = "redis";
+
+/// Where each part comes from, and what the reports must say about it.
+#[derive(Default)]
+pub(crate) struct Ledger {
+    /// `database: postgres host:5432/db` …, for the banner.
+    pub(crate) sources: Vec<String>,
+    /// Notes for every report (what is not configured).
+    pub(crate) notes: Vec<String>,
+    /// Said by commands that send incident messages when no notifier is configured.
+    pub(crate) notify_note: Option<String>,
+    /// Set when no database is configured.
+    pub(crate) database_missing: Option<Unconfigured>,
+}
+
+/// The cluster's backends plus, for each other system, the configured one, else the
+/// stand-in (embedded cluster), else [`Unconfigured`].
+pub(crate) fn assemble(
+    cluster: Cluster,
+    endpoints: Option<&Endpoints>,
+) -> Result<Backends, Failure> {
+    let Cluster {
+        kube,
+        namespace,
+        embedded,
+        sim,
+        target,
+        banner: cluster_banner,
+    } = cluster;
+    let stand_in = embedded.as_ref();
+    let e = endpoints;
+    let mut ledger = Ledger::default();
+
+    // PostgreSQL: readiness, maintenance, database backups.
+    let (database, maintenance, database_backups): (
+        Arc<dyn HealthCheck>,
+        Arc<dyn DatabaseMaintenance>,
+        DatabaseBackups,
+    ) = match (e.and_then(|e| e.database.as_ref()), stand_in) {
+        (Some(config), _) => {
+            let pg = PgBackend::new(config.clone(), PgOptions::default())
+                .map_err(|err| Failure::BadInput(format!("--database-url: {err}")))?;
+            let check = DbHealthCheck::new(Duration::from_secs(5))
+                .with_database(RUNBOOK_DATABASE, pg.clone())
+                .with_database(config.dbname(), pg.clone());
+            let dir = e.map(|e| e.backup_dir.clone()).unwrap_or_default();
+            let store = LocalDirStore::new(&dir).map_err(|err| {
+                Failure::BadInput(format!("backup directory {}: {err}", dir.display()))
+            })?;
+            ledger.sources.push(format!(
+                "database: postgres {} (backups in {})",
+                config.target(),
+                dir.display()
+            ));
+            (
+                Arc::new(check),
+                Arc::new(pg),
+                DatabaseBackups::Backend(Arc::new(PgBackups::new(config.clone(), Arc::new(store)))),
+            )
+        }
+        (None, Some(s)) => {
+            ledger.sources.push("database: in-memory".to_owned());
+            (
+                Arc::new(s.database.clone()),
+                Arc::new(s.database.clone()),
+                DatabaseBackups::Backend(Arc::new(s.database.clone())),
+            )
+        }
+        (None, None) => {
+            let u = Unconfigured::DATABASE;
+            ledger.database_missing = Some(u);
+            ledger.sources.push("database: not configured".to_owned());
+            ledger.notes.push(format!("database {}", u.hint()));
+            (Arc::new(u), Arc::new(u), DatabaseBackups::Missing(u))
+        }
+    };
+
+    // Redis.
+    let cache: Arc<dyn HealthCheck> = match (e.and_then(|e| e.redis.as_ref()), stand_in) {
+        (Some(config), _) => {
+            ledger
+                .sources
+                .push(format!("cache: redis {}", config.target()));
+            Arc::new(DbHealthCheck::new(Duration::from_secs(5)).with_cache(
+                RUNBOOK_CACHE,
+                RedisBackend::new(config.clone(), Duration::from_secs(2)),
+            ))
+        }
+        (None, Some(s)) => {
+            ledger.sources.push("cache: in-memory".to_owned());
+            Arc::new(s.database.clone())
+        }
+        (None, None) => {
+            ledger.sources.push("cache: not configured".to_owned());
+            ledger
+                .notes
+                .push(format!("cache {}", Unconfigured::REDIS.hint()));
+            Arc::new(Unconfigured::REDIS)
+        }
+    };
+
+    // Prometheus.
+    let metrics: Arc<dyn HealthCheck> = match (e.and_then(|e| e.prometheus.as_ref()), stand_in) {
+        (Some(client), _) => {
+            ledger.sources.push("metrics: prometheus".to_owned());
+            Arc::new(PrometheusHealth::new(client.clone()))
+        }
+        (None, Some(s)) => {
+            ledger.sources.push("metrics: in-memory".to_owned());
+            Arc::new(s.alerting.clone())
+        }
+        (None, None) => {
+            ledger.sources.push("metrics: not configured".to_owned());
+            ledger
+                .notes
+                .push(format!("metrics {}", Unconfigured::PROMETHEUS.hint()));
+            Arc::new(Unconfigured::PROMETHEUS)
+        }
+    };
+
+    // The API's health endpoint: a real GET, except on the embedded cluster without a URL.
+    let health_url = e.and_then(|e| e.health_url.clone());
+    let http: Arc<dyn HealthCheck> = match (&health_url, stand_in) {
+        (None, Some(s)) => {
+            ledger.sources.push("HTTP check: in-memory".to_owned());
+            Arc::new(s.cluster.clone())
+        }
+        (url, _) => {
+            ledger.sources.push(format!(
+                "HTTP check: GET {}",
+                shown(url.as_deref().unwrap_or(RUNBOOK_HEALTH_URL))
+            ));
+            Arc::new(HttpHealthCheck::new().map_err(|err| Failure::Failed(err.to_string()))?)
+        }
+    };
+    let mut health_probe = HttpProbe::new("api", RUNBOOK_HEALTH_URL);
+    if let Some(url) = &health_url {
+        health_probe.url.clone_from(url);
+    }
+
+    // Backups: CronJobs on the cluster; configuration on the cluster unless the stand-in
+    // keeps it (embedded cluster without --backup-dir); dumps as above.
+    let config_backups = match (e, stand_in) {
+        (Some(e), s)
+            if s.is_none()
+                || e.backup_dir_given
+                || e.age_recipients.is_some()
+                || e.age_identity.is_some() =>
+        {
+            let dir_error = |err: mcp_ops_core::Error| {
+                Failure::BadInput(format!(
+                    "backup directory {}: {err}",
+                    e.backup_dir.display()
+                ))
+            };
+            let mut c =
+                ConfigBackups::new(kube.clone(), e.backup_dir.clone()).map_err(dir_error)?;
+            if let Some(r) = &e.age_recipients {
+                c = c.with_recipients(r.clone());
+            }
+            if let Some(identity) = &e.age_identity {
+                c = c
+                    .with_identity(identity.clone())
+                    .map_err(|err| Failure::BadInput(format!("--age-identity-file: {err}")))?;
+            }
+            Some(c)
+        }
+        _ => None,
+    };
+    let config = config_backups
+        .clone()
+        .map(|c| Arc::new(c) as Arc<dyn BackupManager>);
+    let backups = Arc::new(RoutedBackups {
+        cron: CronJobBackups::new(kube.clone(), vec![namespace.clone()])
+            .with_wait(Duration::from_secs(120)),
+        namespace,
+        config,
+        database: database_backups,
+    });
+
+    // Incidents in the state directory (or --incidents-url); alerts and silences in
+    // Alertmanager.
+    let (escalator, notifiers) = alerting(e, stand_in, &mut ledger)?;
+
+    let node_groups = stand_in.map(|s| Arc::new(s.cluster.clone()) as Arc<dyn NodeGroupScaler>);
+    if stand_in.is_some() {
+        ledger.sources.push("node groups: in-memory".to_owned());
+    }
+    let clock = stand_in.map_or_else(
+        || Arc::new(SystemClock) as SharedClock,
+        |s| s.cluster.clock().clone(),
+    );
+    let mut b = Backends {
+        target: target.to_owned(),
+        banner: String::new(),
+        cluster_line: cluster_banner,
+        deployer: Arc::new(kube.clone()),
+        scaler: Arc::new(kube.clone()),
+        node_groups,
+        health: HealthRouter {
+            cluster: Arc::new(kube.clone()),
+            http,
+            database,
+            cache,
+            metrics,
+        },
+        health_probe,
+        backups,
+        maintenance,
+        secrets: Arc::new(kube.clone()),
+        escalator,
+        notifiers,
+        clock,
+        embedded,
+        kube,
+        sim,
+        sources: ledger.sources,
+        notes: ledger.notes,
+        notify_note: ledger.notify_note,
+        database_missing: ledger.database_missing,
+        config_backups,
+    };
+    b.banner = banner(&b);
+    Ok(b)
+}

@@ -1,0 +1,116 @@
+//! The alerting part of [`assemble`](crate::assemble::assemble): incidents in the state
+//! directory's file or in PostgreSQL (`--incidents-url`), run by the escalation engine with
+//! the configured notifiers; alerts and silences in Alertmanager, else the embedded stand-in,
+//! else [`Unconfigured`].
+
+use std::sync::Arc;
+
+use mcp_ops_alerts::escalation::{
+    EscalationEngine, EscalationStore, FileEscalationStore, PgEscalationStore,
+};
+use mcp_ops_core::{Escalator, Notifier, SystemClock};
+use mcp_ops_db::{PgBackend, PgOptions};
+
+use crate::Failure;
+use crate::assemble::Ledger;
+use crate::backends::Embedded;
+use crate::endpoints::Endpoints;
+use crate::escalator_route::RoutedEscalator;
+use crate::incident_store::MigratedOnUse;
+use crate::unconfigured::Unconfigured;
+
+/// The escalator and the notifiers of maintenance notices.
+pub(crate) type Alerting = (Arc<dyn Escalator>, Vec<Arc<dyn Notifier>>);
+
+/// The escalator (incidents routed to the engine, alerts to Alertmanager or a stand-in) and
+/// the notifiers maintenance notices go to. Without `endpoints` (the drill) everything is
+/// the embedded stand-in.
+pub(crate) fn alerting(
+    e: Option<&Endpoints>,
+    stand_in: Option<&Embedded>,
+    ledger: &mut Ledger,
+) -> Result<Alerting, Failure> {
+    Ok(match e {
+        Some(e) => {
+            let (store, kept): (Arc<dyn EscalationStore>, String) = match &e.incidents {
+                Some(config) => {
+                    let pg = PgBackend::new(config.clone(), PgOptions::default())
+                        .map_err(|err| Failure::BadInput(format!("--incidents-url: {err}")))?;
+                    let store = MigratedOnUse::new(PgEscalationStore::new(pg.pool().clone()));
+                    (Arc::new(store), format!("postgres {}", config.target()))
+                }
+                None => {
+                    let store = FileEscalationStore::new(e.incidents_file()).map_err(|err| {
+                        Failure::BadInput(format!(
+                            "state directory {}: {err}",
+                            e.state_dir.display()
+                        ))
+                    })?;
+                    (Arc::new(store), e.incidents_file().display().to_string())
+                }
+            };
+            let notifiers = e
+                .alerts
+                .notifiers()
+                .map_err(|err| Failure::BadInput(err.to_string()))?;
+            let mut engine = EscalationEngine::new(store, Arc::new(SystemClock));
+            for n in &notifiers {
+                engine = engine.with_notifier(n.clone());
+            }
+            let channels = e.notifier_channels();
+            if channels.is_empty() {
+                ledger.notify_note = Some("no notifier configured (MCP_OPS_SLACK_WEBHOOK_URL, MCP_OPS_PAGERDUTY_ROUTING_KEY, MCP_OPS_SMTP_HOST): incident messages are shown here, not sent".to_owned());
+            }
+            ledger.sources.push(format!(
+                "incidents: {kept} (notify: {})",
+                if channels.is_empty() {
+                    "nobody".to_owned()
+                } else {
+                    channels.join(", ")
+                }
+            ));
+            let alerts: Arc<dyn Escalator>;
+            let engine = match (&e.alertmanager, stand_in) {
+                (Some(am), _) => {
+                    ledger.sources.push("alerts: alertmanager".to_owned());
+                    let engine = Arc::new(engine.with_alertmanager(am.clone()));
+                    alerts = engine.clone();
+                    engine
+                }
+                (None, Some(s)) => {
+                    ledger.sources.push("alerts: in-memory".to_owned());
+                    alerts = Arc::new(s.alerting.clone());
+                    Arc::new(engine)
+                }
+                (None, None) => {
+                    ledger.sources.push("alerts: not configured".to_owned());
+                    alerts = Arc::new(Unconfigured::ALERTMANAGER);
+                    Arc::new(engine)
+                }
+            };
+            let mut maintenance_notifiers = notifiers;
+            if let (true, Some(s)) = (maintenance_notifiers.is_empty(), stand_in) {
+                maintenance_notifiers.push(s.slack.clone());
+            }
+            (
+                Arc::new(RoutedEscalator {
+                    incidents: engine,
+                    alerts,
+                }),
+                maintenance_notifiers,
+            )
+        }
+        None => match stand_in {
+            Some(s) => {
+                ledger
+                    .sources
+                    .push("incidents and alerts: in-memory".to_owned());
+                (
+                    Arc::new(s.alerting.clone()) as Arc<dyn Escalator>,
+                    vec![s.slack.clone() as Arc<dyn Notifier>],
+                )
+            }
+            None => (Arc::new(Unconfigured::ALERTMANAGER), Vec::new()),
+        },
+    })
+}
