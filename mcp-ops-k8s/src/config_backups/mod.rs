@@ -47,7 +47,6 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use kube::api::Api;
 use mcp_ops_core::backup::{
     BackupId, BackupKind, BackupManager, BackupRecord, BackupRequest, BackupStatus, IntegrityCheck,
     RestoreOptions, RestoreReport, VerificationReport,
@@ -236,16 +235,9 @@ impl ConfigBackups {
     /// Whether it exists is only asked when the export is empty (a namespace-scoped account
     /// may not be allowed to read Namespaces); an error asking is not held against the backup.
     async fn namespace_exists(&self, namespace: &Namespace) -> Result<()> {
-        let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(self.kube.client().clone());
-        let ns = namespace.as_str();
-        match self.kube.call_opt("namespace", ns, || api.get(ns)).await {
-            Ok(None) => Err(Error::not_found("namespace", ns)),
-            Ok(Some(_)) => Ok(()),
-            Err(e) => {
-                tracing::debug!(namespace = ns, error = %e, "cannot tell whether the namespace exists");
-                Ok(())
-            }
-        }
+        self.kube
+            .namespace_missing_is_not_found(namespace.as_str())
+            .await
     }
 }
 

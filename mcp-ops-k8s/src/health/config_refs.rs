@@ -234,10 +234,10 @@ impl KubeCluster {
         Ok(found.map(KeysOnly::into_keys))
     }
 
-    /// `NotFound` when the namespace does not exist. Only asked when it holds no workloads; a
-    /// namespace-scoped account may not read Namespaces, so an error asking is not held
-    /// against the check.
-    async fn config_namespace_exists(&self, ns: &str) -> Result<()> {
+    /// `NotFound` when `ns` certainly does not exist. Only asked when a namespace looks empty;
+    /// an error asking (a namespace-scoped account may not read Namespaces) is logged and not
+    /// held against the caller.
+    pub(crate) async fn namespace_missing_is_not_found(&self, ns: &str) -> Result<()> {
         let api: kube::Api<k8s_openapi::api::core::v1::Namespace> = self.all();
         match self.call_opt("namespace", ns, || api.get(ns)).await {
             Ok(None) => Err(Error::not_found("namespace", ns)),
@@ -259,7 +259,7 @@ impl ConfigCheck for KubeCluster {
             self.list::<StatefulSet>("statefulset", Some(ns), None),
         )?;
         if deps.is_empty() && sets.is_empty() {
-            self.config_namespace_exists(ns).await?;
+            self.namespace_missing_is_not_found(ns).await?;
             return Ok(Vec::new());
         }
         let workloads = workload_needs(&deps, &sets);
