@@ -236,21 +236,7 @@ fn a_real_cluster_without_urls_says_what_to_configure() {
     // Configuration backups are files of the backup directory, Secret values left out.
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    let out = json(&run_on(
-        cfg,
-        &[
-            "--backup-dir",
-            d,
-            "--output",
-            "json",
-            "backup",
-            "config",
-            "mcp-production",
-        ],
-        0,
-    ));
-    let id = out["report"]["id"].as_str().unwrap().to_owned();
-    let yaml = std::fs::read_to_string(dir.path().join(format!("{id}.yaml"))).unwrap();
+    let (id, yaml) = config_backup(cfg, d, &[]);
     assert!(yaml.contains("kind: ConfigMap"), "{yaml}");
     assert!(yaml.contains("mcp-ops.io/data-omitted"), "{yaml}");
     let verified = run_on(cfg, &["--backup-dir", d, "verify", &id], 0);
@@ -396,6 +382,18 @@ fn a_database_that_requires_tls_is_reached_over_verified_tls() {
     assert_eq!(db["status"], "Unhealthy", "{db}");
 }
 
+/// `ops backup config mcp-production` into `dir` on the cluster of `cfg`: its id and YAML.
+fn config_backup(cfg: &std::path::Path, dir: &str, extra: &[&str]) -> (String, String) {
+    let mut args = vec!["--backup-dir", dir, "--output", "json"];
+    args.extend_from_slice(extra);
+    args.extend(["backup", "config", "mcp-production"]);
+    let out = json(&run_on(cfg, &args, 0));
+    let id = out["report"]["id"].as_str().unwrap().to_owned();
+    let yaml =
+        std::fs::read_to_string(std::path::Path::new(dir).join(format!("{id}.yaml"))).unwrap();
+    (id, yaml)
+}
+
 /// A fresh age key pair: the identity written to a file, and the public key.
 fn age_key(dir: &std::path::Path, name: &str) -> (std::path::PathBuf, String) {
     let pair = mcp_ops_k8s::config_backup::AgeKeyPair::generate();
@@ -416,23 +414,7 @@ fn configuration_backups_keep_secrets_encrypted_with_age() {
     let secret = || c.sim.get("v1", "Secret", "mcp-production", "mcp-secrets");
     let original = secret().unwrap()["data"].clone();
 
-    let out = json(&run_on(
-        cfg,
-        &[
-            "--backup-dir",
-            d,
-            "--age-recipient",
-            &recipient,
-            "--output",
-            "json",
-            "backup",
-            "config",
-            "mcp-production",
-        ],
-        0,
-    ));
-    let id = out["report"]["id"].as_str().unwrap().to_owned();
-    let yaml = std::fs::read_to_string(dir.path().join(format!("{id}.yaml"))).unwrap();
+    let (id, yaml) = config_backup(cfg, d, &["--age-recipient", &recipient]);
     assert!(yaml.contains("mcp-ops.io/data-age"), "{yaml}");
     for (key, value) in original.as_object().unwrap() {
         assert!(
