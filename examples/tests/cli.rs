@@ -275,6 +275,11 @@ fn incident_lifecycle_in_one_run_and_across_runs() {
     bad_input(&["incident", "update", "INC-0001", "still rolling back"]);
     bad_input(&["incident", "resolve", "INC-0001", "fixed"]);
     bad_input(&["incident", "close"]);
+    bad_input(&["incident", "tick", "now"]);
+    bad_input(&["incident", "prune", "--older-than-days", "soon"]);
+    bad_input(&["incident", "prune", "--older-than-days", "-1"]);
+    assert!(run(&["incident", "tick", "--dry-run"], 0).contains("dry run"));
+    assert!(run(&["incident", "prune", "--dry-run"], 0).contains("dry run"));
 }
 
 #[test]

@@ -196,6 +196,29 @@ fn backups_and_incidents_validate() {
         resolved["report"]["state"]["state"], "resolved",
         "{resolved}"
     );
+    // Resolved incidents are forgotten once old enough (a dry run forgets nothing).
+    check(
+        "incident-prune",
+        &["incident", "prune", "--older-than-days", "0", "--dry-run"],
+    );
+    let kept = check("incident-prune", &["incident", "prune"]);
+    assert_eq!(
+        kept["report"],
+        json!([]),
+        "resolved just now: kept for 30 days"
+    );
+    let pruned = check(
+        "incident-prune",
+        &["incident", "prune", "--older-than-days", "0"],
+    );
+    assert!(
+        pruned["report"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i == id.as_str()),
+        "{pruned}"
+    );
 }
 
 #[test]

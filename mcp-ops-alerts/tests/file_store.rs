@@ -20,6 +20,22 @@ use mcp_ops_core::{
     TokioClock,
 };
 
+#[path = "support/prune.rs"]
+mod prune;
+
+#[tokio::test]
+async fn prune_forgets_only_old_delivered_resolved_incidents_in_memory_and_on_file() {
+    prune::prune_keeps_what_is_still_needed(&mcp_ops_alerts::escalation::InMemoryStore::new())
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileEscalationStore::new(state_path(&dir)).unwrap();
+    prune::prune_keeps_what_is_still_needed(&store).await;
+    // What was pruned is gone from the file itself, as a second process sees it.
+    let text = std::fs::read_to_string(state_path(&dir)).unwrap();
+    assert!(!text.contains("INC-OLD"), "{text}");
+    assert!(text.contains("INC-UNDELIVERED"));
+}
+
 fn t0() -> Timestamp {
     "2025-01-08T14:30:00Z".parse().unwrap()
 }

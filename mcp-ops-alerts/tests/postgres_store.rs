@@ -19,6 +19,9 @@ use mcp_ops_core::{
     Error, Escalator, Intent, NewIncident, Notifier, Severity, SharedClock, TokioClock,
 };
 
+#[path = "support/prune.rs"]
+mod prune;
+
 const BIN: &str = "/usr/lib/postgresql/15/bin";
 const INSTALL: &str = "apt-get install -y --no-install-recommends postgresql-15";
 
@@ -260,4 +263,12 @@ async fn engine_restarted_from_postgres_sends_l2_once_and_never_l1_again() {
     assert!(e.open_incidents().await.unwrap().is_empty());
     // The next number continues after a restart.
     assert!(store.next_sequence().await.unwrap() >= 2);
+}
+
+#[tokio::test]
+async fn prune_forgets_only_old_delivered_resolved_incidents_in_postgres() {
+    let pg = TestPg::start();
+    let store = PgEscalationStore::new(pg.pool());
+    store.migrate().await.unwrap();
+    prune::prune_keeps_what_is_still_needed(&store).await;
 }

@@ -110,6 +110,16 @@ impl EscalationEngine {
         self.store.outbox(id).await
     }
 
+    /// Forgets incidents resolved before `before` whose messages are all delivered, with
+    /// their outbox (see [`EscalationStore::prune`]); returns their ids.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn prune(&self, before: Timestamp) -> Result<Vec<IncidentId>> {
+        let _serial = self.serial.lock().await;
+        self.store.prune(before).await
+    }
+
     /// Ticks every `every` on the engine's clock until `stop` completes.
     ///
     /// # Errors

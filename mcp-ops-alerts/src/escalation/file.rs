@@ -8,13 +8,14 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
+use jiff::Timestamp;
 use mcp_ops_core::{Error, Incident, IncidentId, Result};
 use serde::{Deserialize, Serialize};
 
 #[cfg(unix)]
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 
-use super::store::{DeliveryStatus, EscalationStore, OutboxEntry};
+use super::store::{DeliveryStatus, EscalationStore, OutboxEntry, prunable};
 
 const BACKEND: &str = "file-store";
 
@@ -308,6 +309,15 @@ impl EscalationStore for FileEscalationStore {
                 .into_iter()
                 .filter(|e| &e.incident == incident)
                 .collect()
+        })
+    }
+
+    async fn prune(&self, before: Timestamp) -> Result<Vec<IncidentId>> {
+        self.update(|s| {
+            let gone = prunable(&s.incidents, &s.outbox, before);
+            s.incidents.retain(|i| !gone.contains(&i.id));
+            s.outbox.retain(|e| !gone.contains(&e.incident));
+            Ok(gone)
         })
     }
 }

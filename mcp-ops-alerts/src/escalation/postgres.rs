@@ -6,9 +6,10 @@
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use deadpool_postgres::tokio_postgres;
+use jiff::Timestamp;
 use mcp_ops_core::{Error, Incident, IncidentId, Result};
 
-use super::store::{DeliveryStatus, EscalationStore, OutboxEntry};
+use super::store::{DeliveryStatus, EscalationStore, OutboxEntry, prunable};
 
 const BACKEND: &str = "postgres";
 
@@ -201,5 +202,42 @@ impl EscalationStore for PgEscalationStore {
             &[&incident.as_str()],
         )
         .await
+    }
+
+    async fn prune(&self, before: Timestamp) -> Result<Vec<IncidentId>> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(|e| db(&e))?;
+        // Lock the resolved incidents so a concurrent save cannot revive one being deleted.
+        let rows = tx
+            .query(
+                "SELECT body FROM mcp_ops_incidents WHERE resolved ORDER BY ord FOR UPDATE",
+                &[],
+            )
+            .await
+            .map_err(|e| db(&e))?;
+        let resolved: Vec<Incident> = rows
+            .iter()
+            .map(|r| parse(r.get::<_, &str>(0)))
+            .collect::<Result<_>>()?;
+        let pending = tx
+            .query("SELECT body FROM mcp_ops_outbox WHERE pending", &[])
+            .await
+            .map_err(|e| db(&e))?
+            .iter()
+            .map(|r| parse(r.get::<_, &str>(0)))
+            .collect::<Result<Vec<OutboxEntry>>>()?;
+        let gone = prunable(&resolved, &pending, before);
+        let ids: Vec<&str> = gone.iter().map(IncidentId::as_str).collect();
+        tx.execute(
+            "DELETE FROM mcp_ops_outbox WHERE incident = ANY($1)",
+            &[&ids],
+        )
+        .await
+        .map_err(|e| db(&e))?;
+        tx.execute("DELETE FROM mcp_ops_incidents WHERE id = ANY($1)", &[&ids])
+            .await
+            .map_err(|e| db(&e))?;
+        tx.commit().await.map_err(|e| db(&e))?;
+        Ok(gone)
     }
 }

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
+use mcp_ops_core::incident::IncidentState;
 use mcp_ops_core::notify::Message;
 use mcp_ops_core::{Error, Incident, IncidentId, Result};
 use serde::{Deserialize, Serialize};
@@ -113,6 +114,29 @@ pub trait EscalationStore: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// Backend errors.
     async fn outbox(&self, incident: &IncidentId) -> Result<Vec<OutboxEntry>>;
+
+    /// Forgets the incidents resolved before `before` whose messages are all delivered (or
+    /// given up on), with their outbox entries, so the state does not grow forever; returns
+    /// their ids. Open and acknowledged incidents, and those with a message still pending,
+    /// are kept.
+    ///
+    /// # Errors
+    /// Backend errors.
+    async fn prune(&self, before: Timestamp) -> Result<Vec<IncidentId>>;
+}
+
+/// The ids of `incidents` that [`EscalationStore::prune`] may forget.
+pub(crate) fn prunable<'a>(
+    incidents: impl IntoIterator<Item = &'a Incident>,
+    outbox: &[OutboxEntry],
+    before: Timestamp,
+) -> Vec<IncidentId> {
+    incidents
+        .into_iter()
+        .filter(|i| matches!(&i.state, IncidentState::Resolved { at, .. } if *at < before))
+        .filter(|i| !outbox.iter().any(|e| e.incident == i.id && e.is_pending()))
+        .map(|i| i.id.clone())
+        .collect()
 }
 
 #[derive(Debug, Default)]
@@ -214,6 +238,18 @@ impl EscalationStore for InMemoryStore {
                 .filter(|e| &e.incident == incident)
                 .cloned()
                 .collect())
+        })
+    }
+
+    async fn prune(&self, before: Timestamp) -> Result<Vec<IncidentId>> {
+        self.with(|s| {
+            let gone = prunable(s.incidents.values(), &s.outbox, before);
+            for id in &gone {
+                s.incidents.remove(id);
+            }
+            s.order.retain(|id| !gone.contains(id));
+            s.outbox.retain(|e| !gone.contains(&e.incident));
+            Ok(gone)
         })
     }
 }

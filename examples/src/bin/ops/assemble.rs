@@ -208,7 +208,7 @@ pub(crate) fn assemble(
 
     // Incidents in the state directory (or --incidents-url); alerts and silences in
     // Alertmanager.
-    let (escalator, notifiers) = alerting(e, stand_in, &mut ledger)?;
+    let (escalator, notifiers, engine) = alerting(e, stand_in, &mut ledger)?;
 
     let node_groups = stand_in.map(|s| Arc::new(s.cluster.clone()) as Arc<dyn NodeGroupScaler>);
     if stand_in.is_some() {
@@ -237,6 +237,7 @@ pub(crate) fn assemble(
         maintenance,
         secrets: Arc::new(kube.clone()),
         escalator,
+        engine,
         notifiers,
         clock,
         embedded,

@@ -19,8 +19,13 @@ use crate::escalator_route::RoutedEscalator;
 use crate::incident_store::MigratedOnUse;
 use crate::unconfigured::Unconfigured;
 
-/// The escalator and the notifiers of maintenance notices.
-pub(crate) type Alerting = (Arc<dyn Escalator>, Vec<Arc<dyn Notifier>>);
+/// The escalator, the notifiers of maintenance notices, and the engine behind incidents
+/// (`None` on the drill's stand-ins).
+pub(crate) type Alerting = (
+    Arc<dyn Escalator>,
+    Vec<Arc<dyn Notifier>>,
+    Option<Arc<EscalationEngine>>,
+);
 
 /// The escalator (incidents routed to the engine, alerts to Alertmanager or a stand-in) and
 /// the notifiers maintenance notices go to. Without `endpoints` (the drill) everything is
@@ -94,10 +99,11 @@ pub(crate) fn alerting(
             }
             (
                 Arc::new(RoutedEscalator {
-                    incidents: engine,
+                    incidents: engine.clone(),
                     alerts,
                 }),
                 maintenance_notifiers,
+                Some(engine),
             )
         }
         None => match stand_in {
@@ -108,9 +114,10 @@ pub(crate) fn alerting(
                 (
                     Arc::new(s.alerting.clone()) as Arc<dyn Escalator>,
                     vec![s.slack.clone() as Arc<dyn Notifier>],
+                    None,
                 )
             }
-            None => (Arc::new(Unconfigured::ALERTMANAGER), Vec::new()),
+            None => (Arc::new(Unconfigured::ALERTMANAGER), Vec::new(), None),
         },
     })
 }

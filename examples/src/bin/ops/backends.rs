@@ -12,6 +12,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use mcp_ops_alerts::escalation::EscalationEngine;
 use mcp_ops_core::health::{HealthTarget, HttpProbe};
 use mcp_ops_core::mock::{
     MockAlerting, MockAlertingBuilder, MockCluster, MockDatabase, RecordingNotifier,
@@ -59,6 +60,8 @@ pub struct Backends {
     pub secrets: Arc<dyn SecretRotator>,
     /// Incidents, escalation, alerts and silences.
     pub escalator: Arc<dyn Escalator>,
+    /// The escalation engine behind incidents (pruning); `None` on the drill's stand-ins.
+    pub engine: Option<Arc<EscalationEngine>>,
     /// Where maintenance notices go (Slack …).
     pub notifiers: Vec<Arc<dyn Notifier>>,
     /// The clock procedures run on.

@@ -346,4 +346,10 @@ pub enum IncidentAction {
     /// Notify the escalation levels that are due by elapsed time and retry failed
     /// deliveries (run it every minute from cron or a scheduler).
     Tick,
+    /// Forget incidents resolved more than N days ago whose messages are all delivered.
+    Prune {
+        /// Days since resolution.
+        #[arg(long, default_value_t = 30)]
+        older_than_days: u32,
+    },
 }

@@ -106,6 +106,7 @@ pub async fn incident(action: &IncidentAction, g: &Global, b: &Backends) -> Outc
             one("incident-resolve", done, ctx.journal().entries())
         }
         IncidentAction::Tick => tick(g, b).await,
+        IncidentAction::Prune { older_than_days } => prune(*older_than_days, g, b).await,
         IncidentAction::List => {
             let open = b.escalator.open_incidents().await?;
             let summary = format!("{} open incidents", open.len());
@@ -242,6 +243,44 @@ async fn tick(g: &Global, b: &Backends) -> Outcome {
         table(&["INCIDENT", "LEVEL", "NOTIFIED"], rows),
     )
     .journal(journal))
+}
+
+/// `ops incident prune [--older-than-days N]`.
+async fn prune(days: u32, g: &Global, b: &Backends) -> Outcome {
+    let Some(engine) = &b.engine else {
+        return Err(Failure::BadInput(
+            "the drill's in-memory incidents cannot be pruned".to_owned(),
+        ));
+    };
+    let before = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_hours(24 * i64::from(days)))
+        .map_err(|e| Failure::BadInput(format!("--older-than-days: {e}")))?;
+    let ctx = context("incident", "ops incident prune", g, b)?;
+    let gone = ctx
+        .step("prune incidents", format!("resolved before {before}"))
+        .command("forget resolved incidents and their delivered messages")
+        .act(
+            || engine.prune(before),
+            |ids: &Vec<IncidentId>| format!("{} forgotten", ids.len()),
+        )
+        .await?;
+    let journal = ctx.journal().entries();
+    Ok(match gone {
+        Some(ids) => Report::new(
+            "incident-prune",
+            Status::Ok,
+            format!("{} resolved incidents forgotten", ids.len()),
+            to_value(&ids),
+        )
+        .journal(journal),
+        None => Report::new(
+            "incident-prune",
+            Status::Planned,
+            "dry run: nothing forgotten",
+            serde_json::Value::Null,
+        )
+        .journal(journal),
+    })
 }
 
 /// `ops silence <alertname> [--minutes N] [--comment …]` (Alertmanager API v2).

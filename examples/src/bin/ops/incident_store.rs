@@ -58,4 +58,8 @@ impl EscalationStore for MigratedOnUse {
     async fn outbox(&self, incident: &IncidentId) -> Result<Vec<OutboxEntry>> {
         self.store().await?.outbox(incident).await
     }
+
+    async fn prune(&self, before: jiff::Timestamp) -> Result<Vec<IncidentId>> {
+        self.store().await?.prune(before).await
+    }
 }
