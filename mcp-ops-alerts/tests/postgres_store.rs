@@ -26,6 +26,10 @@ const BIN: &str = "/usr/lib/postgresql/15/bin";
 const INSTALL: &str = "apt-get install -y --no-install-recommends postgresql-15";
 
 /// A throw-away PostgreSQL cluster on a private socket directory; stopped on drop.
+///
+/// Not mcp-ops-db's `TestPostgres`: the restart test runs on paused tokio time, and a pool
+/// with connect timeouts (as `PgBackend` builds) times out at once there; this harness starts
+/// synchronously and its pool has no timeouts.
 struct TestPg {
     child: Child,
     dir: tempfile::TempDir,
