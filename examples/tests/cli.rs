@@ -268,6 +268,17 @@ fn incident_lifecycle_in_one_run_and_across_runs() {
         list.contains("1 open incidents") && list.contains("API slow"),
         "{list}"
     );
+    // Acknowledged in another run: the runbook's message is shown (no notifier configured).
+    let doc: serde_json::Value =
+        serde_json::from_str(&run(&["--output", "json", "incident", "list"], 0)).unwrap();
+    let slow = doc["report"][0]["id"].as_str().unwrap().to_owned();
+    let acked = run(&["incident", "ack", &slow, "--by", "bob"], 0);
+    assert!(acked.contains("acknowledged by bob"), "{acked}");
+    assert!(
+        acked.contains("[P2] INCIDENT ACKNOWLEDGED: API slow"),
+        "{acked}"
+    );
+    assert!(acked.contains("shown here, not sent"), "{acked}");
     assert!(run(&["incident", "ack", "INC-0001", "--dry-run"], 0).contains("acknowledge"));
     bad_input(&["incident", "open", "X", "--severity", "P9"]);
     bad_input(&["incident", "open", ""]);

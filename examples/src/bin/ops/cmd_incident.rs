@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use mcp_ops_core::escalation::{EscalationAction, Matcher, SilenceRequest};
 use mcp_ops_core::incident::{Incident, IncidentState, IncidentUpdate};
+use mcp_ops_core::notify::{Message, render_acknowledged, render_resolved, render_update};
 use mcp_ops_core::runbook::commands;
 use mcp_ops_core::runbook::run_incident::{IncidentSignal, IncidentSpec, run_incident};
 use mcp_ops_core::types::Severity;
@@ -73,7 +74,8 @@ pub async fn incident(action: &IncidentAction, g: &Global, b: &Backends) -> Outc
                 )
                 .await
                 .map_err(no_state)?;
-            one("incident-update", done, ctx.journal().entries())
+            let message = done.as_ref().map(|i| render_update(i, &update));
+            one("incident-update", done, message, ctx.journal().entries())
         }
         IncidentAction::Ack { id, by } => {
             let id = IncidentId::new(id.as_str())?;
@@ -88,7 +90,11 @@ pub async fn incident(action: &IncidentAction, g: &Global, b: &Backends) -> Outc
                 )
                 .await
                 .map_err(no_state)?;
-            one("incident-ack", done, ctx.journal().entries())
+            let message = done.as_ref().and_then(|i| match &i.state {
+                IncidentState::Acknowledged { by, at } => Some(render_acknowledged(i, by, *at)),
+                _ => None,
+            });
+            one("incident-ack", done, message, ctx.journal().entries())
         }
         IncidentAction::Resolve { id, resolution } => {
             let id = IncidentId::new(id.as_str())?;
@@ -103,7 +109,13 @@ pub async fn incident(action: &IncidentAction, g: &Global, b: &Backends) -> Outc
                 )
                 .await
                 .map_err(no_state)?;
-            one("incident-resolve", done, ctx.journal().entries())
+            let message = done.as_ref().and_then(|i| match &i.state {
+                IncidentState::Resolved { at, resolution } => {
+                    Some(render_resolved(i, resolution, *at))
+                }
+                _ => None,
+            });
+            one("incident-resolve", done, message, ctx.journal().entries())
         }
         IncidentAction::Tick => tick(g, b).await,
         IncidentAction::Prune { older_than_days } => prune(*older_than_days, g, b).await,
@@ -125,20 +137,29 @@ fn no_state(e: mcp_ops_core::Error) -> Failure {
     }
 }
 
+/// The report of one incident change, with the message it sends (the runbook's template,
+/// shown so it can be pasted where no notifier is configured).
 fn one(
     command: &'static str,
     done: Option<Incident>,
+    message: Option<Message>,
     journal: Vec<mcp_ops_core::runbook::JournalEntry>,
 ) -> Outcome {
+    let message_table = message.map(|m| table(&["SUBJECT", "MESSAGE"], [vec![m.subject, m.body]]));
     Ok(match done {
-        Some(i) => Report::new(
-            command,
-            Status::Ok,
-            format!("incident {}: {}", i.id, state(&i.state)),
-            to_value(&i),
-        )
-        .table("Incident", incidents_table(std::slice::from_ref(&i)))
-        .journal(journal),
+        Some(i) => {
+            let mut r = Report::new(
+                command,
+                Status::Ok,
+                format!("incident {}: {}", i.id, state(&i.state)),
+                to_value(&i),
+            )
+            .table("Incident", incidents_table(std::slice::from_ref(&i)));
+            if let Some(t) = message_table {
+                r = r.table("Message", t);
+            }
+            r.journal(journal)
+        }
         None => Report::new(
             command,
             Status::Planned,
