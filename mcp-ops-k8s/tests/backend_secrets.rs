@@ -65,6 +65,8 @@ async fn previous_value_is_recoverable_and_other_keys_untouched() {
 
 #[tokio::test]
 async fn dependents_are_found_through_env_envfrom_and_volumes() {
+    // The runbook's three services read the Secret through env; two more deployments use it
+    // through env and a volume.
     let mut a = scenario::deployment(NS, "uses-env", "registry.local/a:v1", 1, 80);
     a["spec"]["template"]["spec"]["containers"][0]["env"] = json!([{"name": "JWT", "valueFrom": {"secretKeyRef": {"name": "mcp-secrets", "key": "jwt-secret"}}}]);
     let mut b = scenario::deployment(NS, "uses-volume", "registry.local/b:v1", 1, 80);
@@ -79,5 +81,14 @@ async fn dependents_are_found_through_env_envfrom_and_volumes() {
         .await
         .unwrap();
     let names: Vec<&str> = deps.iter().map(|d| d.name.as_str()).collect();
-    assert_eq!(names, vec!["uses-env", "uses-volume"]);
+    assert_eq!(
+        names,
+        vec![
+            "mcp-learning-system",
+            "mcp-rust-server",
+            "mcp-typescript-api",
+            "uses-env",
+            "uses-volume"
+        ]
+    );
 }

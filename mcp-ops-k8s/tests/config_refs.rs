@@ -111,7 +111,7 @@ async fn delete_config_map(c: &SimCluster, name: &str) {
 
 #[tokio::test]
 async fn the_runbook_scenario_resolves() {
-    // As shipped, the scenario's pod templates reference no ConfigMap or Secret.
+    // As shipped, the services read `mcp-secrets` (env) and `mcp-config` (envFrom).
     let c = SimCluster::start(Scenario::mcp_production()).await.unwrap();
     let k = KubeCluster::new(c.client().unwrap());
     assert_eq!(k.problems(&ns()).await.unwrap(), Vec::<String>::new());
@@ -128,6 +128,8 @@ async fn a_removed_secret_key_is_exactly_that_problem() {
     assert_eq!(
         k.problems(&ns()).await.unwrap(),
         vec![
+            "deployment/mcp-learning-system: secret/mcp-secrets has no key db-password",
+            "deployment/mcp-rust-server: secret/mcp-secrets has no key db-password",
             "deployment/mcp-typescript-api: secret/mcp-secrets has no key db-password",
             "statefulset/postgres-primary: secret/mcp-secrets has no key db-password",
         ]
@@ -176,7 +178,7 @@ async fn optional_references_are_skipped_and_required_ones_are_not() {
         .get("apps/v1", "Deployment", NS, "mcp-rust-server")
         .unwrap();
     let env = &d["spec"]["template"]["spec"]["containers"][0]["env"];
-    assert_eq!(env.as_array().unwrap().len(), 3, "{env}");
+    assert_eq!(env.as_array().unwrap().len(), 5, "{env}");
     assert_eq!(
         k.problems(&ns()).await.unwrap(),
         vec!["deployment/mcp-rust-server: secret/mcp-extra not found"]
@@ -195,6 +197,7 @@ async fn problems_are_sorted_unique_and_deterministic() {
             "deployment/mcp-learning-system: configmap/mcp-config not found",
             "deployment/mcp-learning-system: secret/mcp-secrets has no key jwt-secret",
             "deployment/mcp-rust-server: configmap/mcp-config not found",
+            "deployment/mcp-rust-server: secret/mcp-secrets has no key jwt-secret",
             "deployment/mcp-typescript-api: configmap/mcp-config not found",
             "deployment/mcp-typescript-api: secret/mcp-secrets has no key jwt-secret",
         ]
@@ -222,7 +225,7 @@ async fn problems_never_contain_a_secret_value() {
     )
     .await;
     let problems = k.problems(&ns()).await.unwrap();
-    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert_eq!(problems.len(), 4, "{problems:?}");
     let text = problems.join("\n");
     let mut values = vec![
         "sim-jwt-secret-001".to_owned(),
@@ -328,7 +331,7 @@ async fn deploy_rbac_grants_every_request_of_the_check() {
     let (c, k) = wired().await;
     remove_key::<Secret>(&c, "mcp-secrets", "db-password").await;
     let before = c.faults().counts();
-    assert_eq!(k.problems(&ns()).await.unwrap().len(), 2);
+    assert_eq!(k.problems(&ns()).await.unwrap().len(), 4);
     let mine: Vec<String> = c
         .faults()
         .counts()

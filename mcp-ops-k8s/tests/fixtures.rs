@@ -42,8 +42,8 @@ fn names(c: &SimCluster) -> BTreeSet<String> {
     out
 }
 
-/// What the runbook's commands rely on: per workload its container names, labels and
-/// replicas; per autoscaler its target and bounds; the secret's keys.
+/// What the runbook's commands rely on: per workload its container names, labels,
+/// replicas and what it reads from Secrets and ConfigMaps; per autoscaler its target and bounds; the secret's keys.
 fn shape(c: &SimCluster) -> Vec<String> {
     let mut out = Vec::new();
     for kind in ["Deployment", "StatefulSet"] {
@@ -52,11 +52,14 @@ fn shape(c: &SimCluster) -> Vec<String> {
                 .as_array()
                 .map(|cs| cs.iter().filter_map(|c| c["name"].as_str()).collect())
                 .unwrap_or_default();
+            let c0 = &d["spec"]["template"]["spec"]["containers"][0];
             out.push(format!(
-                "{kind}/{} replicas={} labels={} containers={containers:?}",
+                "{kind}/{} replicas={} labels={} containers={containers:?} env={} envFrom={}",
                 d["metadata"]["name"].as_str().unwrap_or_default(),
                 d["spec"]["replicas"],
-                d["spec"]["template"]["metadata"]["labels"]
+                d["spec"]["template"]["metadata"]["labels"],
+                c0["env"],
+                c0["envFrom"]
             ));
         }
     }

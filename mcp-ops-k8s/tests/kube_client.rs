@@ -142,7 +142,15 @@ async fn patch_types_and_dry_run() {
         ct.image.as_deref(),
         Some("ghcr.io/your-org/mcp-typescript-server:v1.0.0")
     );
-    assert_eq!(ct.env.as_ref().unwrap()[0].name, "A");
+    // Strategic merge adds to the list by name; the scenario's own variables stay.
+    let env: Vec<&str> = ct
+        .env
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(env, ["DB_PASSWORD", "JWT_SECRET", "A"]);
     // JSON patch (the `rollout undo` path) is covered by kubectl_compat; kube's Patch::Json
     // needs kube's `jsonpatch` feature, which the workspace does not enable.
     let d = deploys

@@ -7,8 +7,9 @@ use serde_json::json;
 impl Scenario {
     /// The runbook's `mcp-production` namespace: three deployments with a rollout history of
     /// three revisions, services, an ingress, HPAs, a VPA, StatefulSets `postgres-primary` and
-    /// `redis`, CronJobs `postgres-backup` and `app-data-backup`, secret `mcp-secrets`, a
-    /// config map, a network policy and three nodes.
+    /// `redis`, CronJobs `postgres-backup` and `app-data-backup`, secret `mcp-secrets` and
+    /// config map `mcp-config` (which the services read through env and envFrom), a network
+    /// policy and three nodes.
     pub fn mcp_production() -> Self {
         let ns = "mcp-production";
         let mut s = Self::empty();
@@ -45,6 +46,11 @@ impl Scenario {
             let mut d = deployment(ns, name, &format!("{repo}:v0.9.0"), replicas, port);
             d["metadata"]["annotations"] =
                 json!({"kubernetes.io/change-cause": format!("initial release {repo}:v0.9.0")});
+            // What the services read from `mcp-secrets` and `mcp-config`, as real ones do: the
+            // configuration check and secret rotation's dependents rely on it.
+            d["spec"]["template"]["spec"]["containers"][0]["env"] = service_env(name);
+            d["spec"]["template"]["spec"]["containers"][0]["envFrom"] =
+                json!([{"configMapRef": {"name": "mcp-config"}}]);
             s = s
                 .with_object(d)
                 .with_object(service(ns, &format!("{name}-service"), name, port));
@@ -87,4 +93,15 @@ impl Scenario {
                 "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}));
         s
     }
+}
+
+/// The environment a service reads from `mcp-secrets`: every service the database password,
+/// the API and the Rust server the JWT secret.
+fn service_env(name: &str) -> serde_json::Value {
+    let secret = |var: &str, key: &str| json!({"name": var, "valueFrom": {"secretKeyRef": {"name": "mcp-secrets", "key": key}}});
+    let mut env = vec![secret("DB_PASSWORD", "db-password")];
+    if name != "mcp-learning-system" {
+        env.push(secret("JWT_SECRET", "jwt-secret"));
+    }
+    serde_json::Value::Array(env)
 }
