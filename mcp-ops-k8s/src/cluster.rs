@@ -101,14 +101,13 @@ impl KubeCluster {
         }
     }
 
-    /// Runs one API call with the retry policy; errors get meaning from `kind`/`name`.
-    pub(crate) async fn call<T, F, Fut>(
+    /// Runs one API call with the retry policy, keeping the failure for the caller to map.
+    async fn attempt<T, F, Fut>(
         &self,
-        kind: &'static str,
         name: &str,
         on_conflict: OnConflict,
         mut op: F,
-    ) -> Result<T>
+    ) -> Result<T, Failure>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, kube::Error>>,
@@ -118,6 +117,22 @@ impl KubeCluster {
                 let f = op();
                 async move { f.await.map_err(Failure::from) }
             })
+            .await
+    }
+
+    /// Runs one API call with the retry policy; errors get meaning from `kind`/`name`.
+    pub(crate) async fn call<T, F, Fut>(
+        &self,
+        kind: &'static str,
+        name: &str,
+        on_conflict: OnConflict,
+        op: F,
+    ) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, kube::Error>>,
+    {
+        self.attempt(name, on_conflict, op)
             .await
             .map_err(|f| f.into_core(kind, name))
     }
@@ -133,15 +148,7 @@ impl KubeCluster {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, kube::Error>>,
     {
-        let mut op = op;
-        match self
-            .retry
-            .run(name, OnConflict::Fail, || {
-                let f = op();
-                async move { f.await.map_err(Failure::from) }
-            })
-            .await
-        {
+        match self.attempt(name, OnConflict::Fail, op).await {
             Ok(v) => Ok(Some(v)),
             Err(f) if f.is_not_found() => Ok(None),
             Err(f) => Err(f.into_core(kind, name)),
