@@ -17,7 +17,7 @@ use mcp_ops_k8s::{ConfigBackups, CronJobBackups};
 
 use crate::Failure;
 use crate::assemble_alerting::alerting;
-use crate::backends::{Backends, Cluster, banner};
+use crate::backends::{Backends, Cluster};
 use crate::backup_route::{DatabaseBackups, RoutedBackups};
 use crate::endpoints::{Endpoints, shown};
 use crate::health_route::HealthRouter;
@@ -218,9 +218,8 @@ pub(crate) fn assemble(
         || Arc::new(SystemClock) as SharedClock,
         |s| s.cluster.clock().clone(),
     );
-    let mut b = Backends {
+    Ok(Backends {
         target: target.to_owned(),
-        banner: String::new(),
         cluster_line: cluster_banner,
         deployer: Arc::new(kube.clone()),
         scaler: Arc::new(kube.clone()),
@@ -248,7 +247,5 @@ pub(crate) fn assemble(
         notify_note: ledger.notify_note,
         database_missing: ledger.database_missing,
         config_backups,
-    };
-    b.banner = banner(&b);
-    Ok(b)
+    })
 }

@@ -62,7 +62,7 @@ pub(crate) fn alerting(
             for n in &notifiers {
                 engine = engine.with_notifier(n.clone());
             }
-            let channels = e.notifier_channels();
+            let channels: Vec<&str> = notifiers.iter().map(|n| n.channel()).collect();
             if channels.is_empty() {
                 ledger.notify_note = Some("no notifier configured (MCP_OPS_SLACK_WEBHOOK_URL, MCP_OPS_PAGERDUTY_ROUTING_KEY, MCP_OPS_SMTP_HOST): incident messages are shown here, not sent".to_owned());
             }

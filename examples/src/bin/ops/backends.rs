@@ -37,8 +37,6 @@ use crate::unconfigured::Unconfigured;
 pub struct Backends {
     /// `embedded` or `kubeconfig`.
     pub target: String,
-    /// The one line printed on stderr saying what `ops` talks to.
-    pub banner: String,
     /// The cluster's half of the banner.
     pub(crate) cluster_line: String,
     /// Deployments, rollouts, history, undo.
@@ -197,6 +195,12 @@ impl Backends {
         assemble(cluster, Some(endpoints))
     }
 
+    /// The one line printed on stderr saying what `ops` talks to:
+    /// `<cluster> (<source>; <source>; …)`.
+    pub fn banner(&self) -> String {
+        format!("{} ({})", self.cluster_line, self.sources.join("; "))
+    }
+
     /// The smoke test after a deploy or rollback: `GET` the health probe.
     pub fn smoke(&self) -> HealthSmoke {
         HealthSmoke {
@@ -228,11 +232,6 @@ async fn simulated(namespace: &str) -> Result<Cluster, Failure> {
         sim: Some(Arc::new(sim)),
         target: "embedded",
     })
-}
-
-/// `<cluster> (<source>; <source>; …)`.
-pub(crate) fn banner(b: &Backends) -> String {
-    format!("{} ({})", b.cluster_line, b.sources.join("; "))
 }
 
 /// The smoke test `ops` runs after a deploy or rollback: `GET /health` of the health probe

@@ -137,21 +137,6 @@ impl Endpoints {
     pub fn incidents_file(&self) -> PathBuf {
         self.state_dir.join("incidents.json")
     }
-
-    /// The configured notifiers' channels (`slack`, `pagerduty`, `email`).
-    pub fn notifier_channels(&self) -> Vec<&'static str> {
-        let mut out = Vec::new();
-        if self.alerts.slack_webhook.is_some() {
-            out.push("slack");
-        }
-        if self.alerts.pagerduty_routing_key.is_some() {
-            out.push("pagerduty");
-        }
-        if self.alerts.email.is_some() {
-            out.push("email");
-        }
-        out
-    }
 }
 
 fn bad(e: mcp_ops_db::DbError) -> Failure {

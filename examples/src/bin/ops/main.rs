@@ -120,7 +120,7 @@ async fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let banner = backends.banner.clone();
+    let banner = backends.banner();
     // The banner is printed once the input is known to be good: bad input is one line.
     let spinner = progress::start(&cli.command, &backends.target);
     let result = dispatch(&cli.command, g, &backends).await;
