@@ -47,3 +47,5 @@ pub use retry::RetryPolicy;
 
 #[cfg(feature = "sim")]
 pub mod sim;
+#[cfg(feature = "testing")]
+pub mod testing;
