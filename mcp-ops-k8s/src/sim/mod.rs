@@ -15,7 +15,8 @@
 //!
 //! Not simulated: RBAC (a bearer token is all-or-nothing), admission, `exec`/`attach`/
 //! `port-forward`, OpenAPI documents (`/openapi/*` answers 404, so `kubectl apply` needs
-//! `--validate=false`), protobuf bodies (the default server version 1.31 makes kubectl send JSON).
+//! `--validate=false`), protobuf bodies of kinds it does not serve (those it serves are decoded
+//! by [`http::protobuf`], as kubectl 1.32+ sends them), protobuf responses (answers are JSON).
 
 mod clock;
 pub mod controllers;

@@ -110,7 +110,7 @@ impl ApiError {
         )
     }
 
-    /// 415 for a body type the simulator cannot read (protobuf).
+    /// 415 for a body type the simulator cannot read (CBOR, or protobuf for a patch).
     pub fn unsupported_media(ct: &str) -> Self {
         Self::new(
             415,
@@ -119,6 +119,28 @@ impl ApiError {
                 "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {ct})"
             ),
             json!({}),
+        )
+    }
+
+    /// 415 for a protobuf body the simulator cannot decode, naming the kind in the envelope.
+    pub fn unsupported_protobuf(e: &crate::sim::http::protobuf::BodyError) -> Self {
+        let kind = if e.kind.is_empty() {
+            "unknown"
+        } else {
+            e.kind.as_str()
+        };
+        let mut details = json!({});
+        if !e.kind.is_empty() {
+            details["kind"] = json!(e.kind);
+        }
+        Self::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the simulator cannot decode this application/vnd.kubernetes.protobuf body of kind {kind} (apiVersion {:?}): {}; send it as application/json",
+                e.api_version, e.source
+            ),
+            details,
         )
     }
 

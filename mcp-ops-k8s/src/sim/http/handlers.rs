@@ -6,9 +6,10 @@ use super::super::patch::{self, PatchType};
 use super::super::selectors::{FieldSelector, LabelSelector};
 use super::super::status::ApiError;
 use super::super::store::{Propagation, Target};
+use super::protobuf;
 use super::query::Wants;
 use super::table::{self, Include};
-use super::{App, ResourceRequest, json_response, logs, watch};
+use super::{App, ResourceRequest, body, json_response, logs, watch};
 use axum::http::Method;
 use axum::response::Response;
 use serde_json::{Value, json};
@@ -63,11 +64,7 @@ fn get(app: &App, req: &ResourceRequest, ns: &str, name: &str) -> Result<Value, 
 }
 
 fn body_json(req: &ResourceRequest) -> Result<Value, ApiError> {
-    if req.content_type.contains("protobuf") {
-        return Err(ApiError::unsupported_media(&req.content_type));
-    }
-    serde_json::from_slice(&req.body)
-        .map_err(|e| ApiError::bad_request(format!("error decoding request body: {e}")))
+    body::object(&req.content_type, &req.body)
 }
 
 /// Label and field selector filtering shared by list, watch and deletecollection.
@@ -279,8 +276,14 @@ fn patch(
     Err(last.unwrap_or_else(|| ApiError::conflict(req.rt, name)))
 }
 
-fn delete_options(req: &ResourceRequest) -> (Propagation, bool) {
-    let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+fn delete_options(req: &ResourceRequest) -> Result<(Propagation, bool), ApiError> {
+    let body = if req.body.is_empty() {
+        Value::Null
+    } else if protobuf::is_protobuf(&req.content_type) {
+        body::object(&req.content_type, &req.body)?
+    } else {
+        serde_json::from_slice(&req.body).unwrap_or(Value::Null)
+    };
     let policy = req
         .query
         .get("propagationPolicy")
@@ -291,25 +294,25 @@ fn delete_options(req: &ResourceRequest) -> (Propagation, bool) {
         || json::at(&body, &["dryRun"])
             .and_then(Value::as_array)
             .is_some_and(|a| a.iter().any(|v| v == "All"));
-    (
+    Ok((
         if orphan {
             Propagation::Orphan
         } else {
             Propagation::Background
         },
         dry,
-    )
+    ))
 }
 
 fn delete(app: &App, req: &ResourceRequest, ns: &str, name: &str) -> Result<Response, ApiError> {
-    let (policy, dry) = delete_options(req);
+    let (policy, dry) = delete_options(req)?;
     let obj = app.store.delete(req.rt, ns, name, policy, dry)?;
     reply(200, &obj)
 }
 
 fn delete_collection(app: &App, req: &ResourceRequest) -> Result<Response, ApiError> {
     let (ls, fs) = selectors(req)?;
-    let (policy, dry) = delete_options(req);
+    let (policy, dry) = delete_options(req)?;
     let (items, _) = app.store.list(req.rt, req.ns.as_deref());
     let mut deleted = Vec::new();
     for o in items

@@ -1,5 +1,6 @@
 //! The HTTP layer: routing of Kubernetes API paths onto the store.
 
+mod body;
 pub mod discovery;
 mod handlers;
 mod json_cache;
@@ -7,6 +8,7 @@ mod json_cache;
 pub use json_cache::JsonCache;
 mod logs;
 mod metrics;
+pub mod protobuf;
 pub mod query;
 pub mod table;
 mod watch;

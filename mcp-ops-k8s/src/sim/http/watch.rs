@@ -1,4 +1,5 @@
-//! Watches: chunked JSON lines, replay from a resourceVersion, bookmarks, timeouts.
+//! Watches: chunked JSON lines, replay from a resourceVersion, bookmarks, timeouts, and
+//! watch-list (`sendInitialEvents=true`).
 
 use super::super::json;
 use super::super::status::ApiError;
@@ -38,9 +39,12 @@ pub fn serve(app: &Arc<App>, req: &ResourceRequest) -> Result<Response, ApiError
             && fs.matches(&c.object)
     };
     let from = req.query.get("resourceVersion").unwrap_or("");
+    // Watch-list (client-go's WatchListClient, on by default since kubectl 1.35): the current
+    // objects as ADDED events, then a bookmark marking their end, then changes.
+    let initial_events = req.query.flag("sendInitialEvents");
     let mut initial: Vec<Arc<Value>> = Vec::new();
     let start_rv = match from.parse::<u64>() {
-        Ok(rv) if rv > 0 => rv,
+        Ok(rv) if rv > 0 && !initial_events => rv,
         _ => {
             let (items, rv) = app.store.list(rt, req.ns.as_deref());
             for o in items {
@@ -109,6 +113,15 @@ pub fn serve(app: &Arc<App>, req: &ResourceRequest) -> Result<Response, ApiError
         let mut sent = 0usize;
         for o in initial {
             if tx.send(Ok(encode("ADDED", &o))).await.is_err() {
+                return;
+            }
+        }
+        if initial_events {
+            let end = json!({"kind": kind, "apiVersion": api_version, "metadata": {
+                "resourceVersion": start_rv.to_string(),
+                "annotations": {"k8s.io/initial-events-end": "true"},
+            }});
+            if tx.send(Ok(line("BOOKMARK", &end))).await.is_err() {
                 return;
             }
         }
