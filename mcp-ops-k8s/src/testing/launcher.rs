@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
 use super::ControlPlaneError;
@@ -117,11 +117,8 @@ impl Launcher {
     }
 
     fn next_line(&self, timeout: Duration) -> Option<String> {
-        let rx = self.lines.lock().ok()?;
-        match rx.recv_timeout(timeout) {
-            Ok(l) => Some(l),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        // A timeout and a closed launcher both mean "no line".
+        self.lines.lock().ok()?.recv_timeout(timeout).ok()
     }
 
     fn log_tail(&self, lines: usize) -> String {

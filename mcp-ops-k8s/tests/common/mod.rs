@@ -30,8 +30,17 @@ pub struct Kubectl {
     home: tempfile::TempDir,
 }
 
-/// Finds kubectl or fails with the install command.
+/// The kubectl of the control plane's release (`MCP_OPS_KUBECTL`, set by scripts/test), else
+/// the first kubectl on PATH; fails with the build command when there is none.
 pub fn kubectl_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("MCP_OPS_KUBECTL").map(PathBuf::from) {
+        assert!(
+            p.is_file(),
+            "MCP_OPS_KUBECTL={} does not exist: run scripts/build-control-plane",
+            p.display()
+        );
+        return p;
+    }
     for dir in std::env::var("PATH").unwrap_or_default().split(':') {
         let p = PathBuf::from(dir).join("kubectl");
         if p.is_file() {
@@ -39,7 +48,7 @@ pub fn kubectl_binary() -> PathBuf {
         }
     }
     panic!(
-        "kubectl is not on PATH: these tests run real kubectl against the simulator; install it with `apt-get install -y kubectl` (Google Cloud apt repository; /usr/bin/kubectl dispatches to kubectl 1.27-1.33)"
+        "kubectl is not on PATH: these tests run real kubectl against the simulator; build the one of the control plane's release with scripts/build-control-plane and set MCP_OPS_KUBECTL to DIR/kubectl (scripts/test does)"
     );
 }
 
