@@ -145,7 +145,7 @@ impl SimCluster {
         let (closing, closing_rx) = tokio::sync::watch::channel(false);
         let app = Arc::new(http::App {
             store: store.clone(),
-            minor: scenario.minor,
+            version: scenario.version,
             token: scenario.token.clone(),
             faults: faults.clone(),
             bookmark_interval: scenario.bookmark_interval,

@@ -3,16 +3,21 @@
 use super::super::resources::{self, RESOURCES, ResourceType};
 use serde_json::{Value, json};
 
-/// The `/version` document for a Kubernetes minor version.
-pub fn version(minor: u32) -> Value {
+/// The `/version` document of Kubernetes `v1.MINOR.PATCH`, shaped like kube-apiserver's
+/// (1.34+ also report the emulated and the minimum compatibility version).
+pub fn version(minor: u32, patch: u32) -> Value {
     json!({
         "major": "1",
         "minor": minor.to_string(),
-        "gitVersion": format!("v1.{minor}.0"),
+        "emulationMajor": "1",
+        "emulationMinor": minor.to_string(),
+        "minCompatibilityMajor": "1",
+        "minCompatibilityMinor": minor.saturating_sub(1).to_string(),
+        "gitVersion": format!("v1.{minor}.{patch}"),
         "gitCommit": "0000000000000000000000000000000000000000",
         "gitTreeState": "clean",
         "buildDate": "2026-01-01T00:00:00Z",
-        "goVersion": "go1.23.0",
+        "goVersion": "go1.26.8",
         "compiler": "gc",
         "platform": "linux/amd64"
     })

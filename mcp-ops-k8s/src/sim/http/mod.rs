@@ -31,8 +31,8 @@ use std::time::Duration;
 pub struct App {
     /// The object store.
     pub store: Arc<Store>,
-    /// Minor version reported by `/version`.
-    pub minor: u32,
+    /// Kubernetes `v1.MINOR.PATCH` reported by `/version`, as `(minor, patch)`.
+    pub version: (u32, u32),
     /// Bearer token required on API paths, if any.
     pub token: Option<String>,
     /// Fault injection rules and request counters.
@@ -138,7 +138,7 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         .filter(|s| !s.is_empty())
         .collect();
     let result = match (parts.method.clone(), segs.as_slice()) {
-        (Method::GET, ["version"]) => ok(&discovery::version(app.minor)),
+        (Method::GET, ["version"]) => ok(&discovery::version(app.version.0, app.version.1)),
         (Method::GET, ["healthz" | "readyz" | "livez"]) => {
             let mut r = Response::new(Body::from("ok"));
             r.headers_mut()

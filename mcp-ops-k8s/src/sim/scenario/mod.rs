@@ -10,6 +10,11 @@ use super::error::SimError;
 use serde_json::Value;
 use std::time::Duration;
 
+/// The Kubernetes version `/version` reports by default, as `(minor, patch)` of `v1.MINOR.PATCH`:
+/// the release of the test control plane (`tests/control-plane`) the simulator is measured
+/// against, and of the kubectl the tests run.
+pub const SERVER_VERSION: (u32, u32) = (36, 3);
+
 /// One step of building the initial state.
 #[derive(Debug, Clone)]
 pub(crate) enum Step {
@@ -29,7 +34,7 @@ pub(crate) enum Step {
 #[derive(Debug, Clone)]
 pub struct Scenario {
     pub(crate) steps: Vec<Step>,
-    pub(crate) minor: u32,
+    pub(crate) version: (u32, u32),
     pub(crate) token: Option<String>,
     pub(crate) controllers: ControllerConfig,
     pub(crate) background: bool,
@@ -45,7 +50,8 @@ impl Default for Scenario {
 }
 
 impl Scenario {
-    /// Namespaces `default` and `kube-system`, one node, nothing else. Serves Kubernetes 1.31.
+    /// Namespaces `default` and `kube-system`, one node, nothing else. Reports Kubernetes
+    /// [`SERVER_VERSION`] (the test control plane's release).
     pub fn empty() -> Self {
         Self {
             steps: vec![
@@ -53,7 +59,7 @@ impl Scenario {
                 Step::Create(namespace("kube-system")),
                 Step::Create(node("sim-node-1", "10.0.0.11")),
             ],
-            minor: 31,
+            version: SERVER_VERSION,
             token: None,
             controllers: ControllerConfig::default(),
             background: true,
@@ -99,12 +105,19 @@ impl Scenario {
         self
     }
 
-    /// The Kubernetes minor version `/version` reports (default 31). `/usr/bin/kubectl` runs the
-    /// kubectl of that minor; 1.32+ send protobuf bodies for `create job --from` and
-    /// `create secret generic`, which the simulator answers with 415.
+    /// Reports Kubernetes `v1.MINOR.0` in `/version` instead of [`SERVER_VERSION`]. Nothing in
+    /// the simulator's behaviour depends on it; clients that pick their behaviour by the
+    /// server's version (or kubectl's version-skew warning) see it. A server that reports
+    /// 1.27-1.29 gets asked for, and answers, the `v2beta1` form of aggregated discovery.
     #[must_use]
-    pub fn server_minor(mut self, minor: u32) -> Self {
-        self.minor = minor;
+    pub fn server_minor(self, minor: u32) -> Self {
+        self.server_version(minor, 0)
+    }
+
+    /// Reports Kubernetes `v1.MINOR.PATCH` in `/version` (default [`SERVER_VERSION`]).
+    #[must_use]
+    pub fn server_version(mut self, minor: u32, patch: u32) -> Self {
+        self.version = (minor, patch);
         self
     }
 

@@ -18,7 +18,7 @@ pub fn node(name: &str, ip: &str) -> Value {
                 {"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status"}
             ],
             "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}],
-            "nodeInfo": {"kubeletVersion": "v1.31.0", "kubeProxyVersion": "v1.31.0", "osImage": "Ubuntu 22.04.4 LTS", "kernelVersion": "5.15.0-105-generic",
+            "nodeInfo": {"kubeletVersion": "v1.36.3", "kubeProxyVersion": "v1.36.3", "osImage": "Ubuntu 22.04.4 LTS", "kernelVersion": "5.15.0-105-generic",
                 "containerRuntimeVersion": "containerd://1.7.13", "architecture": "amd64", "operatingSystem": "linux",
                 "machineID": "", "systemUUID": "", "bootID": ""}
         }
