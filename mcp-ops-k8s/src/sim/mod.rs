@@ -33,6 +33,7 @@ pub mod scenario;
 pub mod selectors;
 pub mod status;
 pub mod store;
+pub mod validation;
 
 pub use controllers::ImageFailure;
 pub use error::SimError;

@@ -58,6 +58,18 @@ fn set_values(rest: &str) -> Result<Vec<String>, ApiError> {
         .collect())
 }
 
+/// The value of an equality requirement: an operator character where the value should start
+/// is refused as kube-apiserver's lexer refuses it (`a===b`).
+fn value(v: &str) -> Result<String, ApiError> {
+    let v = v.trim();
+    if let Some(c) = v.chars().next().filter(|c| matches!(c, '=' | '!')) {
+        return Err(ApiError::bad_request(format!(
+            "unable to parse requirement: found '{c}', expected: identifier"
+        )));
+    }
+    Ok(v.to_string())
+}
+
 impl LabelSelector {
     /// Parses `a=b,c!=d,e in (x,y),f notin (z),g,!h`.
     pub fn parse(s: &str) -> Result<Self, ApiError> {
@@ -66,11 +78,11 @@ impl LabelSelector {
             if let Some(k) = part.strip_prefix('!') {
                 reqs.push(Req::NotExists(k.trim().to_string()));
             } else if let Some((k, v)) = part.split_once("!=") {
-                reqs.push(Req::NotEq(k.trim().into(), v.trim().into()));
+                reqs.push(Req::NotEq(k.trim().into(), value(v)?));
             } else if let Some((k, v)) = part.split_once("==") {
-                reqs.push(Req::Eq(k.trim().into(), v.trim().into()));
+                reqs.push(Req::Eq(k.trim().into(), value(v)?));
             } else if let Some((k, v)) = part.split_once('=') {
-                reqs.push(Req::Eq(k.trim().into(), v.trim().into()));
+                reqs.push(Req::Eq(k.trim().into(), value(v)?));
             } else if let Some((k, rest)) = part.split_once(" notin ") {
                 reqs.push(Req::NotIn(k.trim().into(), set_values(rest)?));
             } else if let Some((k, rest)) = part.split_once(" in ") {

@@ -14,6 +14,8 @@ pub struct ApiError {
     pub message: String,
     /// `details` field.
     pub details: Value,
+    /// Whether an empty `details` is still sent.
+    pub empty_details: bool,
 }
 
 impl ApiError {
@@ -23,6 +25,7 @@ impl ApiError {
             reason,
             message,
             details,
+            empty_details: false,
         }
     }
 
@@ -44,6 +47,7 @@ impl ApiError {
             "the server could not find the requested resource".into(),
             json!({}),
         )
+        .with_empty_details()
     }
 
     /// 409 when creating an object that exists.
@@ -71,16 +75,47 @@ impl ApiError {
 
     /// 422 with one field cause.
     pub fn invalid(rt: &ResourceType, name: &str, field: &str, msg: &str) -> Self {
-        let mut d = details(rt, name);
-        d["kind"] = json!(rt.kind);
-        d["causes"] = json!([{"reason": "FieldValueInvalid", "message": msg, "field": field}]);
+        let cause = crate::sim::validation::FieldError {
+            field: field.to_string(),
+            reason: "FieldValueInvalid",
+            message: msg.to_string(),
+        };
+        Self::invalid_fields(&rt.qualified_kind(), rt.group, name, &[cause])
+    }
+
+    /// 422 naming every invalid field, as kube-apiserver words it: `Kind.group "name" is
+    /// invalid: field: message`, or `[f1: m1, f2: m2]` for several; `details` carries the kind,
+    /// the group, the name (when there is one) and one cause per field.
+    pub fn invalid_fields(
+        qualified_kind: &str,
+        group: &str,
+        name: &str,
+        errors: &[crate::sim::validation::FieldError],
+    ) -> Self {
+        let kind = qualified_kind.split('.').next().unwrap_or(qualified_kind);
+        let mut d = json!({"kind": kind});
+        if !name.is_empty() {
+            d["name"] = json!(name);
+        }
+        if !group.is_empty() {
+            d["group"] = json!(group);
+        }
+        d["causes"] = errors
+            .iter()
+            .map(|e| json!({"reason": e.reason, "message": e.message, "field": e.field}))
+            .collect();
+        let listed: Vec<String> = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
+        let what = match listed.as_slice() {
+            [one] => one.clone(),
+            many => format!("[{}]", many.join(", ")),
+        };
         Self::new(
             422,
             "Invalid",
-            format!(
-                "{} \"{name}\" is invalid: {field}: {msg}",
-                rt.qualified_kind()
-            ),
+            format!("{qualified_kind} \"{name}\" is invalid: {what}"),
             d,
         )
     }
@@ -187,6 +222,13 @@ impl ApiError {
             .and_then(Value::as_u64)
     }
 
+    /// Keeps `details: {}` in the `Status` (kube-apiserver sends it on a 404 for an unknown
+    /// path).
+    fn with_empty_details(mut self) -> Self {
+        self.empty_details = true;
+        self
+    }
+
     /// The `Status` object.
     pub fn to_status(&self) -> Value {
         let mut s = json!({
@@ -198,7 +240,7 @@ impl ApiError {
             "reason": self.reason,
             "code": self.code,
         });
-        if self.details.as_object().is_some_and(|d| !d.is_empty()) {
+        if self.empty_details || self.details.as_object().is_some_and(|d| !d.is_empty()) {
             s["details"] = self.details.clone();
         }
         s

@@ -6,6 +6,7 @@ use super::super::patch::{self, PatchType};
 use super::super::selectors::{FieldSelector, LabelSelector};
 use super::super::status::ApiError;
 use super::super::store::{Propagation, Target};
+use super::super::validation;
 use super::protobuf;
 use super::query::Wants;
 use super::table::{self, Include};
@@ -148,26 +149,9 @@ fn create(app: &App, req: &ResourceRequest, ns: &str) -> Result<Response, ApiErr
     let mut obj = body_json(req)?;
     check_kind(req, &obj)?;
     set_namespace(req, &mut obj, ns)?;
-    if req.rt.plural == "pods" || req.rt.plural == "replicasets" || req.rt.plural == "deployments" {
-        validate_replicas(req, &obj)?;
-    }
     json::remove(&mut obj, &["metadata", "resourceVersion"]);
     let created = app.store.create(req.rt, obj, req.query.dry_run())?;
     reply(201, &created)
-}
-
-fn validate_replicas(req: &ResourceRequest, obj: &Value) -> Result<(), ApiError> {
-    if let Some(r) = json::at(obj, &["spec", "replicas"]).and_then(Value::as_i64)
-        && r < 0
-    {
-        return Err(ApiError::invalid(
-            req.rt,
-            json::name(obj),
-            "spec.replicas",
-            &format!("Invalid value: {r}: must be greater than or equal to 0"),
-        ));
-    }
-    Ok(())
 }
 
 fn target(sub: Option<&str>) -> Target {
@@ -193,8 +177,8 @@ fn update(
         if !want_rv.is_empty() {
             json::set(&mut cur, &["metadata", "resourceVersion"], json!(want_rv));
         }
+        validation::validate_scale(name, replicas)?;
         json::set(&mut cur, &["spec", "replicas"], json!(replicas));
-        validate_replicas(req, &cur)?;
         let saved = app
             .store
             .update(req.rt, cur, Target::Main, req.query.dry_run())?;
@@ -203,11 +187,11 @@ fn update(
     check_kind(req, &obj)?;
     set_namespace(req, &mut obj, ns)?;
     if json::name(&obj) != name {
-        return Err(ApiError::bad_request(
-            "the name of the object does not match the name on the URL",
-        ));
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({}) does not match the name on the URL ({name})",
+            json::name(&obj)
+        )));
     }
-    validate_replicas(req, &obj)?;
     let saved = app
         .store
         .update(req.rt, obj, target(sub), req.query.dry_run())?;
@@ -240,6 +224,7 @@ fn patch(
         let asked_rv = str_at(&patched, &["metadata", "resourceVersion"]).to_string();
         let precondition = !asked_rv.is_empty() && asked_rv != cur_rv;
         let obj = if sub == Some("scale") {
+            validation::validate_scale(name, json::i64_at(&patched, &["spec", "replicas"], 0))?;
             let mut o = cur.clone();
             json::set(
                 &mut o,
@@ -262,7 +247,6 @@ fn patch(
             &["metadata", "resourceVersion"],
             json!(if precondition { asked_rv } else { cur_rv }),
         );
-        validate_replicas(req, &obj)?;
         match app
             .store
             .update(req.rt, obj, target(sub), req.query.dry_run())

@@ -53,7 +53,10 @@ fn stale_resource_version_conflicts_and_spec_change_bumps_generation() {
     let o = s
         .create(
             d,
-            json!({"metadata": {"name": "w", "namespace": "ns"}, "spec": {"replicas": 1}}),
+            json!({"metadata": {"name": "w", "namespace": "ns"}, "spec": {"replicas": 1,
+                "selector": {"matchLabels": {"app": "w"}},
+                "template": {"metadata": {"labels": {"app": "w"}},
+                    "spec": {"containers": [{"name": "w", "image": "nginx:1"}]}}}}),
             false,
         )
         .unwrap();

@@ -37,22 +37,9 @@ impl Store {
         let mut name = json::name(&obj).to_string();
         if name.is_empty() {
             let prefix = json::str_at(&obj, &["metadata", "generateName"]).to_string();
-            if prefix.is_empty() {
-                return Err(ApiError::invalid(
-                    rt,
-                    "",
-                    "metadata.name",
-                    "Required value: name or generateName is required",
-                ));
+            if !prefix.is_empty() {
+                name = format!("{prefix}{}", crate::sim::names::suffix(seq));
             }
-            name = format!("{prefix}{}", crate::sim::names::suffix(seq));
-        }
-        if inner
-            .objects
-            .get(&key(rt))
-            .is_some_and(|m| m.contains_key(&(ns.clone(), name.clone())))
-        {
-            return Err(ApiError::already_exists(rt, &name));
         }
         let m = json::obj_mut(&mut obj, &[]);
         m.insert("apiVersion".into(), json!(rt.api_version()));
@@ -72,6 +59,14 @@ impl Store {
             meta.insert("generation".into(), json!(1));
         }
         defaults::apply(rt, &mut obj, seq);
+        crate::sim::validation::validate(rt, &obj)?;
+        if inner
+            .objects
+            .get(&key(rt))
+            .is_some_and(|m| m.contains_key(&(ns.clone(), name.clone())))
+        {
+            return Err(ApiError::already_exists(rt, &name));
+        }
         if dry_run {
             return Ok(obj);
         }
@@ -165,6 +160,9 @@ impl Store {
         }
         json::remove(&mut new, &["metadata", "managedFields"]);
         defaults::apply(rt, &mut new, inner.seq);
+        if target == Target::Main {
+            crate::sim::validation::validate(rt, &new)?;
+        }
         if rt.generation && defaults::spec_part(&new) != defaults::spec_part(&old) {
             let g = json::i64_at(&old, &["metadata", "generation"], 1) + 1;
             json::set(&mut new, &["metadata", "generation"], json!(g));
