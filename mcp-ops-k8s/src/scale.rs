@@ -331,8 +331,12 @@ impl Scaler for KubeCluster {
             self.call_opt("podmetrics", namespace.as_str(), || api.list(&lp)),
             self.list::<Pod>("pod", Some(namespace.as_str()), None),
         )?;
+        // No metrics API is no evidence, not "nothing in use": `kubectl top` fails there too.
         let Some(list) = metrics else {
-            return Ok(Vec::new());
+            return Err(Error::unavailable(
+                crate::error::BACKEND,
+                "the metrics API (metrics.k8s.io) is not served: install metrics-server",
+            ));
         };
         let limits: BTreeMap<String, Option<Quantity>> = pods
             .iter()

@@ -145,7 +145,7 @@ async fn pod_usage_comes_from_metrics() {
 }
 
 #[tokio::test]
-async fn absent_vpa_and_metrics_apis_are_answers_not_errors() {
+async fn absent_vpa_and_metrics_apis_are_said_not_hidden() {
     let c = SimCluster::start(with_worker()).await.unwrap();
     // Make the cluster look like one without the VPA CRD and without metrics-server.
     c.faults().add(mcp_ops_k8s::sim::FaultRule::status(
@@ -163,12 +163,11 @@ async fn absent_vpa_and_metrics_apis_are_answers_not_errors() {
         k.recommendations(&d("mcp-typescript-api")).await.unwrap(),
         Recommendation::NotAvailable { why } if why.contains("not served")
     ));
-    assert!(
-        k.pod_usage(&d("worker").namespace)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    // No metrics API is no evidence: an Unavailable error, never an empty "nothing in use".
+    assert!(matches!(
+        k.pod_usage(&d("worker").namespace).await,
+        Err(mcp_ops_core::Error::Unavailable { reason, .. }) if reason.contains("not served")
+    ));
     let r = mcp_ops_core::HealthCheck::check(
         &k,
         &mcp_ops_core::HealthTarget::Cluster(mcp_ops_core::health::ClusterScope::all(
