@@ -78,13 +78,15 @@ fn kubectl_sequence(kubeconfig: &Path, home: &Path, expect_metrics: bool) -> Dur
     t.elapsed()
 }
 
-/// `ops triage` as a user runs it (one process, JSON output).
+/// `ops triage` as a user runs it (one process, JSON output). Its HTTP check goes to a closed
+/// loopback port: the runbook's default URL is not ours to probe from here.
 fn ops_triage(kubeconfig: &Path) -> Duration {
     let t = Instant::now();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_ops"))
         .args(["--kubeconfig"])
         .arg(kubeconfig)
-        .args(["--namespace", NS, "--output", "json", "triage"])
+        .args(["--namespace", NS, "--health-url", "http://127.0.0.1:9/health"])
+        .args(["--output", "json", "triage"])
         .output()
         .unwrap();
     let took = t.elapsed();
