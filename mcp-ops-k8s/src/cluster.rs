@@ -1,6 +1,8 @@
 //! [`KubeCluster`]: the handle every backend trait is implemented on, and the one place
 //! API calls get their timeout, retries and error mapping.
 
+mod rmw;
+
 use std::future::Future;
 
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
@@ -10,6 +12,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::Failure;
 use crate::retry::{OnConflict, RetryPolicy};
+pub(crate) use rmw::{Change, Decision};
 
 /// A Kubernetes cluster reached through a `kube::Client`. It implements
 /// [`HealthCheck`](mcp_ops_core::HealthCheck), [`Deployer`](mcp_ops_core::Deployer),

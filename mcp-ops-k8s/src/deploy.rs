@@ -7,7 +7,15 @@
 //! intent's [`change_cause`](mcp_ops_core::Intent::change_cause) is written as
 //! `kubernetes.io/change-cause` with every template change (set image, restart); an undo
 //! restores the annotations of the revision it goes back to, exactly as kubectl does.
+//!
+//! Set image, restart, undo and the Service switch decide what to write from what they read
+//! (the container order, whether the deployment is paused, the revision list, the current
+//! selector), so their patch is sent conditional on the resourceVersion read and, when the
+//! object changed meanwhile, read and decided again (see `cluster::rmw`): a concurrent
+//! writer's change is never overwritten, and a refusal (paused, wrong colour) still holds when
+//! the write lands.
 
+mod changes;
 pub mod history;
 pub mod status;
 pub mod undo;
@@ -28,9 +36,9 @@ use mcp_ops_core::types::{ContainerName, DeploymentRef, ImageRef, Intent, Namesp
 use mcp_ops_core::{Deployer, Error, Result};
 use serde_json::json;
 
-use crate::cluster::KubeCluster;
-use crate::error::{BACKEND, malformed};
-use history::{CHANGE_CAUSE, owned, revision_info, selector_text, summary};
+use crate::cluster::{Change, Decision, KubeCluster};
+use crate::error::BACKEND;
+use history::{owned, revision_info, selector_text, summary};
 use undo::UndoPlan;
 
 /// The template annotation `kubectl rollout restart` sets.
@@ -57,16 +65,25 @@ impl KubeCluster {
         d: &DeploymentRef,
     ) -> Result<(Deployment, Vec<(Revision, ReplicaSet)>)> {
         let dep = self.deployment_obj(d).await?;
+        let owned = self.history_of(&dep, &d.namespace).await?;
+        Ok((dep, owned))
+    }
+
+    /// The ReplicaSets `dep` owns, with revisions, oldest first.
+    async fn history_of(
+        &self,
+        dep: &Deployment,
+        ns: &Namespace,
+    ) -> Result<Vec<(Revision, ReplicaSet)>> {
         let selector = dep
             .spec
             .as_ref()
             .map(|s| selector_text(&s.selector))
             .unwrap_or_default();
         let rss: Vec<ReplicaSet> = self
-            .list("replicaset", Some(d.namespace.as_str()), Some(&selector))
+            .list("replicaset", Some(ns.as_str()), Some(&selector))
             .await?;
-        let owned = owned(&dep, rss);
-        Ok((dep, owned))
+        Ok(owned(dep, rss))
     }
 
     fn now_stamp() -> (jiff::Timestamp, String) {
@@ -108,49 +125,24 @@ impl Deployer for KubeCluster {
         image: &ImageRef,
         intent: &Intent,
     ) -> Result<ImageChange> {
-        let d = self.deployment_obj(deployment).await?;
-        let containers = d
-            .spec
-            .as_ref()
-            .and_then(|s| s.template.spec.as_ref())
-            .map(|s| s.containers.clone())
-            .unwrap_or_default();
-        let current = containers
-            .iter()
-            .find(|c| c.name == container.as_str())
-            .ok_or_else(|| Error::not_found("container", format!("{deployment}/{container}")))?;
-        let from = ImageRef::parse(current.image.as_deref().unwrap_or_default())
-            .map_err(|_| malformed(format!("container {container} has an unparsable image")))?;
-        let mut change = ImageChange {
-            deployment: deployment.clone(),
-            container: container.clone(),
-            from: from.clone(),
-            to: image.clone(),
-            changed: from != *image,
-            dry_run: intent.is_dry_run(),
-        };
-        if !change.changed {
-            return Ok(change);
-        }
-        let order: Vec<_> = containers.iter().map(|c| json!({"name": c.name})).collect();
-        let patch = json!({
-            "metadata": {"annotations": {CHANGE_CAUSE: intent.change_cause()}},
-            "spec": {"template": {"spec": {
-                "$setElementOrder/containers": order,
-                "containers": [{"name": container.as_str(), "image": image.to_string()}],
-            }}}
-        });
-        let _: Deployment = self
-            .patch(
+        let dry_run = intent.is_dry_run();
+        let cause = intent.change_cause();
+        let change = self
+            .read_modify_write(
                 "deployment",
                 deployment.namespace.as_str(),
                 deployment.name.as_str(),
-                &Patch::Strategic(patch),
-                intent.is_dry_run(),
+                dry_run,
+                |d: Deployment| {
+                    let decided =
+                        changes::image_change(&d, deployment, container, image, &cause, dry_run);
+                    async move { decided }
+                },
             )
             .await?;
-        tracing::info!(deployment = %deployment, %container, to = %image, dry_run = intent.is_dry_run(), "set image");
-        change.dry_run = intent.is_dry_run();
+        if change.changed {
+            tracing::info!(deployment = %deployment, %container, to = %image, dry_run, "set image");
+        }
         Ok(change)
     }
 
@@ -177,61 +169,63 @@ impl Deployer for KubeCluster {
         to: Option<Revision>,
         intent: &Intent,
     ) -> Result<UndoReport> {
-        let (d, owned) = self.with_history(deployment).await?;
+        let dry_run = intent.is_dry_run();
         let report = |outcome| UndoReport {
             deployment: deployment.clone(),
             outcome,
-            dry_run: intent.is_dry_run(),
+            dry_run,
         };
-        match undo::plan(&d, &owned, to) {
-            UndoPlan::NoHistory => Ok(report(UndoOutcome::NoHistory)),
-            UndoPlan::UnknownRevision(r) => Err(Error::not_found(
-                "revision",
-                format!("{deployment} revision {r}"),
-            )),
-            UndoPlan::Paused => Ok(report(UndoOutcome::Paused)),
-            UndoPlan::Skipped(r) => Ok(report(UndoOutcome::Skipped { already_at: r })),
-            UndoPlan::Patch { from, to, patch } => {
-                let patch: json_patch::Patch = serde_json::from_value(patch)
-                    .map_err(|e| malformed(format!("undo patch: {e}")))?;
-                let _: Deployment = self
-                    .patch(
-                        "deployment",
-                        deployment.namespace.as_str(),
-                        deployment.name.as_str(),
-                        &Patch::<()>::Json(patch),
-                        intent.is_dry_run(),
-                    )
-                    .await?;
-                tracing::info!(deployment = %deployment, %from, %to, reason = intent.reason(), dry_run = intent.is_dry_run(), "rolled back");
-                Ok(report(UndoOutcome::RolledBack { from, to }))
-            }
-        }
-    }
-
-    async fn restart(&self, deployment: &DeploymentRef, intent: &Intent) -> Result<RestartReport> {
-        let d = self.deployment_obj(deployment).await?;
-        if d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false) {
-            // kubectl refuses before sending anything, in a dry run too.
-            return Err(Error::policy(
-                "paused-deployment",
-                format!("can't restart paused deployment {deployment} (run rollout resume first)"),
-            ));
-        }
-        let (at, stamp) = Self::now_stamp();
-        let patch = json!({
-            "metadata": {"annotations": {CHANGE_CAUSE: intent.change_cause()}},
-            "spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}
-        });
-        let _: Deployment = self
-            .patch(
+        // Planned on the deployment as read and sent conditional on that read: a deploy, pause
+        // or undo that lands in between makes the undo plan again instead of acting on a
+        // stale revision list.
+        let done = self
+            .read_modify_write(
                 "deployment",
                 deployment.namespace.as_str(),
                 deployment.name.as_str(),
-                &Patch::Strategic(patch),
-                intent.is_dry_run(),
+                dry_run,
+                |d: Deployment| async move {
+                    let owned = self.history_of(&d, &deployment.namespace).await?;
+                    Ok(match undo::plan(&d, &owned, to) {
+                        UndoPlan::NoHistory => Decision::Done(report(UndoOutcome::NoHistory)),
+                        UndoPlan::UnknownRevision(r) => {
+                            return Err(Error::not_found(
+                                "revision",
+                                format!("{deployment} revision {r}"),
+                            ));
+                        }
+                        UndoPlan::Paused => Decision::Done(report(UndoOutcome::Paused)),
+                        UndoPlan::Skipped(r) => {
+                            Decision::Done(report(UndoOutcome::Skipped { already_at: r }))
+                        }
+                        UndoPlan::Patch { from, to, patch } => Decision::Write(
+                            Change::Json(patch),
+                            report(UndoOutcome::RolledBack { from, to }),
+                        ),
+                    })
+                },
             )
             .await?;
+        if let UndoOutcome::RolledBack { from, to } = done.outcome {
+            tracing::info!(deployment = %deployment, %from, %to, reason = intent.reason(), dry_run, "rolled back");
+        }
+        Ok(done)
+    }
+
+    async fn restart(&self, deployment: &DeploymentRef, intent: &Intent) -> Result<RestartReport> {
+        let (at, stamp) = Self::now_stamp();
+        let cause = intent.change_cause();
+        self.read_modify_write(
+            "deployment",
+            deployment.namespace.as_str(),
+            deployment.name.as_str(),
+            intent.is_dry_run(),
+            |d: Deployment| {
+                let decided = changes::restart_change(&d, deployment, &stamp, &cause);
+                async move { decided }
+            },
+        )
+        .await?;
         Ok(RestartReport {
             deployment: deployment.clone(),
             restarted_at: at,
@@ -264,49 +258,55 @@ impl Deployer for KubeCluster {
     ) -> Result<SwitchReport> {
         let ns = switch.namespace.as_str();
         let name = switch.service.as_str();
-        let svc: Service = self.get("service", ns, name).await?;
-        let mut selector: BTreeMap<String, String> = svc
-            .spec
-            .as_ref()
-            .and_then(|s| s.selector.clone())
-            .unwrap_or_default();
-        let current = selector.get(&switch.label).cloned();
-        if current.as_deref() != Some(switch.from.as_str()) {
-            return Err(Error::conflict(
-                format!("service {ns}/{name}"),
-                format!(
-                    "selects {}={}, not {}={}",
-                    switch.label,
-                    current.unwrap_or_else(|| "<unset>".into()),
-                    switch.label,
-                    switch.from
-                ),
-            ));
-        }
-        selector.insert(switch.label.clone(), switch.to.clone());
-        let text: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let pods: Vec<Pod> = self.list("pod", Some(ns), Some(&text.join(","))).await?;
-        let ready = u32::try_from(pods.iter().filter(|p| pod_ready(p)).count()).unwrap_or(u32::MAX);
-        if ready == 0 {
-            return Err(Error::conflict(
-                format!("service {ns}/{name}"),
-                format!(
-                    "no ready pods behind {}={}; not switching",
-                    switch.label, switch.to
-                ),
-            ));
-        }
-        let patched: Service = self
-            .patch(
+        // Checked on the Service as read and written conditional on that read, so a switch
+        // someone else made meanwhile is never overwritten.
+        let (ready, patched) = self
+            .read_modify_write_obj(
                 "service",
                 ns,
                 name,
-                &Patch::Merge(json!({"spec": {"selector": {switch.label.as_str(): switch.to}}})),
                 intent.is_dry_run(),
+                |svc: Service| async move {
+                    let mut selector: BTreeMap<String, String> = svc
+                        .spec
+                        .as_ref()
+                        .and_then(|s| s.selector.clone())
+                        .unwrap_or_default();
+                    let current = selector.get(&switch.label).cloned();
+                    if current.as_deref() != Some(switch.from.as_str()) {
+                        return Err(Error::conflict(
+                            format!("service {ns}/{name}"),
+                            format!(
+                                "selects {}={}, not {}={}",
+                                switch.label,
+                                current.unwrap_or_else(|| "<unset>".into()),
+                                switch.label,
+                                switch.from
+                            ),
+                        ));
+                    }
+                    selector.insert(switch.label.clone(), switch.to.clone());
+                    let text: Vec<String> =
+                        selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    let pods: Vec<Pod> = self.list("pod", Some(ns), Some(&text.join(","))).await?;
+                    let ready = u32::try_from(pods.iter().filter(|p| pod_ready(p)).count())
+                        .unwrap_or(u32::MAX);
+                    if ready == 0 {
+                        return Err(Error::conflict(
+                            format!("service {ns}/{name}"),
+                            format!(
+                                "no ready pods behind {}={}; not switching",
+                                switch.label, switch.to
+                            ),
+                        ));
+                    }
+                    let patch = json!({"spec": {"selector": {switch.label.as_str(): switch.to}}});
+                    Ok(Decision::Write(Change::Merge(patch), ready))
+                },
             )
             .await?;
         let now = patched
-            .spec
+            .and_then(|s| s.spec)
             .and_then(|s| s.selector)
             .and_then(|s| s.get(&switch.label).cloned());
         if now.as_deref() != Some(switch.to.as_str()) {

@@ -25,14 +25,39 @@ use mcp_ops_core::types::{
 use mcp_ops_core::{Error, Result, ScaleChange, Scaler};
 use serde_json::json;
 
-use crate::cluster::KubeCluster;
-use crate::deploy::history::CHANGE_CAUSE;
-use crate::error::{BACKEND, malformed};
+use crate::cluster::{Change, Decision, KubeCluster};
+use crate::error::BACKEND;
 use crate::retry::OnConflict;
 
 pub use capacity::{pod_requests_and_limits, resource_list};
 use dynamic::{list_at, metrics_resource, vpa_resource};
-use resources::{core_requirements, to_k8s};
+use resources::{core_requirements, resources_change};
+
+/// The bounds `asked` applied to `cur`: checked, as a merge patch of both bounds.
+fn bounds_change(
+    cur: AutoscalerStatus,
+    asked: AutoscalerBounds,
+    dry_run: bool,
+) -> Result<Decision<BoundsChange>> {
+    let min = asked.min.unwrap_or(cur.min);
+    let max = asked.max.unwrap_or(cur.max);
+    if min > max || max.get() == 0 {
+        return Err(Error::invalid(
+            "autoscaler bounds",
+            format!("minReplicas {min} must be at most maxReplicas {max}, and max at least 1"),
+        ));
+    }
+    let patch = json!({"spec": {"minReplicas": min.get(), "maxReplicas": max.get()}});
+    Ok(Decision::Write(
+        Change::Merge(patch),
+        BoundsChange {
+            autoscaler: cur.name,
+            from: (cur.min, cur.max),
+            to: (min, max),
+            dry_run,
+        },
+    ))
+}
 
 fn replicas(n: Option<i32>, default: u32) -> Result<Replicas> {
     let n = n.map_or(default, |n| u32::try_from(n).unwrap_or(0));
@@ -165,34 +190,27 @@ impl Scaler for KubeCluster {
         bounds: AutoscalerBounds,
         intent: &Intent,
     ) -> Result<BoundsChange> {
-        let h = self.hpa_for(deployment).await?.ok_or_else(|| {
-            Error::not_found("horizontalpodautoscaler", format!("for {deployment}"))
-        })?;
-        let cur = Self::autoscaler_status(deployment, &h)?;
-        let min = bounds.min.unwrap_or(cur.min);
-        let max = bounds.max.unwrap_or(cur.max);
-        if min > max || max.get() == 0 {
-            return Err(Error::invalid(
-                "autoscaler bounds",
-                format!("minReplicas {min} must be at most maxReplicas {max}, and max at least 1"),
-            ));
-        }
-        let patch = json!({"spec": {"minReplicas": min.get(), "maxReplicas": max.get()}});
-        let _: HorizontalPodAutoscaler = self
-            .patch(
+        let dry_run = intent.is_dry_run();
+        // Both bounds are written, so the one not asked for must not come from a stale read.
+        // The HPA is found by listing (what the role grants), on every attempt.
+        let (change, _) = self
+            .modify(
                 "horizontalpodautoscaler",
                 deployment.namespace.as_str(),
-                cur.name.as_str(),
-                &Patch::Merge(patch),
-                intent.is_dry_run(),
+                dry_run,
+                || async {
+                    self.hpa_for(deployment).await?.ok_or_else(|| {
+                        Error::not_found("horizontalpodautoscaler", format!("for {deployment}"))
+                    })
+                },
+                |h: HorizontalPodAutoscaler| {
+                    let decided = Self::autoscaler_status(deployment, &h)
+                        .and_then(|cur| bounds_change(cur, bounds, dry_run));
+                    async move { decided }
+                },
             )
             .await?;
-        Ok(BoundsChange {
-            autoscaler: cur.name,
-            from: (cur.min, cur.max),
-            to: (min, max),
-            dry_run: intent.is_dry_run(),
-        })
+        Ok(change)
     }
 
     async fn resources(
@@ -211,46 +229,17 @@ impl Scaler for KubeCluster {
         resources: &ResourceRequirements,
         intent: &Intent,
     ) -> Result<ResourceChange> {
-        let (index, current) = self.container_resources(deployment, container).await?;
-        let from = core_requirements(&current)?;
-        let mut new = current.clone();
-        let requests = to_k8s(
-            resources.requests(),
-            &current.requests.clone().unwrap_or_default(),
-        );
-        let limits = to_k8s(
-            resources.limits(),
-            &current.limits.clone().unwrap_or_default(),
-        );
-        new.requests = (!requests.is_empty()).then_some(requests);
-        new.limits = (!limits.is_empty()).then_some(limits);
-        let base = format!("/spec/template/spec/containers/{index}");
-        let patch = json!([
-            {"op": "test", "path": format!("{base}/name"), "value": container.as_str()},
-            {"op": "add", "path": format!("{base}/resources"), "value": new},
-            {"op": "add", "path": "/metadata/annotations", "value": {}},
-        ]);
-        // json-patch "add" on an existing map replaces it; keep the annotations instead.
-        let d: Deployment = self
-            .get(
+        let cause = intent.change_cause();
+        let from = self
+            .read_modify_write(
                 "deployment",
                 deployment.namespace.as_str(),
                 deployment.name.as_str(),
-            )
-            .await?;
-        let mut annotations = d.metadata.annotations.unwrap_or_default();
-        annotations.insert(CHANGE_CAUSE.into(), intent.change_cause());
-        let mut patch = patch;
-        patch[2]["value"] = json!(annotations);
-        let patch: json_patch::Patch = serde_json::from_value(patch)
-            .map_err(|e| malformed(format!("resources patch: {e}")))?;
-        let _: Deployment = self
-            .patch(
-                "deployment",
-                deployment.namespace.as_str(),
-                deployment.name.as_str(),
-                &Patch::<()>::Json(patch),
                 intent.is_dry_run(),
+                |d: Deployment| {
+                    let decided = resources_change(&d, deployment, container, resources, &cause);
+                    async move { decided }
+                },
             )
             .await?;
         Ok(ResourceChange {
