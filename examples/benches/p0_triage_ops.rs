@@ -85,7 +85,12 @@ fn ops_triage(kubeconfig: &Path) -> Duration {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_ops"))
         .args(["--kubeconfig"])
         .arg(kubeconfig)
-        .args(["--namespace", NS, "--health-url", "http://127.0.0.1:9/health"])
+        .args([
+            "--namespace",
+            NS,
+            "--health-url",
+            "http://127.0.0.1:9/health",
+        ])
         .args(["--output", "json", "triage"])
         .output()
         .unwrap();
