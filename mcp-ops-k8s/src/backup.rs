@@ -37,7 +37,8 @@ pub const REASON_ANNOTATION: &str = "mcp-ops.io/reason";
 pub struct BackupRun {
     /// The record.
     pub record: BackupRecord,
-    /// The last lines of its pod's log (empty in a dry run or when there is no pod).
+    /// The last lines of its pod's log (empty in a dry run or when there is no pod;
+    /// `(logs unavailable: …)` when they could not be read).
     pub logs_tail: String,
 }
 
@@ -189,7 +190,13 @@ impl CronJobBackups {
             .map_err(|_| Error::timeout(format!("backup job {label}"), self.wait))?
             .map_err(|e| Error::backend(BACKEND, format!("waiting for job {label}: {e}"), true))?
             .ok_or_else(|| Error::not_found("job", label.clone()))?;
-        let logs_tail = self.logs_tail(&done).await?;
+        // The log is evidence, not the backup: a node whose kubelet cannot be reached (or a
+        // pod already gone) must not turn a finished Job into a failed backup, and a failure
+        // here must not make a caller retry the backup and start a second Job.
+        let logs_tail = match self.logs_tail(&done).await {
+            Ok(tail) => tail,
+            Err(e) => format!("(logs unavailable: {e})"),
+        };
         let record = record(namespace, &done)?
             .ok_or_else(|| crate::error::malformed("the backup job lost its owner"))?;
         Ok(BackupRun { record, logs_tail })

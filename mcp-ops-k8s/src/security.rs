@@ -178,9 +178,14 @@ impl KubeCluster {
     /// Audits the pods of a namespace against the hardening checklist.
     ///
     /// # Errors
-    /// Backend errors.
+    /// [`Error::NotFound`](mcp_ops_core::Error::NotFound) when the namespace has no pod because
+    /// it does not exist (a misspelt namespace must not pass the audit); backend errors.
     pub async fn audit(&self, namespace: &Namespace) -> Result<Vec<audit::Finding>> {
         let pods: Vec<Pod> = self.list("pod", Some(namespace.as_str()), None).await?;
+        if pods.is_empty() {
+            self.namespace_missing_is_not_found(namespace.as_str())
+                .await?;
+        }
         let policies: Vec<NetworkPolicy> = self
             .list("networkpolicy", Some(namespace.as_str()), None)
             .await?;

@@ -18,7 +18,7 @@ use mcp_ops_k8s::{ConfigBackups, CronJobBackups};
 use crate::Failure;
 use crate::assemble_alerting::alerting;
 use crate::backends::{Backends, Cluster};
-use crate::backup_route::{DatabaseBackups, RoutedBackups};
+use crate::backup_route::{CRON_JOB_WAIT, DatabaseBackups, RoutedBackups};
 use crate::endpoints::{Endpoints, shown};
 use crate::health_route::HealthRouter;
 use crate::unconfigured::Unconfigured;
@@ -199,8 +199,7 @@ pub(crate) fn assemble(
         .clone()
         .map(|c| Arc::new(c) as Arc<dyn BackupManager>);
     let backups = Arc::new(RoutedBackups {
-        cron: CronJobBackups::new(kube.clone(), vec![namespace.clone()])
-            .with_wait(Duration::from_secs(120)),
+        cron: CronJobBackups::new(kube.clone(), vec![namespace.clone()]).with_wait(CRON_JOB_WAIT),
         namespace,
         config,
         database: database_backups,

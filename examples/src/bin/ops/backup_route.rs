@@ -5,6 +5,7 @@
 //! in-memory stand-in.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use mcp_ops_core::backup::{
@@ -16,6 +17,11 @@ use mcp_ops_core::{BackupManager, Intent, Result};
 use mcp_ops_k8s::CronJobBackups;
 
 use crate::unconfigured::Unconfigured;
+
+/// How long `ops backup cronjob` waits for the Job it starts.
+pub const CRON_JOB_WAIT: Duration = Duration::from_secs(120);
+/// Time allowed past [`CRON_JOB_WAIT`] for reading the Job's pod log.
+pub const CRON_JOB_LOG_MARGIN: Duration = Duration::from_secs(30);
 
 /// Where database backups go.
 #[derive(Clone)]

@@ -7,12 +7,13 @@ use mcp_ops_core::backup::{
 use mcp_ops_core::runbook::recover_database::{
     AutoscaledHandling, RecoveryBackends, RecoveryInput, RecoveryStatus, recover_database,
 };
-use mcp_ops_core::runbook::{Context, commands};
+use mcp_ops_core::runbook::{Context, StepPolicy, commands};
 use mcp_ops_core::types::{Namespace, ResourceName};
 use mcp_ops_k8s::ConfigBackups;
 use mcp_ops_k8s::config_backups::ConfigRestoreRun;
 
 use crate::backends::Backends;
+use crate::backup_route::{CRON_JOB_LOG_MARGIN, CRON_JOB_WAIT};
 use crate::cli::{Autoscaled, BackupKindArg, Global};
 use crate::output::{Report, Status, table, to_value};
 use crate::{Failure, Outcome, context};
@@ -43,6 +44,13 @@ pub async fn backup(kind: BackupKindArg, name: &str, g: &Global, b: &Backends) -
             ),
         ),
     };
+    // A CronJob backup is one attempt, bounded by the backend's own wait for the Job: the
+    // default step policy (30 s, retried) would give up on a Job long before the backend does,
+    // and a retry would start a second Job.
+    let policy = match &kind {
+        BackupKind::CronJob { .. } => StepPolicy::once(CRON_JOB_WAIT + CRON_JOB_LOG_MARGIN),
+        _ => StepPolicy::default(),
+    };
     let request = BackupRequest { kind, label: None };
     let ctx = context("backup", "ops backup", g, b)?;
     let intent = ctx.intent().clone();
@@ -50,6 +58,7 @@ pub async fn backup(kind: BackupKindArg, name: &str, g: &Global, b: &Backends) -
         .step("backup", name)
         .action("take a backup")
         .command(command)
+        .policy(policy)
         .act(
             || b.backups.backup(&request, &intent),
             |r: &BackupRecord| r.id.to_string(),

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use mcp_ops_core::runbook::emergency_rollback::{
-    EmergencyRollback, RollbackBackends, emergency_rollback,
+    EmergencyRollback, RUNBOOK_DEPLOYMENTS, RollbackBackends, emergency_rollback,
 };
 use mcp_ops_core::runbook::standard_deploy::{
     BakeConfig, Checklist, DeployBackends, DeployOutcome, DeployRequest, standard_deploy,
@@ -111,18 +111,23 @@ pub async fn deploy(args: &DeployArgs, g: &Global, b: &Backends) -> Outcome {
 
 /// `ops rollback [deployment…]`.
 pub async fn rollback(deployments: &[String], g: &Global, b: &Backends) -> Outcome {
-    let mut request = if deployments.is_empty() {
-        EmergencyRollback::runbook()?
+    // The runbook's three deployments by default, in the namespace given (`-n`), not the
+    // runbook's own.
+    let names: Vec<&str> = if deployments.is_empty() {
+        RUNBOOK_DEPLOYMENTS.to_vec()
     } else {
-        let refs = deployments
-            .iter()
-            .map(|d| DeploymentRef::new(&g.namespace, d))
-            .collect::<Result<Vec<_>, _>>()?;
-        for d in &refs {
-            b.deployer.deployment(d).await?;
-        }
-        EmergencyRollback::new(refs)
+        deployments.iter().map(String::as_str).collect()
     };
+    let refs = names
+        .iter()
+        .map(|d| DeploymentRef::new(&g.namespace, d))
+        .collect::<Result<Vec<_>, _>>()?;
+    // A deployment that is not there is bad input (a misspelt name or namespace), not a
+    // failed rollback with an incident.
+    for d in &refs {
+        b.deployer.deployment(d).await?;
+    }
+    let mut request = EmergencyRollback::new(refs);
     request.health = Some(b.health_probe.clone());
     let ctx = context("emergency_rollback", "ops rollback", g, b)?;
     let smoke = b.smoke();

@@ -10,7 +10,7 @@ use mcp_ops_core::runbook::investigate_latency::{
 use mcp_ops_core::runbook::triage::{
     Check, Finding, Suggestion, TriageBackends, TriageInput, triage as run_triage,
 };
-use mcp_ops_core::types::Severity;
+use mcp_ops_core::types::{Namespace, Severity};
 
 use crate::backends::Backends;
 use crate::cli::{Global, Investigation};
@@ -29,6 +29,7 @@ pub async fn triage(g: &Global, b: &Backends) -> Outcome {
         metrics: Some(&b.health),
     };
     let mut input = TriageInput::runbook();
+    input.namespace = Namespace::new(&g.namespace)?;
     for endpoint in &mut input.endpoints {
         endpoint.probe = b.health_probe.clone();
     }
@@ -115,7 +116,11 @@ async fn errors(g: &Global, b: &Backends) -> Outcome {
         cluster: Some(&b.health),
         config: Some(&b.kube),
     };
-    let report = investigate_error_rate(&ctx, &backends, &ErrorRateInput::runbook()).await?;
+    let input = ErrorRateInput {
+        namespace: Namespace::new(&g.namespace)?,
+        ..ErrorRateInput::runbook()
+    };
+    let report = investigate_error_rate(&ctx, &backends, &input).await?;
     let breach = report.services.iter().any(|s| s.breach);
     let unknown = report.services.iter().any(|s| s.error_rate.is_none());
     let config = report
@@ -162,7 +167,11 @@ async fn latency(g: &Global, b: &Backends) -> Outcome {
         scaler: Some(b.scaler.as_ref()),
         maintenance: Some(b.maintenance.as_ref()),
     };
-    let report = investigate_latency(&ctx, &backends, &LatencyInput::runbook()).await?;
+    let input = LatencyInput {
+        namespace: Namespace::new(&g.namespace)?,
+        ..LatencyInput::runbook()
+    };
+    let report = investigate_latency(&ctx, &backends, &input).await?;
     let breach = report.services.iter().any(|s| s.breach);
     let unknown = report.services.iter().any(|s| s.p95_seconds.is_none());
     let status = if breach || unknown {
