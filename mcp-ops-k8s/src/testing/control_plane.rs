@@ -31,8 +31,25 @@ pub struct ControlPlaneOptions {
     pub nodes: Vec<String>,
     /// Pod capacity of each node.
     pub max_pods: u32,
+    /// CPUs of each node (default 4, the runbook's m5.xlarge: 3920m allocatable).
+    pub node_cpus: u32,
+    /// Memory of each node in GiB (default 16).
+    pub node_memory_gib: u32,
     /// How long start-up may take.
     pub start_timeout: Duration,
+}
+
+impl ControlPlaneOptions {
+    /// Nodes sized for one control plane shared by a whole test run (64 CPUs, 256 GiB and
+    /// 1,000 pods each), so that many namespaces holding the runbook's fixture fit at once.
+    pub fn shared_sizes() -> Self {
+        Self {
+            max_pods: 1000,
+            node_cpus: 64,
+            node_memory_gib: 256,
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for ControlPlaneOptions {
@@ -44,6 +61,8 @@ impl Default for ControlPlaneOptions {
                 .map(String::from)
                 .to_vec(),
             max_pods: 110,
+            node_cpus: 4,
+            node_memory_gib: 16,
             start_timeout: Duration::from_secs(300),
         }
     }
@@ -107,6 +126,8 @@ impl ControlPlane {
         let mut args = vec![
             format!("--nodes={}", options.nodes.join(",")),
             format!("--max-pods={}", options.max_pods),
+            format!("--node-cpus={}", options.node_cpus),
+            format!("--node-memory-gib={}", options.node_memory_gib),
         ];
         args.extend(
             options
@@ -137,8 +158,8 @@ impl ControlPlane {
     }
 
     /// The process-wide control plane: the one named by `MCP_OPS_CONTROL_PLANE_KUBECONFIG`
-    /// when set, else one started on first use (with no fixture) and stopped when the
-    /// process exits.
+    /// when set, else one started on first use (with no fixture, and nodes large enough for
+    /// many tests' namespaces at once) and stopped when the process exits.
     ///
     /// # Errors
     /// As [`ControlPlane::start`].
@@ -147,7 +168,7 @@ impl ControlPlane {
             .get_or_try_init(|| async {
                 match std::env::var_os(KUBECONFIG_ENV) {
                     Some(path) => Ok(Self::attach(path)),
-                    None => Self::start(ControlPlaneOptions::default()).await,
+                    None => Self::start(ControlPlaneOptions::shared_sizes()).await,
                 }
             })
             .await

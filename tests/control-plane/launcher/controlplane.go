@@ -229,6 +229,16 @@ func (cp *controlPlane) kubectl(ctx context.Context, stdin string, args ...strin
 // registerNodes creates the fake nodes kwok manages and waits until they are Ready.
 func (cp *controlPlane) registerNodes(ctx context.Context) error {
 	var b strings.Builder
+	// The runbook's m5.xlarge (as the simulator has it) by default; other sizes allocate all.
+	cpu, allocCPU := fmt.Sprint(cp.o.nodeCPUs), fmt.Sprintf("%dm", cp.o.nodeCPUs*1000)
+	mem := fmt.Sprintf("%dGi", cp.o.nodeMemoryGiB)
+	allocMem := mem
+	if cp.o.nodeCPUs == 4 {
+		allocCPU = "3920m"
+	}
+	if cp.o.nodeMemoryGiB == 16 {
+		mem, allocMem = "16393220Ki", "15242244Ki"
+	}
 	for i, name := range strings.Split(cp.o.nodes, ",") {
 		name = strings.TrimSpace(name)
 		if name == "" {
@@ -243,13 +253,17 @@ metadata:
     kwok.x-k8s.io/node: fake
     mcp-ops.test/internal-ip: "10.0.1.%d"
     mcp-ops.test/max-pods: "%d"
+    mcp-ops.test/cpu: "%s"
+    mcp-ops.test/allocatable-cpu: "%s"
+    mcp-ops.test/memory: "%s"
+    mcp-ops.test/allocatable-memory: "%s"
   labels:
     kubernetes.io/hostname: %s
     kubernetes.io/os: linux
     kubernetes.io/arch: amd64
     node.kubernetes.io/instance-type: m5.xlarge
     type: kwok
-`, name, 11+i, cp.o.maxPods, name)
+`, name, 11+i, cp.o.maxPods, cpu, allocCPU, mem, allocMem, name)
 	}
 	if _, err := cp.kubectl(ctx, b.String(), "apply", "-f", "-"); err != nil {
 		return err

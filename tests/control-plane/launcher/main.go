@@ -33,6 +33,8 @@ type options struct {
 	fixtures      multiFlag
 	nodes         string
 	maxPods       int
+	nodeCPUs      int
+	nodeMemoryGiB int
 	stdinControl  bool
 	keep          bool
 }
@@ -51,6 +53,8 @@ func main() {
 	flag.Var(&o.fixtures, "fixture", "manifest applied with kubectl once the nodes are ready (repeatable)")
 	flag.StringVar(&o.nodes, "nodes", "ip-10-0-1-11,ip-10-0-1-12,ip-10-0-1-13", "names of the fake nodes to register (comma-separated)")
 	flag.IntVar(&o.maxPods, "max-pods", 110, "pod capacity of each fake node")
+	flag.IntVar(&o.nodeCPUs, "node-cpus", 4, "CPUs of each fake node (4: the runbook's m5.xlarge, 3920m allocatable)")
+	flag.IntVar(&o.nodeMemoryGiB, "node-memory-gib", 16, "memory of each fake node in GiB (16: the runbook's m5.xlarge)")
 	flag.BoolVar(&o.stdinControl, "stdin-control", false, "take commands on standard input and stop when it closes")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory at exit (for debugging)")
 	flag.Parse()
