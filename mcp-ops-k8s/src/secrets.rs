@@ -27,7 +27,7 @@ use mcp_ops_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::cluster::KubeCluster;
+use crate::cluster::{Change, Decision, KubeCluster};
 use crate::error::{BACKEND, malformed};
 use crate::retry::OnConflict;
 
@@ -87,6 +87,38 @@ fn previous_name(t: &SecretKeyRef) -> String {
 fn data_patch(key: &str, value: Option<&SecretValue>) -> Value {
     let v = value.map_or(Value::Null, |v| json!(ByteString(v.expose().to_vec())));
     json!({"data": {key: v}})
+}
+
+/// Making `value` the current value of `target` in `main` (the Secret as read): the key's
+/// data and the rotation annotation with the key's next version, every other key's kept.
+fn current_change(
+    main: &Secret,
+    target: &SecretKeyRef,
+    value: &SecretValue,
+    since: jiff::Timestamp,
+) -> Result<Decision<SecretVersion>> {
+    let cur = value_of(main, target.key())
+        .ok_or_else(|| Error::not_found("secret key", target.to_string()))?;
+    let next = version(main, target.key(), &cur).version + 1;
+    let mut st = states(main);
+    st.insert(
+        target.key().to_owned(),
+        KeyState {
+            version: next,
+            since: Some(since),
+        },
+    );
+    let ann = serde_json::to_string(&st).map_err(|e| malformed(e.to_string()))?;
+    let mut patch = data_patch(target.key(), Some(value));
+    patch["metadata"] = json!({"annotations": {ROTATION_ANNOTATION: ann}});
+    Ok(Decision::Write(
+        Change::Merge(patch),
+        SecretVersion {
+            version: next,
+            fingerprint: value.fingerprint(),
+            since: Some(since),
+        },
+    ))
 }
 
 /// Whether a pod spec reads Secret `name` (env, envFrom or a volume, projected included).
@@ -170,39 +202,29 @@ impl KubeCluster {
         Ok(())
     }
 
-    /// Makes `value` the current value of `target` with version `next`; returns that version.
+    /// Makes `value` the current value of `target` with the next version; returns that version.
+    ///
+    /// The rotation annotation holds every key's version, so it is rewritten from the Secret
+    /// as read and sent conditional on that read (another key's rotation, or anyone's write,
+    /// in between makes it read and decide again, see `cluster::rmw`).
     async fn make_current(
         &self,
         target: &SecretKeyRef,
-        main: &Secret,
         value: &SecretValue,
-        next: u64,
         dry_run: bool,
     ) -> Result<SecretVersion> {
-        let mut st = states(main);
         let since = jiff::Timestamp::now();
-        st.insert(
-            target.key().to_owned(),
-            KeyState {
-                version: next,
-                since: Some(since),
-            },
-        );
-        let ann = serde_json::to_string(&st).map_err(|e| malformed(e.to_string()))?;
-        self.put_key(
+        self.read_modify_write(
+            "secret",
             target.namespace().as_str(),
             target.name().as_str(),
-            target.key(),
-            Some(value),
-            Some(json!({ROTATION_ANNOTATION: ann})),
             dry_run,
+            |main: Secret| {
+                let decided = current_change(&main, target, value, since);
+                async move { decided }
+            },
         )
-        .await?;
-        Ok(SecretVersion {
-            version: next,
-            fingerprint: value.fingerprint(),
-            since: Some(since),
-        })
+        .await
     }
 
     async fn current_of(&self, target: &SecretKeyRef) -> Result<(Secret, SecretValue)> {
@@ -305,7 +327,7 @@ impl SecretRotator for KubeCluster {
     }
 
     async fn apply(&self, target: &SecretKeyRef, intent: &Intent) -> Result<SecretVersion> {
-        let (main, cur) = self.current_of(target).await?;
+        let (_, cur) = self.current_of(target).await?;
         let staged = self
             .staged_of(target)
             .await?
@@ -321,8 +343,7 @@ impl SecretRotator for KubeCluster {
             dry,
         )
         .await?;
-        let next = version(&main, target.key(), &cur).version + 1;
-        let v = self.make_current(target, &main, &staged, next, dry).await?;
+        let v = self.make_current(target, &staged, dry).await?;
         self.put_key(ns, &staged_name(target), target.key(), None, None, dry)
             .await?;
         tracing::info!(target = %target, fingerprint = %v.fingerprint, reason = intent.reason(), "applied secret");
@@ -335,7 +356,7 @@ impl SecretRotator for KubeCluster {
     }
 
     async fn revert(&self, target: &SecretKeyRef, intent: &Intent) -> Result<SecretVersion> {
-        let (main, cur) = self.current_of(target).await?;
+        self.current_of(target).await?;
         let ns = target.namespace().as_str();
         let previous = self
             .secret(ns, &previous_name(target))
@@ -343,10 +364,7 @@ impl SecretRotator for KubeCluster {
             .and_then(|s| value_of(&s, target.key()))
             .ok_or_else(|| Error::conflict(target.to_string(), "there is no previous value"))?;
         let dry = intent.is_dry_run();
-        let next = version(&main, target.key(), &cur).version + 1;
-        let v = self
-            .make_current(target, &main, &previous, next, dry)
-            .await?;
+        let v = self.make_current(target, &previous, dry).await?;
         self.put_key(ns, &previous_name(target), target.key(), None, None, dry)
             .await?;
         self.put_key(ns, &staged_name(target), target.key(), None, None, dry)

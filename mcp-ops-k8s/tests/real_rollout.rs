@@ -1,7 +1,8 @@
 //! Rollout behaviour of the `Deployer` on a real control plane, judged by the real deployment
 //! controller and by kubectl of the same release: the undo differential, a real
 //! `ProgressDeadlineExceeded`, paused deployments, revision renumbering, a wait that survives
-//! a kube-apiserver restart, and read-modify-write calls racing a concurrent writer.
+//! a kube-apiserver restart, and read-modify-write calls (deployment, HPA and Secret rotation
+//! bookkeeping) racing a concurrent writer.
 #![cfg(feature = "testing")]
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -17,5 +18,7 @@ mod deadline;
 mod paused;
 #[path = "real_rollout/renumbering.rs"]
 mod renumbering;
+#[path = "real_rollout/rotation_conflicts.rs"]
+mod rotation_conflicts;
 #[path = "real_rollout/undo_kubectl.rs"]
 mod undo_kubectl;
