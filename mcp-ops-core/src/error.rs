@@ -7,6 +7,10 @@
 
 use std::time::Duration;
 
+mod permission;
+
+pub use permission::Permission;
+
 /// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -76,6 +80,19 @@ pub enum Error {
         /// The backend that cannot do it.
         backend: &'static str,
     },
+    /// The backend refused the operation (HTTP 403, a missing database privilege …): the
+    /// caller's identity lacks a permission, or an admission rule of the server forbids the
+    /// change. Trying again does not help until the grant or the rule changes.
+    #[error("{backend} forbids it: {reason}")]
+    Forbidden {
+        /// Which backend refused.
+        backend: &'static str,
+        /// The permission that was missing, when the server named one (an authorization
+        /// denial); `None` when it refused for another reason (a quota, an admission rule).
+        permission: Option<Box<Permission>>,
+        /// The server's words, free of secrets.
+        reason: String,
+    },
     /// A backend failed in a way that has no semantic variant; the source is kept for context.
     #[error("{backend} error: {message}")]
     Backend {
@@ -141,6 +158,27 @@ impl Error {
         }
     }
 
+    /// An [`Error::Forbidden`] of `backend`, naming the missing `permission` when known.
+    pub fn forbidden(
+        backend: &'static str,
+        permission: Option<Permission>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Error::Forbidden {
+            backend,
+            permission: permission.map(Box::new),
+            reason: reason.into(),
+        }
+    }
+
+    /// The missing permission of an [`Error::Forbidden`] that named one.
+    pub fn permission(&self) -> Option<&Permission> {
+        match self {
+            Error::Forbidden { permission, .. } => permission.as_deref(),
+            _ => None,
+        }
+    }
+
     /// An [`Error::Backend`] without a source.
     pub fn backend(backend: &'static str, message: impl Into<String>, retryable: bool) -> Self {
         Error::Backend {
@@ -160,6 +198,7 @@ impl Error {
             Error::InvalidInput { .. }
             | Error::NotFound { .. }
             | Error::PolicyViolation { .. }
+            | Error::Forbidden { .. }
             | Error::Unsupported { .. } => false,
         }
     }
@@ -182,6 +221,7 @@ impl Error {
             Error::Unavailable { .. } => "unavailable",
             Error::PolicyViolation { .. } => "policy_violation",
             Error::Unsupported { .. } => "unsupported",
+            Error::Forbidden { .. } => "forbidden",
             Error::Backend { .. } => "backend",
         }
     }
@@ -205,6 +245,15 @@ impl Error {
             },
             Error::PolicyViolation { policy, reason } => Error::policy(policy, reason.clone()),
             Error::Unsupported { operation, backend } => Error::Unsupported { operation, backend },
+            Error::Forbidden {
+                backend,
+                permission,
+                reason,
+            } => Error::Forbidden {
+                backend,
+                permission: permission.clone(),
+                reason: reason.clone(),
+            },
             Error::Backend {
                 backend,
                 message,
@@ -229,6 +278,7 @@ mod tests {
         assert!(!Error::invalid("image", "empty").is_retryable());
         assert!(!Error::not_found("deployment", "x").is_retryable());
         assert!(!Error::policy("hpa", "owned").is_retryable());
+        assert!(!Error::forbidden("kubernetes", None, "denied").is_retryable());
         assert!(
             !Error::Unsupported {
                 operation: "vpa",
@@ -267,12 +317,14 @@ mod tests {
                 backend: "b",
             },
             Error::backend("b", "m", true),
+            Error::forbidden("b", Some(Permission::new("get", "pods")), "r"),
         ];
         for e in &all {
             let d = e.duplicate();
             assert_eq!(d.kind(), e.kind());
             assert_eq!(d.to_string(), e.to_string());
             assert_eq!(d.is_retryable(), e.is_retryable());
+            assert_eq!(d.permission(), e.permission());
         }
     }
 }

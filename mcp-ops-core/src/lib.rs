@@ -66,7 +66,7 @@ pub use deploy::{
     Deployer, DeploymentSummary, ImageChange, RevisionInfo, RolloutStatus, TrafficSwitch,
     UndoOutcome, UndoReport,
 };
-pub use error::{Error, Result};
+pub use error::{Error, Permission, Result};
 pub use escalation::{EscalationPolicy, Escalator};
 pub use health::{HealthCheck, HealthReport, HealthStatus, HealthSummary, HealthTarget};
 pub use incident::{Incident, IncidentId, NewIncident};

@@ -26,7 +26,7 @@ use mcp_ops_core::{Error, Result};
 
 use crate::cluster::KubeCluster;
 use crate::deploy::history::selector_text;
-use crate::error::BACKEND;
+use crate::error::{BACKEND, Failure};
 use crate::retry::OnConflict;
 
 /// The annotation recording why a backup Job was started (the intent's change-cause).
@@ -148,7 +148,8 @@ impl CronJobBackups {
     ///
     /// # Errors
     /// [`Error::Unsupported`] for a non-CronJob request; [`Error::NotFound`] for an unknown
-    /// CronJob; [`Error::Timeout`] when the Job does not finish in time.
+    /// CronJob; [`Error::Timeout`] when the Job does not finish in time;
+    /// [`Error::Forbidden`] when the account may not create, list or watch the Job.
     pub async fn run(&self, request: &BackupRequest, intent: &Intent) -> Result<BackupRun> {
         let BackupKind::CronJob { namespace, cronjob } = &request.kind else {
             return Err(Error::Unsupported {
@@ -188,7 +189,7 @@ impl CronJobBackups {
         let done = tokio::time::timeout(self.wait, await_condition(api.clone(), &name, finished()))
             .await
             .map_err(|_| Error::timeout(format!("backup job {label}"), self.wait))?
-            .map_err(|e| Error::backend(BACKEND, format!("waiting for job {label}: {e}"), true))?
+            .map_err(|e| Failure::from(e).into_core("job", &label))?
             .ok_or_else(|| Error::not_found("job", label.clone()))?;
         // The log is evidence, not the backup: a node whose kubelet cannot be reached (or a
         // pod already gone) must not turn a finished Job into a failed backup, and a failure

@@ -1,7 +1,8 @@
 //! The crate's private error enum and its one conversion into [`mcp_ops_core::Error`].
 //!
-//! HTTP statuses map to semantic variants here and nowhere else: 404 → `NotFound`,
-//! 409 → `Conflict`, 400/422 → `InvalidInput`, 429/5xx and connection failures →
+//! HTTP statuses map to semantic variants here and nowhere else: 403 → `Forbidden` (with the
+//! verb, resource, API group and namespace the server named, see [`forbidden`]), 404 →
+//! `NotFound`, 409 → `Conflict`, 400/422 → `InvalidInput`, 429/5xx and connection failures →
 //! `Unavailable` (with the server's `retryAfterSeconds` when it gave one), a call that ran out
 //! of time → `Timeout`. Messages never contain credentials: kube's Status messages and
 //! connection errors are kept, request URLs and headers are not.
@@ -9,6 +10,10 @@
 use std::time::Duration;
 
 use mcp_ops_core::Error;
+
+mod forbidden;
+
+use forbidden::denied_permission;
 
 /// The backend name used in errors and reports.
 pub(crate) const BACKEND: &str = "kubernetes";
@@ -50,6 +55,11 @@ impl Failure {
         matches!(self, Failure::Api { code: 409, .. })
     }
 
+    /// Whether the server refused the request (403): waiting or retrying will not help.
+    pub(crate) fn is_forbidden(&self) -> bool {
+        matches!(self, Failure::Api { code: 403, .. })
+    }
+
     /// Whether the server reported 404.
     pub(crate) fn is_not_found(&self) -> bool {
         matches!(self, Failure::Api { code: 404, .. })
@@ -66,6 +76,9 @@ impl Failure {
     /// Gives the failure its meaning for the caller: `kind`/`name` say what was addressed.
     pub(crate) fn into_core(self, kind: &'static str, name: &str) -> Error {
         match self {
+            Failure::Api {
+                code: 403, message, ..
+            } => Error::forbidden(BACKEND, denied_permission(&message), message),
             Failure::Api { code: 404, .. } => Error::not_found(kind, name),
             Failure::Api {
                 code: 409, message, ..
@@ -122,6 +135,24 @@ impl From<kube::Error> for Failure {
     }
 }
 
+impl From<kube::runtime::watcher::Error> for Failure {
+    fn from(e: kube::runtime::watcher::Error) -> Self {
+        use kube::runtime::watcher::Error as W;
+        match e {
+            W::InitialListFailed(e) | W::WatchStartFailed(e) | W::WatchFailed(e) => e.into(),
+            W::WatchError(s) => kube::Error::Api(s).into(),
+            other @ W::NoResourceVersion => Failure::Other(other.to_string()),
+        }
+    }
+}
+
+impl From<kube::runtime::wait::Error> for Failure {
+    fn from(e: kube::runtime::wait::Error) -> Self {
+        let kube::runtime::wait::Error::ProbeFailed(e) = e;
+        e.into()
+    }
+}
+
 /// A malformed object from the server (a field we need is missing or unparsable).
 pub(crate) fn malformed(what: impl Into<String>) -> Error {
     Error::backend(BACKEND, what.into(), false)
@@ -129,7 +160,29 @@ pub(crate) fn malformed(what: impl Into<String>) -> Error {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn a_denial_names_its_permission() {
+        let denied = Failure::Api {
+            code: 403,
+            reason: "Forbidden".into(),
+            message: r#"pods "p" is forbidden: User "u" cannot get resource "pods/log" in API group "" in the namespace "n""#.into(),
+            retry_after: None,
+        };
+        let e = denied.into_core("pod log", "n/p");
+        let p = e.permission().unwrap();
+        assert!(p.is("", "pods/log", "get"), "{p}");
+        assert!(!e.is_retryable());
+        assert!(
+            e.to_string().contains("cannot get resource \"pods/log\""),
+            "{e}"
+        );
+        let status = kube::core::Status::failure("watch denied", "Forbidden").with_code(403);
+        let watch = kube::runtime::watcher::Error::WatchError(Box::new(status));
+        assert!(Failure::from(watch).is_forbidden());
+    }
 
     fn api(code: u16) -> Failure {
         Failure::Api {
@@ -156,7 +209,9 @@ mod tests {
         assert_eq!(e.kind(), "unavailable");
         assert_eq!(e.retry_after(), Some(Duration::from_secs(2)));
         assert_eq!(api(503).into_core("x", "y").kind(), "unavailable");
-        assert_eq!(api(403).into_core("x", "y").kind(), "backend");
+        assert_eq!(api(403).into_core("x", "y").kind(), "forbidden");
+        assert!(api(403).is_forbidden() && !api(403).is_transient());
+        assert_eq!(api(401).into_core("x", "y").kind(), "backend");
         assert_eq!(
             Failure::Timeout(Duration::from_secs(1))
                 .into_core("x", "y")

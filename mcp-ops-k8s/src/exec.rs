@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Status as MetaStatus;
 use kube::api::{Api, AttachParams, LogParams};
 use mcp_ops_core::types::{Namespace, ResourceName};
-use mcp_ops_core::{Error, Result};
+use mcp_ops_core::{Error, Permission, Result};
 use tokio::io::AsyncReadExt;
 
 use crate::cluster::KubeCluster;
@@ -49,12 +49,33 @@ fn unsupported() -> Error {
     }
 }
 
+/// Names the permission of the API server's second check of a websocket exec: the upgrade is
+/// a GET, authorized as `get pods/exec` like any request, and then also needs `create` on
+/// `pods/exec` (`AuthorizePodWebsocketUpgradeCreatePermission`, beta and on since Kubernetes 1.35);
+/// that check answers `pods "NAME" is forbidden: ` with the authorizer's reason, empty for
+/// RBAC, and so names no permission itself. Any other error is returned as it is.
+fn upgrade_denial(e: Error, ns: &str) -> Error {
+    match e {
+        Error::Forbidden {
+            backend,
+            permission: None,
+            reason,
+        } if reason.trim_end().ends_with("is forbidden:") => Error::forbidden(
+            backend,
+            Some(Permission::new("create", "pods/exec").in_namespace(ns)),
+            format!("{reason}(create pods/exec, asked of every websocket exec)"),
+        ),
+        other => other,
+    }
+}
+
 impl KubeCluster {
     /// Runs `command` in `container` (the pod's only container when `None`) of a pod.
     ///
     /// # Errors
-    /// [`Error::NotFound`] for an unknown pod; [`Error::Unsupported`] when the server does
-    /// not upgrade the connection; [`Error::Backend`] when the stream breaks.
+    /// [`Error::NotFound`] for an unknown pod; [`Error::Forbidden`] naming `get` or `create`
+    /// on `pods/exec` when the account may not exec; [`Error::Unsupported`] when the server
+    /// does not upgrade the connection; [`Error::Backend`] when the stream breaks.
     pub async fn exec(
         &self,
         namespace: &Namespace,
@@ -82,7 +103,7 @@ impl KubeCluster {
             .map_err(|e| match e {
                 kube::Error::UpgradeConnection(_) => unsupported(),
                 kube::Error::Api(s) if s.code == 404 || s.code == 405 => unsupported(),
-                other => Failure::from(other).into_core("pod", &label),
+                other => upgrade_denial(Failure::from(other).into_core("pod", &label), ns),
             })?;
         let mut stdout = Vec::new();
         let mut stderr = Vec::new();
@@ -145,6 +166,19 @@ impl KubeCluster {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+
+    #[test]
+    fn the_websocket_create_check_is_named() {
+        let bare = Error::forbidden(BACKEND, None, r#"pods "p" is forbidden: "#);
+        let e = upgrade_denial(bare, "n");
+        let p = e.permission().unwrap();
+        assert!(p.is("", "pods/exec", "create"), "{p}");
+        assert_eq!(p.namespace.as_deref(), Some("n"));
+        let quota = Error::forbidden(BACKEND, None, "pods \"p\" is forbidden: exceeded quota");
+        assert!(upgrade_denial(quota, "n").permission().is_none());
+        let other = upgrade_denial(Error::not_found("pod", "n/p"), "n");
+        assert_eq!(other.kind(), "not_found");
+    }
 
     #[test]
     fn exit_codes_from_the_status_channel() {

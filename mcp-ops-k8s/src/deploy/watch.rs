@@ -1,6 +1,7 @@
 //! Waiting for a rollout by WATCH (list, then watch from the list's resourceVersion, as
 //! `kubectl rollout status` does), re-establishing dropped watches with backoff, and deciding
-//! every ADDED/MODIFIED object with [`super::status::decide`].
+//! every ADDED/MODIFIED object with [`super::status::decide`]. A 403 on the list or the watch
+//! ends the wait at once with `Error::Forbidden` (waiting cannot grant the permission).
 
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use mcp_ops_core::{Error, Result, RolloutStatus};
 
 use super::status::decide;
 use crate::cluster::KubeCluster;
+use crate::error::Failure;
 
 /// What one watch event means for the wait.
 enum Step {
@@ -80,7 +82,14 @@ impl KubeCluster {
                         }
                         Step::Continue => {}
                     },
-                    Err(e) => tracing::debug!(error = %e, "watch interrupted; re-establishing"),
+                    Err(e) => {
+                        let failure = Failure::from(e);
+                        // A refusal does not go away by watching again: fail now, typed.
+                        if failure.is_forbidden() {
+                            return Err(failure.into_core("deployment", &target.qualified()));
+                        }
+                        tracing::debug!(error = %failure, "watch interrupted; re-establishing");
+                    }
                 }
             }
             Err(Error::unavailable(
