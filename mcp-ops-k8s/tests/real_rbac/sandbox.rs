@@ -2,7 +2,6 @@
 //! what the operations need beyond it, a finished backup Job, the RBAC manifest (maybe with
 //! one rule left out) bound to its own ServiceAccount, and the backend built as that account.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use mcp_ops_k8s::testing::{ControlPlane, ControlPlaneError};
@@ -83,10 +82,10 @@ fn small_requests(doc: &mut Value) {
     }
 }
 
-/// The fixture and [`EXTRAS`] in one file with small requests (written once per process).
-fn fixture_path() -> &'static Path {
-    static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    PATH.get_or_init(|| {
+/// The fixture and [`EXTRAS`] with small requests, as one manifest (made once per process).
+fn fixture_text() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
         let text = std::fs::read_to_string(FIXTURE).expect("the fixture is readable");
         let docs: Vec<Value> = serde_saphyr::from_str_multiple(&format!("{text}\n{EXTRAS}"))
             .expect("the fixture is YAML");
@@ -97,11 +96,7 @@ fn fixture_path() -> &'static Path {
             out.push_str(&doc.to_string());
             out.push('\n');
         }
-        let dir = std::env::temp_dir().join(format!("mcp-ops-real-rbac-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("a temp dir");
-        let path = dir.join("fixture.yaml");
-        std::fs::write(&path, out).expect("the fixture is written");
-        path
+        out
     })
 }
 
@@ -168,7 +163,10 @@ async fn prepare(
     ns: &str,
     omit: Option<&Rule>,
 ) -> Result<(KubeCluster, tempfile::TempDir), ControlPlaneError> {
-    cp.apply_fixture(fixture_path(), ns).await?;
+    let dir = tempfile::tempdir()?;
+    let fixture = dir.path().join("fixture.yaml");
+    std::fs::write(&fixture, fixture_text())?;
+    cp.apply_fixture(&fixture, ns).await?;
     cp.kubectl(&[
         "create",
         "job",
@@ -196,7 +194,6 @@ async fn prepare(
         "--timeout=180s",
     ])
     .await?;
-    let dir = tempfile::tempdir()?;
     let kubeconfig = dir.path().join("kubeconfig");
     cp.service_account_kubeconfig(ns, ACCOUNT, &kubeconfig)
         .await?;
