@@ -265,7 +265,8 @@ async fn watcher_sees_every_change_across_dropped_watches() {
         }
     });
     let mut seen = BTreeSet::new();
-    while seen.len() < 9 {
+    // mcp-config, kube-root-ca.crt (in every namespace) and the 8 written.
+    while seen.len() < 10 {
         let cm = tokio::time::timeout(Duration::from_secs(20), stream.try_next())
             .await
             .unwrap()
@@ -291,12 +292,14 @@ async fn injected_faults_and_bearer_token() {
         .await
         .unwrap();
     let cms: Api<ConfigMap> = Api::namespaced(c.client().unwrap(), "default");
+    // Only the kube-root-ca.crt every namespace gets.
     assert!(
         cms.list(&ListParams::default())
             .await
             .unwrap()
             .items
-            .is_empty()
+            .iter()
+            .all(|c| c.metadata.name.as_deref() == Some("kube-root-ca.crt"))
     );
     c.faults()
         .add(FaultRule::status("GET", "/configmaps", 500).times(1));
@@ -443,7 +446,8 @@ async fn yaml_manifests_load_into_scenarios_and_running_clusters() {
     let cms: Api<ConfigMap> = Api::default_namespaced(c.client().unwrap());
     assert_eq!(
         cms.list(&ListParams::default()).await.unwrap().items.len(),
-        2
+        3,
+        "the manifests' config map, extra and kube-root-ca.crt"
     );
     assert!(c.apply_manifests("kind: [").is_err());
 }
@@ -596,8 +600,8 @@ async fn generate_name_delete_collection_and_orphan_propagation() {
     assert_eq!(gone.left().map(|l| l.items.len()), Some(3));
     assert_eq!(
         cms.list(&ListParams::default()).await.unwrap().items.len(),
-        1,
-        "mcp-config stays"
+        2,
+        "mcp-config and kube-root-ca.crt (every namespace has it) stay"
     );
 
     let deploys: Api<Deployment> = Api::namespaced(client.clone(), NS);

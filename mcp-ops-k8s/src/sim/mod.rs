@@ -18,6 +18,7 @@
 //! `--validate=false`), protobuf bodies of kinds it does not serve (those it serves are decoded
 //! by [`http::protobuf`], as kubectl 1.32+ sends them), protobuf responses (answers are JSON).
 
+mod admission;
 mod clock;
 pub mod controllers;
 mod defaults;
@@ -28,6 +29,7 @@ pub mod json;
 mod kubeconfig;
 mod names;
 pub mod patch;
+pub mod quantity;
 pub mod resources;
 pub mod scenario;
 pub mod selectors;

@@ -60,6 +60,21 @@ impl ApiError {
         )
     }
 
+    /// 403 for content created in a namespace that is being deleted.
+    pub fn namespace_terminating(rt: &ResourceType, name: &str, ns: &str) -> Self {
+        let mut d = details(rt, name);
+        d["causes"] = json!([{"reason": "NamespaceTerminating", "message": format!("namespace {ns} is being terminated"), "field": "metadata.namespace"}]);
+        Self::new(
+            403,
+            "Forbidden",
+            format!(
+                "{} \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                rt.qualified()
+            ),
+            d,
+        )
+    }
+
     /// 409 on a stale resourceVersion.
     pub fn conflict(rt: &ResourceType, name: &str) -> Self {
         Self::new(

@@ -61,6 +61,41 @@ impl Kubectl {
         }
     }
 
+    /// kubectl for any cluster, by its kubeconfig (e.g. the test control plane's).
+    pub fn with_kubeconfig(kubeconfig: &std::path::Path) -> Self {
+        Self {
+            kubeconfig: kubeconfig.to_path_buf(),
+            home: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// Runs `kubectl ARGS` with `stdin` as its standard input.
+    pub async fn run_stdin(&self, args: &[&str], stdin: &[u8]) -> Run {
+        use tokio::io::AsyncWriteExt;
+        let cache = self.home.path().join("cache");
+        let mut child = tokio::process::Command::new(kubectl_binary())
+            .arg(format!("--kubeconfig={}", self.kubeconfig.display()))
+            .arg(format!("--cache-dir={}", cache.display()))
+            .args(args)
+            .env("HOME", self.home.path())
+            .env_remove("KUBECONFIG")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("starting kubectl");
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(stdin).await.unwrap();
+        drop(input);
+        let out = child.wait_with_output().await.expect("running kubectl");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     /// Runs `kubectl ARGS` (with `--kubeconfig` and `--cache-dir` added).
     pub async fn run(&self, args: &[&str]) -> Run {
         let bin = kubectl_binary();

@@ -4,7 +4,7 @@ use super::super::json;
 use super::super::resources::{self, ResourceType};
 use super::super::store::{Propagation, Store, Target};
 use super::ControllerConfig;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Context of one controller pass.
 #[derive(Debug)]
@@ -15,15 +15,22 @@ pub struct Ctx<'a> {
     pub cfg: &'a ControllerConfig,
     /// Writes made so far.
     pub writes: usize,
+    /// The event correlator's memory.
+    pub events: &'a std::sync::Mutex<super::events::Correlator>,
 }
 
 impl<'a> Ctx<'a> {
     /// A fresh context.
-    pub fn new(store: &'a Store, cfg: &'a ControllerConfig) -> Self {
+    pub fn new(
+        store: &'a Store,
+        cfg: &'a ControllerConfig,
+        events: &'a std::sync::Mutex<super::events::Correlator>,
+    ) -> Self {
         Self {
             store,
             cfg,
             writes: 0,
+            events,
         }
     }
 
@@ -60,36 +67,5 @@ impl<'a> Ctx<'a> {
         {
             self.writes += 1;
         }
-    }
-
-    /// Records an Event about `about`.
-    pub fn event(
-        &mut self,
-        about: &Value,
-        warning: bool,
-        reason: &str,
-        message: &str,
-        component: &str,
-    ) {
-        let now = self.store.clock().stamp();
-        let ns = match json::namespace(about) {
-            "" => "default",
-            n => n,
-        };
-        let seq = self.store.resource_version();
-        let ev = json!({
-            "metadata": {"name": format!("{}.{:016x}", json::name(about), seq.wrapping_mul(0x9E37_79B9_7F4A_7C15)), "namespace": ns},
-            "involvedObject": {
-                "kind": json::str_at(about, &["kind"]), "namespace": json::namespace(about), "name": json::name(about),
-                "uid": json::uid(about), "apiVersion": json::str_at(about, &["apiVersion"]),
-                "resourceVersion": json::str_at(about, &["metadata", "resourceVersion"]),
-            },
-            "reason": reason, "message": message,
-            "source": {"component": component},
-            "firstTimestamp": now, "lastTimestamp": now, "count": 1,
-            "type": if warning { "Warning" } else { "Normal" },
-            "eventTime": null, "reportingComponent": component, "reportingInstance": "",
-        });
-        self.create(resources::get("", "events"), ev);
     }
 }

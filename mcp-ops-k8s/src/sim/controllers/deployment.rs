@@ -88,16 +88,18 @@ fn new_replicaset(d: &Value, template: &Value, rev: i64, replicas: i64, max: i64
         json!(max.to_string()),
     );
     ann.insert(REVISION.into(), json!(rev.to_string()));
-    json!({
+    let mut rs = json!({
         "metadata": {
             "name": format!("{}-{hash}", json::name(d)), "namespace": json::namespace(d),
             "labels": labels, "annotations": ann, "ownerReferences": [json::owner_ref(d)],
         },
-        "spec": {
-            "replicas": 0, "minReadySeconds": i64_at(d, &["spec", "minReadySeconds"], 0),
-            "selector": selector, "template": tpl,
-        },
-    })
+        "spec": {"replicas": 0, "selector": selector, "template": tpl},
+    });
+    let min_ready = i64_at(d, &["spec", "minReadySeconds"], 0);
+    if min_ready > 0 {
+        json::set(&mut rs, &["spec", "minReadySeconds"], json!(min_ready));
+    }
+    rs
 }
 
 fn sync(ctx: &mut Ctx<'_>, mut d: Value, rs_all: &[Arc<Value>]) {
@@ -158,10 +160,36 @@ fn sync(ctx: &mut Ctx<'_>, mut d: Value, rs_all: &[Arc<Value>]) {
     let mut new_rs = match new_idx {
         Some(i) => Some(owned.remove(i)),
         None if !paused => {
-            let rs = new_replicaset(&d, &template, max_old_rev + 1, replicas, replicas + surge);
+            // Created at the size the rollout allows right away, as kube-controller-manager does.
+            let old_states: Vec<RsState> = owned.iter().map(state).collect();
+            let empty = RsState {
+                spec: 0,
+                current: 0,
+                available: 0,
+            };
+            let initial = if strategy == "Recreate" {
+                rollout::recreate(replicas, &old_states).0
+            } else {
+                rollout::rolling(replicas, surge, unavailable, &empty, &old_states).0
+            };
+            let mut rs = new_replicaset(&d, &template, max_old_rev + 1, replicas, replicas + surge);
+            json::set(&mut rs, &["spec", "replicas"], json!(initial));
             let made = ctx.create(rs_rt, rs);
             if let Some(m) = &made {
                 created = Some(json::name(m).to_string());
+                if initial > 0 {
+                    let msg = format!(
+                        "Scaled up replica set {} from 0 to {initial}",
+                        json::name(m)
+                    );
+                    ctx.event(
+                        &d,
+                        false,
+                        "ScalingReplicaSet",
+                        &msg,
+                        "deployment-controller",
+                    );
+                }
             }
             made
         }

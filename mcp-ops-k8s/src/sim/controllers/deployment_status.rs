@@ -165,6 +165,7 @@ pub(super) fn update_status(
         "observedGeneration": i64_at(&d, &["metadata", "generation"], 1),
         "replicas": st_replicas, "updatedReplicas": updated, "readyReplicas": ready,
         "availableReplicas": available, "conditions": [avail_cond, prog_cond],
+        "terminatingReplicas": sum(&["status", "terminatingReplicas"]),
     });
     let unavailable = (total_spec - available).max(0);
     if unavailable > 0 {

@@ -6,6 +6,91 @@ use super::super::resources;
 use super::Ctx;
 use serde_json::{Value, json};
 
+/// The CPU a pod of the target uses on average, as the metrics API reports it (requests ×
+/// load factor, rounded to millicores).
+fn average_cpu(target: &Value, load: f64) -> String {
+    let requested: f64 = json::at(target, &["spec", "template", "spec", "containers"])
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|c| crate::sim::quantity::cpu_millis(str_at(c, &["resources", "requests", "cpu"])))
+        .sum();
+    #[allow(clippy::cast_possible_truncation)]
+    let millis = (requested * load).round() as i64;
+    format!("{millis}m")
+}
+
+/// The controller's conditions when metrics are available: able to scale, scaling active, and
+/// whether the bounds limit the desired count (transition times kept while a status holds).
+fn conditions(
+    prev: Option<&Value>,
+    desired: i64,
+    current: i64,
+    min: i64,
+    max: i64,
+    now: &str,
+) -> Value {
+    let limited = if desired >= max && max > 0 && desired > current {
+        (
+            "True",
+            "TooManyReplicas",
+            "the desired replica count is more than the maximum replica count",
+        )
+    } else if desired <= min && desired < current {
+        (
+            "True",
+            "TooFewReplicas",
+            "the desired replica count is less than the minimum replica count",
+        )
+    } else {
+        (
+            "False",
+            "DesiredWithinRange",
+            "the desired count is within the acceptable range",
+        )
+    };
+    let able = if desired == current {
+        (
+            "True",
+            "ReadyForNewScale",
+            "recommended size matches current size",
+        )
+    } else {
+        (
+            "True",
+            "SucceededRescale",
+            "the HPA controller was able to update the target scale",
+        )
+    };
+    let list = [
+        ("AbleToScale", able),
+        (
+            "ScalingActive",
+            (
+                "True",
+                "ValidMetricFound",
+                "the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)",
+            ),
+        ),
+        ("ScalingLimited", limited),
+    ];
+    let old = |t: &str| {
+        prev.and_then(|s| s.get("conditions"))
+            .and_then(Value::as_array)
+            .and_then(|cs| cs.iter().find(|c| str_at(c, &["type"]) == t).cloned())
+    };
+    Value::Array(
+        list.iter()
+            .map(|(t, (status, reason, message))| {
+                let since = old(t)
+                    .filter(|c| str_at(c, &["status"]) == *status)
+                    .map_or(now.to_string(), |c| str_at(&c, &["lastTransitionTime"]).to_string());
+                json!({"type": t, "status": status, "lastTransitionTime": since, "reason": reason, "message": message})
+            })
+            .collect(),
+    )
+}
+
 /// Syncs every HorizontalPodAutoscaler.
 pub fn sync_all(ctx: &mut Ctx<'_>) {
     for h in ctx.list("autoscaling", "horizontalpodautoscalers") {
@@ -47,8 +132,12 @@ pub fn sync_all(ctx: &mut Ctx<'_>) {
         .clamp(min, max.max(min));
         let mut status = json!({"currentReplicas": current, "desiredReplicas": desired});
         if cpu_target.is_some() {
-            status["currentMetrics"] = json!([{"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": utilization}}}]);
+            let per_pod = average_cpu(&target, ctx.cfg.load_factor);
+            status["currentMetrics"] = json!([{"type": "Resource", "resource": {"name": "cpu",
+                "current": {"averageUtilization": utilization, "averageValue": per_pod}}}]);
         }
+        let now = ctx.store.clock().stamp();
+        status["conditions"] = conditions(h.get("status"), desired, current, min, max, &now);
         if let Some(prev) = h.get("status").and_then(|s| s.get("lastScaleTime")) {
             status["lastScaleTime"] = prev.clone();
         }

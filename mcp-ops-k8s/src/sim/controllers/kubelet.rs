@@ -1,5 +1,5 @@
-//! Scheduler and kubelet: pods get a node, then (after the configured start-up delay) run and
-//! become Ready, or fail as the scenario's image rules say.
+//! The kubelet: scheduled pods (after the configured start-up delay) run and become Ready, or
+//! fail as the scenario's image rules say.
 
 use super::super::clock::parse_ts;
 use super::super::json::{self, str_at};
@@ -7,9 +7,8 @@ use super::super::names;
 use super::super::resources;
 use super::{Ctx, ImageFailure};
 use serde_json::{Value, json};
-use std::sync::Arc;
 
-fn cond(t: &str, status: &str, now: &str) -> Value {
+pub(super) fn cond(t: &str, status: &str, now: &str) -> Value {
     json!({"type": t, "status": status, "lastProbeTime": null, "lastTransitionTime": now})
 }
 
@@ -25,22 +24,9 @@ fn failure(ctx: &Ctx<'_>, pod: &Value) -> Option<(ImageFailure, String)> {
     })
 }
 
-/// Syncs every pod.
+/// Syncs every scheduled pod.
 pub fn sync_all(ctx: &mut Ctx<'_>) {
-    let nodes: Vec<Arc<Value>> = ctx
-        .list("", "nodes")
-        .into_iter()
-        .filter(|n| !json::bool_at(n, &["spec", "unschedulable"]))
-        .collect();
     let pods = ctx.list("", "pods");
-    let mut load: Vec<usize> = nodes
-        .iter()
-        .map(|n| {
-            pods.iter()
-                .filter(|p| str_at(p, &["spec", "nodeName"]) == json::name(n))
-                .count()
-        })
-        .collect();
     for p in &pods {
         let statuses = json::at(p, &["status", "containerStatuses"]).and_then(Value::as_array);
         let crash = statuses.is_some_and(|cs| {
@@ -49,53 +35,11 @@ pub fn sync_all(ctx: &mut Ctx<'_>) {
         });
         let waiting = str_at(p, &["status", "phase"]) == "Pending" && statuses.is_none();
         let unscheduled = str_at(p, &["spec", "nodeName"]).is_empty();
-        if json::deleting(p) || !(crash || waiting || unscheduled) {
+        if json::deleting(p) || unscheduled || !(crash || waiting) {
             continue;
         }
         let mut owned = (**p).clone();
         let pod = &mut owned;
-        if str_at(pod, &["spec", "nodeName"]).is_empty() {
-            let Some((i, node)) = nodes
-                .iter()
-                .enumerate()
-                .min_by_key(|(i, n)| (load[*i], json::name(n).to_string()))
-            else {
-                continue;
-            };
-            load[i] += 1;
-            let now = ctx.store.clock().stamp();
-            json::set(pod, &["spec", "nodeName"], json!(json::name(node)));
-            let host_ip = json::at(node, &["status", "addresses"])
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .find(|a| str_at(a, &["type"]) == "InternalIP")
-                .map_or(String::new(), |a| str_at(a, &["address"]).to_string());
-            let n = names::fnv32a(json::uid(pod).as_bytes()) % 250 + 2;
-            let pod_ip = format!("10.244.{i}.{n}");
-            let status = json::obj_mut(pod, &["status"]);
-            status.insert("phase".into(), json!("Pending"));
-            status.insert(
-                "conditions".into(),
-                json!([cond("PodScheduled", "True", &now)]),
-            );
-            status.insert("hostIP".into(), json!(host_ip));
-            status.insert("hostIPs".into(), json!([{"ip": host_ip}]));
-            status.insert("podIP".into(), json!(pod_ip));
-            status.insert("podIPs".into(), json!([{"ip": pod_ip}]));
-            status.insert("startTime".into(), json!(now));
-            status.insert("qosClass".into(), json!("BestEffort"));
-            if let Some(saved) = ctx.update(resources::get("", "pods"), pod.clone()) {
-                let msg = format!(
-                    "Successfully assigned {}/{} to {}",
-                    json::namespace(&saved),
-                    json::name(&saved),
-                    json::name(node)
-                );
-                ctx.event(&saved, false, "Scheduled", &msg, "default-scheduler");
-                *pod = saved;
-            }
-        }
         if str_at(pod, &["spec", "nodeName"]).is_empty()
             || str_at(pod, &["status", "phase"]) != "Pending"
         {

@@ -4,12 +4,16 @@
 mod ctx;
 mod deployment;
 mod deployment_status;
+mod endpoints;
+mod events;
 mod gc;
 mod hpa;
 mod job;
 mod kubelet;
+mod namespace;
 mod replicaset;
 mod rollout;
+mod scheduler;
 mod statefulset;
 
 pub use ctx::Ctx;
@@ -69,6 +73,7 @@ impl Default for ControllerConfig {
 pub struct Controllers {
     store: Arc<Store>,
     config: Mutex<ControllerConfig>,
+    events: Mutex<events::Correlator>,
 }
 
 impl Controllers {
@@ -77,6 +82,7 @@ impl Controllers {
         Self {
             store,
             config: Mutex::new(config),
+            events: Mutex::new(events::Correlator::default()),
         }
     }
 
@@ -95,12 +101,15 @@ impl Controllers {
     /// Runs every controller once; returns the number of writes made.
     pub fn pass(&self) -> usize {
         let cfg = self.config();
-        let mut ctx = Ctx::new(&self.store, &cfg);
+        let mut ctx = Ctx::new(&self.store, &cfg, &self.events);
+        namespace::sync_all(&mut ctx);
         deployment::sync_all(&mut ctx);
         replicaset::sync_all(&mut ctx);
         statefulset::sync_all(&mut ctx);
         job::sync_all(&mut ctx);
+        scheduler::sync_all(&mut ctx);
         kubelet::sync_all(&mut ctx);
+        endpoints::sync_all(&mut ctx);
         hpa::sync_all(&mut ctx);
         gc::collect(&mut ctx);
         ctx.writes

@@ -116,7 +116,16 @@ pub fn sync_all(ctx: &mut Ctx<'_>) {
         let mine = owned_pods(&pods, json::namespace(&rs), json::uid(&rs));
         let count = i64::try_from(mine.len()).unwrap_or(0);
         let ready = i64::try_from(mine.iter().filter(|p| pod_ready(p)).count()).unwrap_or(0);
+        let terminating = pods
+            .iter()
+            .filter(|p| {
+                json::namespace(p) == json::namespace(&rs)
+                    && json::controller_uid(p) == Some(json::uid(&rs))
+                    && json::deleting(p)
+            })
+            .count();
         let mut status = json!({"replicas": count, "fullyLabeledReplicas": count, "readyReplicas": ready, "availableReplicas": ready,
+            "terminatingReplicas": terminating,
             "observedGeneration": i64_at(&rs, &["metadata", "generation"], 1)});
         for k in ["fullyLabeledReplicas", "readyReplicas", "availableReplicas"] {
             if status[k] == json!(0)

@@ -1,47 +1,29 @@
 //! Defaulting and normalisation the API server applies on every write.
 
+mod pod;
+mod workloads;
+
 use super::json::{self, obj_mut};
 use super::resources::ResourceType;
 use serde_json::{Value, json};
 
 /// Sets `key` to `value` in `map` if it is absent.
-fn default(map: &mut serde_json::Map<String, Value>, key: &str, value: Value) {
+pub(super) fn default(map: &mut serde_json::Map<String, Value>, key: &str, value: Value) {
     map.entry(key.to_string()).or_insert(value);
 }
 
 /// Applies the defaults of the object's kind. `seq` makes allocated values (cluster IPs) unique.
 pub fn apply(rt: &ResourceType, obj: &mut Value, seq: u64) {
     match (rt.group, rt.plural) {
-        ("apps", "deployments") => deployment(obj),
-        ("apps", "replicasets") => {
-            default(obj_mut(obj, &["spec"]), "replicas", json!(1));
-            pod_template(obj, &["spec", "template"]);
-        }
-        ("apps", "statefulsets") => {
-            let spec = obj_mut(obj, &["spec"]);
-            default(spec, "replicas", json!(1));
-            default(spec, "podManagementPolicy", json!("OrderedReady"));
-            default(spec, "revisionHistoryLimit", json!(10));
-            pod_template(obj, &["spec", "template"]);
-        }
-        ("batch", "jobs") => job(obj),
-        ("batch", "cronjobs") => {
-            let spec = obj_mut(obj, &["spec"]);
-            default(spec, "concurrencyPolicy", json!("Allow"));
-            default(spec, "suspend", json!(false));
-            default(spec, "successfulJobsHistoryLimit", json!(3));
-            default(spec, "failedJobsHistoryLimit", json!(1));
-            pod_template(obj, &["spec", "jobTemplate", "spec", "template"]);
-        }
-        ("", "pods") => {
-            pod_spec(obj_mut(obj, &["spec"]));
-            default(obj_mut(obj, &["status"]), "phase", json!("Pending"));
-        }
+        ("apps", "deployments") => workloads::deployment(obj),
+        ("apps", "replicasets") => workloads::replicaset(obj),
+        ("apps", "statefulsets") => workloads::statefulset(obj),
+        ("batch", "jobs") => workloads::job(obj),
+        ("batch", "cronjobs") => workloads::cronjob(obj),
+        ("", "pods") => pod::pod(obj),
         ("", "services") => service(obj, seq),
         ("", "secrets") => secret(obj),
-        ("", "namespaces") => {
-            default(obj_mut(obj, &["status"]), "phase", json!("Active"));
-        }
+        ("", "namespaces") => namespace(obj),
         ("autoscaling", "horizontalpodautoscalers") => {
             default(obj_mut(obj, &["spec"]), "minReplicas", json!(1));
         }
@@ -49,46 +31,13 @@ pub fn apply(rt: &ResourceType, obj: &mut Value, seq: u64) {
     }
 }
 
-fn deployment(obj: &mut Value) {
-    let spec = obj_mut(obj, &["spec"]);
-    default(spec, "replicas", json!(1));
-    default(spec, "revisionHistoryLimit", json!(10));
-    default(spec, "progressDeadlineSeconds", json!(600));
-    let strategy = spec.entry("strategy").or_insert_with(|| json!({}));
-    let s = obj_mut(strategy, &[]);
-    default(s, "type", json!("RollingUpdate"));
-    if s.get("type").and_then(Value::as_str) == Some("RollingUpdate") {
-        let ru = obj_mut(strategy, &["rollingUpdate"]);
-        default(ru, "maxSurge", json!("25%"));
-        default(ru, "maxUnavailable", json!("25%"));
-    }
-    pod_template(obj, &["spec", "template"]);
-}
-
-fn job(obj: &mut Value) {
-    let uid = json::uid(obj).to_string();
+/// A namespace: the `kubernetes` finalizer (the namespace controller removes it once the
+/// namespace is empty), phase Active and the `kubernetes.io/metadata.name` label.
+fn namespace(obj: &mut Value) {
     let name = json::name(obj).to_string();
-    let spec = obj_mut(obj, &["spec"]);
-    default(spec, "parallelism", json!(1));
-    default(spec, "completions", json!(1));
-    default(spec, "backoffLimit", json!(6));
-    default(spec, "completionMode", json!("NonIndexed"));
-    default(spec, "suspend", json!(false));
-    let manual = spec.get("manualSelector").and_then(Value::as_bool) == Some(true);
-    if !manual && !spec.contains_key("selector") && !uid.is_empty() {
-        spec.insert(
-            "selector".into(),
-            json!({"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}),
-        );
-        let labels = obj_mut(obj, &["spec", "template", "metadata", "labels"]);
-        labels.insert("batch.kubernetes.io/controller-uid".into(), json!(uid));
-        labels.insert("controller-uid".into(), json!(uid));
-        labels.insert("batch.kubernetes.io/job-name".into(), json!(name));
-        labels.insert("job-name".into(), json!(name));
-    }
-    let tspec = obj_mut(obj, &["spec", "template", "spec"]);
-    default(tspec, "restartPolicy", json!("Never"));
-    pod_template(obj, &["spec", "template"]);
+    default(obj_mut(obj, &["spec"]), "finalizers", json!(["kubernetes"]));
+    default(obj_mut(obj, &["status"]), "phase", json!("Active"));
+    obj_mut(obj, &["metadata", "labels"]).insert("kubernetes.io/metadata.name".into(), json!(name));
 }
 
 fn service(obj: &mut Value, seq: u64) {
@@ -128,61 +77,8 @@ fn secret(obj: &mut Value) {
     }
 }
 
-/// Defaults of a pod template at `path` (metadata normalised, spec defaulted).
-pub fn pod_template(obj: &mut Value, path: &[&str]) {
-    let Some(tpl) = json::at(obj, path) else {
-        return;
-    };
-    if !tpl.is_object() {
-        return;
-    }
-    let mut meta_path = path.to_vec();
-    meta_path.push("metadata");
-    let meta = obj_mut(obj, &meta_path);
-    if meta.get("creationTimestamp").is_some_and(Value::is_null) {
-        meta.remove("creationTimestamp");
-    }
-    let mut spec_path = path.to_vec();
-    spec_path.push("spec");
-    pod_spec(obj_mut(obj, &spec_path));
-}
-
-fn pod_spec(spec: &mut serde_json::Map<String, Value>) {
-    default(spec, "restartPolicy", json!("Always"));
-    default(spec, "terminationGracePeriodSeconds", json!(30));
-    default(spec, "dnsPolicy", json!("ClusterFirst"));
-    default(spec, "securityContext", json!({}));
-    default(spec, "schedulerName", json!("default-scheduler"));
-    for key in ["containers", "initContainers"] {
-        if let Some(cs) = spec.get_mut(key).and_then(Value::as_array_mut) {
-            for c in cs.iter_mut() {
-                container(c);
-            }
-        }
-    }
-}
-
-fn container(c: &mut Value) {
-    let image = json::str_at(c, &["image"]).to_string();
-    let m = obj_mut(c, &[]);
-    let tag = image.rsplit_once('/').map_or(image.as_str(), |(_, t)| t);
-    let pull = if !tag.contains(':') || tag.ends_with(":latest") {
-        "Always"
-    } else {
-        "IfNotPresent"
-    };
-    default(m, "imagePullPolicy", json!(pull));
-    default(m, "terminationMessagePath", json!("/dev/termination-log"));
-    default(m, "terminationMessagePolicy", json!("File"));
-    default(m, "resources", json!({}));
-    if let Some(ports) = m.get_mut("ports").and_then(Value::as_array_mut) {
-        for p in ports.iter_mut() {
-            default(obj_mut(p, &[]), "protocol", json!("TCP"));
-        }
-    }
-}
-
 /// The object without `metadata` and `status`: what bumps `generation` when it changes.
+/// A pod's binding to a node (`spec.nodeName`, written through `pods/binding`) does not count.
 pub fn spec_part(obj: &Value) -> Value {
     let mut v = obj.clone();
     if let Some(m) = v.as_object_mut() {
@@ -190,6 +86,9 @@ pub fn spec_part(obj: &Value) -> Value {
         m.remove("status");
         m.remove("kind");
         m.remove("apiVersion");
+        if let Some(spec) = m.get_mut("spec").and_then(Value::as_object_mut) {
+            spec.remove("nodeName");
+        }
     }
     v
 }

@@ -8,34 +8,7 @@ use axum::http::Method;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-/// Parses a CPU quantity into millicores.
-pub fn cpu_millis(q: &str) -> f64 {
-    if let Some(m) = q.strip_suffix('m') {
-        m.parse().unwrap_or(0.0)
-    } else {
-        q.parse::<f64>().map(|c| c * 1000.0).unwrap_or(0.0)
-    }
-}
-
-/// Parses a memory quantity into bytes.
-pub fn mem_bytes(q: &str) -> f64 {
-    let units: [(&str, f64); 8] = [
-        ("Ki", 1024.0),
-        ("Mi", 1048576.0),
-        ("Gi", 1073741824.0),
-        ("Ti", 1099511627776.0),
-        ("k", 1e3),
-        ("M", 1e6),
-        ("G", 1e9),
-        ("T", 1e12),
-    ];
-    for (u, f) in units {
-        if let Some(n) = q.strip_suffix(u) {
-            return n.parse::<f64>().unwrap_or(0.0) * f;
-        }
-    }
-    q.parse().unwrap_or(0.0)
-}
+use super::super::quantity::{cpu_millis, mem_bytes};
 
 fn usage(c: &Value, load: f64) -> (f64, f64) {
     let cpu = json::at(c, &["resources", "requests", "cpu"])
@@ -133,17 +106,4 @@ pub fn handle(app: &App, req: &ResourceRequest) -> Result<Response, ApiError> {
     }
     let list = json!({"kind": format!("{}List", req.rt.kind), "apiVersion": "metrics.k8s.io/v1beta1", "metadata": {"resourceVersion": rv.to_string()}, "items": items});
     Ok(json_response(200, &list, "application/json"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quantities_parse() {
-        assert!((cpu_millis("250m") - 250.0).abs() < 1e-9);
-        assert!((cpu_millis("1.5") - 1500.0).abs() < 1e-9);
-        assert!((mem_bytes("1Gi") - 1073741824.0).abs() < 1e-3);
-        assert!((mem_bytes("512M") - 512e6).abs() < 1e-3);
-    }
 }

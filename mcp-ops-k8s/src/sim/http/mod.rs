@@ -255,5 +255,29 @@ async fn route(
     if rt.group == "metrics.k8s.io" {
         return metrics::handle(app, &req);
     }
-    handlers::handle(app, req).await
+    let deprecated = deprecation(rt);
+    let mut response = handlers::handle(app, req).await;
+    if let Some(warning) = deprecated {
+        // kube-apiserver warns on every request to a deprecated API, errors included.
+        let add = |r: &mut Response| {
+            if let Ok(v) = HeaderValue::from_str(&format!("299 - \"{warning}\"")) {
+                r.headers_mut().insert(header::WARNING, v);
+            }
+        };
+        match &mut response {
+            Ok(r) => add(r),
+            Err(e) => {
+                let mut r = error_response(e);
+                add(&mut r);
+                return Ok(r);
+            }
+        }
+    }
+    response
+}
+
+/// The deprecation warning kube-apiserver 1.36 sends for a resource, if any.
+fn deprecation(rt: &ResourceType) -> Option<&'static str> {
+    (rt.group.is_empty() && rt.plural == "endpoints")
+        .then_some("v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice")
 }

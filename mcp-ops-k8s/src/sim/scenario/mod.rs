@@ -72,12 +72,21 @@ impl Scenario {
     /// `deployments` deployments of `pods` replicas each in namespace `bench`, over 5 nodes
     /// (for benchmarks).
     pub fn scaled(deployments: usize, pods: i64) -> Self {
+        // Five nodes with room for every pod (each asks for 250m CPU and 256Mi).
+        let per_node = (i64::try_from(deployments).unwrap_or(i64::MAX / 2) * pods.max(1)) / 5 + 1;
         let mut s = Self::empty().with_object(namespace("bench"));
-        for i in 2..=5 {
-            s = s.with_object(node(
-                &format!("sim-node-{i}"),
-                &format!("10.0.0.{}", 10 + i),
-            ));
+        s.steps
+            .retain(|st| !matches!(st, Step::Create(v) if v["kind"] == "Node"));
+        for i in 1..=5 {
+            let mut n = node(&format!("sim-node-{i}"), &format!("10.0.0.{}", 10 + i));
+            n["status"]["allocatable"] = serde_json::json!({
+                "cpu": format!("{}m", per_node * 250 + 1000),
+                "memory": format!("{}Mi", per_node * 256 + 1024),
+                "pods": (per_node + 10).to_string(),
+                "ephemeral-storage": "94477Mi",
+            });
+            n["status"]["capacity"] = n["status"]["allocatable"].clone();
+            s = s.with_object(n);
         }
         for i in 0..deployments {
             s = s.with_object(deployment(

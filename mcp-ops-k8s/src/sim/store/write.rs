@@ -8,6 +8,18 @@ use crate::sim::status::ApiError;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
+/// Whether something must still happen before the object may go: `metadata.finalizers`, or
+/// for a namespace its `spec.finalizers` (the namespace controller's `kubernetes`).
+fn has_finalizers(rt: &ResourceType, obj: &Value) -> bool {
+    let listed = |path: &[&str]| {
+        json::at(obj, path)
+            .and_then(Value::as_array)
+            .is_some_and(|f| !f.is_empty())
+    };
+    listed(&["metadata", "finalizers"])
+        || (rt.kind == "Namespace" && listed(&["spec", "finalizers"]))
+}
+
 impl Store {
     /// Creates an object. Returns the stored object.
     pub fn create(
@@ -24,12 +36,16 @@ impl Store {
         };
         if rt.namespaced {
             let ns_rt = crate::sim::resources::get("", "namespaces");
-            let exists = inner
+            let namespace = inner
                 .objects
                 .get(&key(ns_rt))
-                .is_some_and(|m| m.contains_key(&(String::new(), ns.clone())));
-            if !exists {
-                return Err(ApiError::not_found(ns_rt, &ns));
+                .and_then(|m| m.get(&(String::new(), ns.clone())));
+            match namespace {
+                None => return Err(ApiError::not_found(ns_rt, &ns)),
+                Some(n) if json::deleting(n) => {
+                    return Err(ApiError::namespace_terminating(rt, json::name(&obj), &ns));
+                }
+                Some(_) => {}
             }
         }
         inner.seq += 1;
@@ -59,6 +75,9 @@ impl Store {
             meta.insert("generation".into(), json!(1));
         }
         defaults::apply(rt, &mut obj, seq);
+        if rt.kind == "Pod" && rt.group.is_empty() {
+            crate::sim::admission::pod(&mut obj, seq);
+        }
         crate::sim::validation::validate(rt, &obj)?;
         if inner
             .objects
@@ -171,9 +190,7 @@ impl Store {
         if new == old {
             return Ok(old);
         }
-        let finalizers_done = json::at(&new, &["metadata", "finalizers"])
-            .and_then(Value::as_array)
-            .is_none_or(Vec::is_empty);
+        let finalizers_done = !has_finalizers(rt, &new);
         if dry_run {
             return Ok(new);
         }
@@ -221,9 +238,7 @@ impl Store {
         if dry_run {
             return Ok(obj);
         }
-        let has_finalizers = json::at(&obj, &["metadata", "finalizers"])
-            .and_then(Value::as_array)
-            .is_some_and(|f| !f.is_empty());
+        let has_finalizers = has_finalizers(rt, &obj);
         inner.rv += 1;
         json::set(
             &mut obj,
@@ -242,6 +257,9 @@ impl Store {
                     &["metadata", "deletionGracePeriodSeconds"],
                     json!(0),
                 );
+                if rt.kind == "Namespace" {
+                    json::set(&mut obj, &["status", "phase"], json!("Terminating"));
+                }
                 let shared = Arc::new(obj.clone());
                 inner
                     .objects

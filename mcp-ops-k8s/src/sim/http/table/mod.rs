@@ -1,5 +1,6 @@
 //! `as=Table` responses with the columns a real API server prints for each resource.
 
+mod endpoints;
 mod others;
 mod workloads;
 
@@ -88,7 +89,10 @@ pub fn pod_status(p: &Value) -> String {
 pub(super) type CellFn = Box<dyn Fn(&Value) -> Vec<Value>>;
 
 fn columns_and_cells(rt: &ResourceType, now: Timestamp) -> (Vec<Value>, CellFn) {
-    if let Some(c) = workloads::columns(rt, now).or_else(|| others::columns(rt, now)) {
+    if let Some(c) = workloads::columns(rt, now)
+        .or_else(|| others::columns(rt, now))
+        .or_else(|| endpoints::columns(rt, now))
+    {
         return c;
     }
     let created = move |o: &Value| age(str_at(o, &["metadata", "creationTimestamp"]), now);

@@ -207,7 +207,11 @@ pub(super) fn columns(rt: &ResourceType, now: Timestamp) -> Option<(Vec<Value>, 
                     name(o),
                     json!(str_at(o, &["spec", "schedule"])),
                     json!(none_if_empty(str_at(o, &["spec", "timeZone"]))),
-                    json!(json::bool_at(o, &["spec", "suspend"])),
+                    json!(if json::bool_at(o, &["spec", "suspend"]) {
+                        "True"
+                    } else {
+                        "False"
+                    }),
                     json!(active),
                     json!(if last.is_empty() {
                         "<none>".to_string()
