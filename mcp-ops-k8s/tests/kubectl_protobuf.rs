@@ -7,6 +7,9 @@
 #![cfg(feature = "sim")]
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod common;
+
+use common::Run;
 use mcp_ops_k8s::sim::{Scenario, SimCluster};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -15,19 +18,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const NS: &str = "mcp-production";
 const PROTOBUF_SENT: &str = "Content-Type: application/vnd.kubernetes.protobuf";
 
-/// The kubectl named by `MCP_OPS_KUBECTL`, checked to be 1.32 or newer (older ones send JSON).
-fn kubectl_binary() -> PathBuf {
+/// Checks that the kubectl named by `MCP_OPS_KUBECTL` is 1.32 or newer (older ones send JSON).
+fn assert_protobuf_kubectl() {
     const HOW: &str = "build it with scripts/build-control-plane (scripts/test builds it and exports MCP_OPS_KUBECTL)";
     let Some(path) = std::env::var_os("MCP_OPS_KUBECTL").map(PathBuf::from) else {
         panic!(
             "MCP_OPS_KUBECTL is not set: these tests need kubectl built at the control plane's release (v1.36), which sends protobuf bodies; {HOW}"
         );
     };
-    assert!(
-        path.is_file(),
-        "MCP_OPS_KUBECTL={} is not a file; {HOW}",
-        path.display()
-    );
     let out = std::process::Command::new(&path)
         .args(["version", "--client", "-o", "json"])
         .output()
@@ -42,63 +40,26 @@ fn kubectl_binary() -> PathBuf {
         "MCP_OPS_KUBECTL={} is kubectl 1.{minor}, which sends JSON, not protobuf; {HOW}",
         path.display()
     );
-    path
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn ok(self) -> Self {
-        assert_eq!(
-            self.code, 0,
-            "kubectl failed\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-}
-
-/// kubectl v1.36 bound to one cluster, with its own HOME and discovery cache.
+/// kubectl v1.36 bound to one cluster (the shared runner), every command in `mcp-production`.
 struct Kubectl {
-    bin: PathBuf,
-    kubeconfig: PathBuf,
-    home: tempfile::TempDir,
+    inner: common::Kubectl,
 }
 
 impl Kubectl {
     fn new(cluster: &SimCluster) -> Self {
+        assert_protobuf_kubectl();
         Self {
-            bin: kubectl_binary(),
-            kubeconfig: cluster.kubeconfig_path().to_path_buf(),
-            home: tempfile::tempdir().unwrap(),
+            inner: common::Kubectl::new(cluster),
         }
     }
 
     /// Runs `kubectl -n mcp-production ARGS`.
     async fn run(&self, args: &[&str]) -> Run {
-        let out = tokio::process::Command::new(&self.bin)
-            .arg(format!("--kubeconfig={}", self.kubeconfig.display()))
-            .arg(format!(
-                "--cache-dir={}",
-                self.home.path().join("cache").display()
-            ))
-            .args(["-n", NS])
-            .args(args)
-            .env("HOME", self.home.path())
-            .env_remove("KUBECONFIG")
-            .kill_on_drop(true)
-            .output()
-            .await
-            .expect("running kubectl");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        let mut a = vec!["-n", NS];
+        a.extend_from_slice(args);
+        self.inner.run(&a).await
     }
 
     /// Runs a write, asserting it succeeded and went out as protobuf (request headers are
