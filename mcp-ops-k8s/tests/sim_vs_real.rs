@@ -27,3 +27,5 @@ mod normalise;
 mod pair;
 #[path = "sim_vs_real/reads.rs"]
 mod reads;
+#[path = "sim_vs_real/rollouts.rs"]
+mod rollouts;

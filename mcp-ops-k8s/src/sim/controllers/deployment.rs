@@ -268,6 +268,36 @@ fn scale(ctx: &mut Ctx<'_>, rs: &mut Value, target: i64, d: &Value) {
         return;
     }
     json::set(rs, &["spec", "replicas"], json!(target));
+    // A ReplicaSet that is resized records the deployment's size and its surge ceiling.
+    let replicas = i64_at(d, &["spec", "replicas"], 1);
+    let surge = if str_at(d, &["spec", "strategy", "type"]) == "RollingUpdate" {
+        rollout::int_or_percent(
+            json::at(d, &["spec", "strategy", "rollingUpdate", "maxSurge"]),
+            replicas,
+            true,
+            1,
+        )
+    } else {
+        0
+    };
+    json::set(
+        rs,
+        &[
+            "metadata",
+            "annotations",
+            "deployment.kubernetes.io/desired-replicas",
+        ],
+        json!(replicas.to_string()),
+    );
+    json::set(
+        rs,
+        &[
+            "metadata",
+            "annotations",
+            "deployment.kubernetes.io/max-replicas",
+        ],
+        json!((replicas + surge).to_string()),
+    );
     if let Some(saved) = ctx.update(resources::get("apps", "replicasets"), rs.clone()) {
         *rs = saved;
         let dir = if target > cur { "up" } else { "down" };

@@ -30,6 +30,38 @@ fn condition(
     json!({"type": kind, "status": status, "lastUpdateTime": update, "lastTransitionTime": transition, "reason": reason, "message": message})
 }
 
+/// The conditions in kube-controller-manager's order: a condition whose status or reason
+/// changed (or that is new) moves to the end, the others keep their places.
+fn ordered(prev: &Value, now: [Value; 2]) -> Value {
+    let before: Vec<Value> = prev
+        .get("conditions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let same = |a: &Value, b: &Value| {
+        str_at(a, &["status"]) == str_at(b, &["status"])
+            && str_at(a, &["reason"]) == str_at(b, &["reason"])
+    };
+    let mut out: Vec<Value> = Vec::new();
+    for old in &before {
+        if let Some(c) = now
+            .iter()
+            .find(|c| str_at(c, &["type"]) == str_at(old, &["type"]) && same(c, old))
+        {
+            out.push(c.clone());
+        }
+    }
+    for c in &now {
+        if !out
+            .iter()
+            .any(|o| str_at(o, &["type"]) == str_at(c, &["type"]))
+        {
+            out.push(c.clone());
+        }
+    }
+    Value::Array(out)
+}
+
 /// Computes and writes the deployment status from its ReplicaSets.
 pub(super) fn update_status(
     ctx: &mut Ctx<'_>,
@@ -100,6 +132,13 @@ pub(super) fn update_status(
             prev_prog.as_ref(),
             false,
         )
+    } else if let Some(p) = prev_prog
+        .clone()
+        .filter(|_| st_replicas == updated && prev_reason == "NewReplicaSetAvailable")
+    {
+        // A complete rollout that is only being resized: kube-controller-manager leaves
+        // Progressing alone (only Available follows the pods).
+        p
     } else if complete {
         condition(
             "Progressing",
@@ -164,7 +203,7 @@ pub(super) fn update_status(
     let mut status = json!({
         "observedGeneration": i64_at(&d, &["metadata", "generation"], 1),
         "replicas": st_replicas, "updatedReplicas": updated, "readyReplicas": ready,
-        "availableReplicas": available, "conditions": [avail_cond, prog_cond],
+        "availableReplicas": available, "conditions": ordered(&prev, [avail_cond, prog_cond]),
         "terminatingReplicas": sum(&["status", "terminatingReplicas"]),
     });
     let unavailable = (total_spec - available).max(0);
