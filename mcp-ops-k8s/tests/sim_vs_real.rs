@@ -14,15 +14,23 @@
 #![cfg(all(feature = "sim", feature = "testing"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+#[path = "sim_vs_real/backends.rs"]
+mod backends;
 mod common;
 #[path = "sim_vs_real/compare.rs"]
 mod compare;
 #[path = "sim_vs_real/environment.rs"]
 mod environment;
+#[path = "sim_vs_real/errors.rs"]
+mod errors;
+#[path = "sim_vs_real/events.rs"]
+mod events;
 #[path = "sim_vs_real/known.rs"]
 mod known;
 #[path = "sim_vs_real/normalise.rs"]
 mod normalise;
+#[path = "sim_vs_real/ops.rs"]
+mod ops;
 #[path = "sim_vs_real/pair.rs"]
 mod pair;
 #[path = "sim_vs_real/reads.rs"]

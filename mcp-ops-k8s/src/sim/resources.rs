@@ -11,6 +11,8 @@ const RW: &[&str] = &[
     "update",
     "watch",
 ];
+/// The verbs of a review (access and token reviews are created, never stored).
+const CREATE: &[&str] = &["create"];
 /// The verbs of a read-only resource (metrics).
 const RO: &[&str] = &["get", "list"];
 
@@ -120,10 +122,17 @@ pub static RESOURCES: &[ResourceType] = &[
     rt!("batch", "v1", "jobs", "job", "Job", true, NONE, ALL, &["status"], RW, true),
     rt!("batch", "v1", "cronjobs", "cronjob", "CronJob", true, &["cj"], ALL, &["status"], RW, true),
     rt!("autoscaling", "v2", "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", true, &["hpa"], ALL, &["status"], RW, false),
+    rt!("autoscaling", "v1", "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", true, &["hpa"], ALL, &["status"], RW, false),
     rt!("networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", true, &["ing"], NONE, &["status"], RW, true),
     rt!("networking.k8s.io", "v1", "networkpolicies", "networkpolicy", "NetworkPolicy", true, &["netpol"], NONE, NONE, RW, true),
     rt!("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", true, NONE, NONE, NONE, RW, true),
     rt!("autoscaling.k8s.io", "v1", "verticalpodautoscalers", "verticalpodautoscaler", "VerticalPodAutoscaler", true, &["vpa"], NONE, &["status"], RW, true),
+    rt!("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview", "SelfSubjectAccessReview", false, NONE, NONE, NONE, CREATE, false),
+    rt!("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "selfsubjectrulesreview", "SelfSubjectRulesReview", false, NONE, NONE, NONE, CREATE, false),
+    rt!("authorization.k8s.io", "v1", "subjectaccessreviews", "subjectaccessreview", "SubjectAccessReview", false, NONE, NONE, NONE, CREATE, false),
+    rt!("authorization.k8s.io", "v1", "localsubjectaccessreviews", "localsubjectaccessreview", "LocalSubjectAccessReview", true, NONE, NONE, NONE, CREATE, false),
+    rt!("authentication.k8s.io", "v1", "selfsubjectreviews", "selfsubjectreview", "SelfSubjectReview", false, NONE, NONE, NONE, CREATE, false),
+    rt!("authentication.k8s.io", "v1", "tokenreviews", "tokenreview", "TokenReview", false, NONE, NONE, NONE, CREATE, false),
     rt!("metrics.k8s.io", "v1beta1", "nodes", "", "NodeMetrics", false, NONE, NONE, NONE, RO, false),
     rt!("metrics.k8s.io", "v1beta1", "pods", "", "PodMetrics", true, NONE, NONE, NONE, RO, false),
 ];
@@ -150,15 +159,26 @@ pub fn get(group: &str, plural: &str) -> &'static ResourceType {
         .unwrap_or(&RESOURCES[0])
 }
 
-/// The groups served, in discovery order, each with its one version.
-pub fn groups() -> Vec<(&'static str, &'static str)> {
-    let mut out: Vec<(&str, &str)> = Vec::new();
-    for r in RESOURCES {
-        if !r.group.is_empty() && !out.iter().any(|(g, _)| *g == r.group) {
-            out.push((r.group, r.version));
+/// The groups served, in discovery order, each with its versions (the preferred one first).
+pub fn groups() -> Vec<(&'static str, Vec<&'static str>)> {
+    let mut out: Vec<(&str, Vec<&str>)> = Vec::new();
+    for r in RESOURCES.iter().filter(|r| !r.group.is_empty()) {
+        match out.iter_mut().find(|(g, _)| *g == r.group) {
+            Some((_, versions)) if !versions.contains(&r.version) => versions.push(r.version),
+            Some(_) => {}
+            None => out.push((r.group, vec![r.version])),
         }
     }
     out
+}
+
+/// The version objects of a resource are stored in (the group's preferred one): requests to
+/// other versions are converted (`autoscaling/v1` HPAs are stored as `autoscaling/v2`).
+pub fn storage(rt: &'static ResourceType) -> &'static ResourceType {
+    RESOURCES
+        .iter()
+        .find(|r| r.group == rt.group && r.plural == rt.plural)
+        .unwrap_or(rt)
 }
 
 #[cfg(test)]
@@ -175,6 +195,8 @@ mod tests {
         );
         assert_eq!(get("", "pods").qualified(), "pods");
         assert_eq!(get("apps", "replicasets").qualified(), "replicasets.apps");
-        assert!(groups().contains(&("metrics.k8s.io", "v1beta1")));
+        assert!(groups().contains(&("metrics.k8s.io", vec!["v1beta1"])));
+        let autoscaling = groups().into_iter().find(|(g, _)| *g == "autoscaling");
+        assert_eq!(autoscaling, Some(("autoscaling", vec!["v2", "v1"])));
     }
 }

@@ -36,23 +36,9 @@ pub fn diff(a: &str, b: &str) -> String {
     out
 }
 
-/// Panics with the diff unless the two texts are equal.
-pub fn assert_text(what: &str, sim: &str, real: &str) {
-    assert!(
-        sim == real,
-        "{what}: the simulator differs from the control plane (- sim, + real):\n{}",
-        diff(sim, real)
-    );
-}
-
 /// Pretty JSON with sorted keys (serde_json's map is ordered).
 pub fn pretty(v: &Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
-}
-
-/// Panics with the diff unless the two normalised values are equal.
-pub fn assert_json(what: &str, sim: &Value, real: &Value) {
-    assert_text(what, &pretty(sim), &pretty(real));
 }
 
 /// kubectl's printed result as one comparable text: exit code, then normalised rows of
@@ -71,15 +57,6 @@ pub fn printed(n: &Norm, run: &Run) -> String {
         rows(&run.stdout),
         rows(&run.stderr)
     )
-}
-
-/// Panics unless kubectl printed the same on both sides (after normalisation).
-pub fn assert_printed(what: &str, norms: &(Norm, Norm), runs: &(Run, Run)) {
-    assert_text(
-        what,
-        &printed(&norms.0, &runs.0),
-        &printed(&norms.1, &runs.1),
-    );
 }
 
 /// Collects every difference of one test, so one run shows them all.

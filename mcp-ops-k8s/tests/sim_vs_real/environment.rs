@@ -23,14 +23,31 @@ fn each_item(list: &mut Value, f: impl Fn(&mut Value)) {
 pub fn align(list: &mut Value) {
     each_item(list, |o| match o["kind"].as_str().unwrap_or_default() {
         "Pod" => {
-            if let Some(cs) = o["status"]["conditions"].as_array_mut() {
+            if let Some(cs) = o
+                .pointer_mut("/status/conditions")
+                .and_then(Value::as_array_mut)
+            {
                 cs.retain(|c| c["type"] != "PodReadyToStartContainers");
             }
-            if let Some(cs) = o["status"]["containerStatuses"].as_array_mut() {
+            if let Some(cs) = o
+                .pointer_mut("/status/containerStatuses")
+                .and_then(Value::as_array_mut)
+            {
                 for c in cs {
                     if let Some(m) = c.as_object_mut() {
                         m.remove("containerID");
                         m.remove("imageID");
+                    }
+                    for state in ["state", "lastState"] {
+                        for s in ["running", "terminated", "waiting"] {
+                            if let Some(m) = c
+                                .get_mut(state)
+                                .and_then(|x| x.get_mut(s))
+                                .and_then(Value::as_object_mut)
+                            {
+                                m.remove("containerID");
+                            }
+                        }
                     }
                 }
             }
@@ -40,7 +57,7 @@ pub fn align(list: &mut Value) {
         }
         "Ingress" => o["status"] = json!({"loadBalancer": {}}),
         "Secret" => {
-            if let Some(d) = o["data"].as_object_mut() {
+            if let Some(d) = o.pointer_mut("/data").and_then(Value::as_object_mut) {
                 d.values_mut().for_each(|v| *v = json!("<value>"));
             }
         }

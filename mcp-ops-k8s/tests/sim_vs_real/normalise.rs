@@ -84,8 +84,10 @@ impl Norm {
             .map(|l| {
                 l.split_whitespace()
                     .map(|c| {
-                        if is_age(c) {
-                            "AGE".to_string()
+                        // Ages, also inside `(x4 over 64s)`.
+                        let bare = c.trim_end_matches(')');
+                        if is_age(bare) {
+                            format!("AGE{}", &c[bare.len()..])
                         } else {
                             c.to_string()
                         }

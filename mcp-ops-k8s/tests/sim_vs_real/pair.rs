@@ -81,7 +81,7 @@ impl Side {
 /// requests on the control plane's three 3.92-CPU nodes, so at most [`SLOTS`] exist at once.
 pub struct Pair {
     /// The simulator (kept running while the pair lives).
-    pub cluster: SimCluster,
+    _cluster: SimCluster,
     /// The simulator's side.
     pub sim: Side,
     /// The control plane's side.
@@ -135,7 +135,7 @@ impl Pair {
             ns,
         };
         Self {
-            cluster,
+            _cluster: cluster,
             sim,
             real,
             kubeconfig: cp.kubeconfig_path().to_path_buf(),

@@ -19,10 +19,13 @@ import (
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -50,12 +53,21 @@ var roots = []root{
 	{"apps/v1", "Deployment", appsv1.Deployment{}},
 	{"apps/v1", "ReplicaSet", appsv1.ReplicaSet{}},
 	{"apps/v1", "StatefulSet", appsv1.StatefulSet{}},
+	{"apps/v1", "ControllerRevision", appsv1.ControllerRevision{}},
 	{"batch/v1", "Job", batchv1.Job{}},
 	{"batch/v1", "CronJob", batchv1.CronJob{}},
 	{"autoscaling/v1", "Scale", autoscalingv1.Scale{}},
+	{"autoscaling/v1", "HorizontalPodAutoscaler", autoscalingv1.HorizontalPodAutoscaler{}},
 	{"autoscaling/v2", "HorizontalPodAutoscaler", autoscalingv2.HorizontalPodAutoscaler{}},
 	{"networking.k8s.io/v1", "Ingress", networkingv1.Ingress{}},
 	{"networking.k8s.io/v1", "NetworkPolicy", networkingv1.NetworkPolicy{}},
+	{"discovery.k8s.io/v1", "EndpointSlice", discoveryv1.EndpointSlice{}},
+	{"authorization.k8s.io/v1", "SelfSubjectAccessReview", authorizationv1.SelfSubjectAccessReview{}},
+	{"authorization.k8s.io/v1", "SelfSubjectRulesReview", authorizationv1.SelfSubjectRulesReview{}},
+	{"authorization.k8s.io/v1", "SubjectAccessReview", authorizationv1.SubjectAccessReview{}},
+	{"authorization.k8s.io/v1", "LocalSubjectAccessReview", authorizationv1.LocalSubjectAccessReview{}},
+	{"authentication.k8s.io/v1", "SelfSubjectReview", authenticationv1.SelfSubjectReview{}},
+	{"authentication.k8s.io/v1", "TokenReview", authenticationv1.TokenReview{}},
 	{"*", "DeleteOptions", metav1.DeleteOptions{}},
 }
 
@@ -68,6 +80,9 @@ var special = map[reflect.Type]string{
 	reflect.TypeOf(resource.Quantity{}):    "Quantity",
 	reflect.TypeOf(intstr.IntOrString{}):   "IntOrString",
 	reflect.TypeOf(runtime.RawExtension{}): "RawExtension",
+	// A user's extra attributes: a message of one repeated string, a JSON list of strings.
+	reflect.TypeOf(authenticationv1.ExtraValue{}): "StringList",
+	reflect.TypeOf(authorizationv1.ExtraValue{}):  "StringList",
 }
 
 var scalars = map[reflect.Kind]string{
@@ -193,7 +208,8 @@ func (g *generator) message(t reflect.Type) {
 			if typ.Key().Kind() != reflect.String {
 				fail("%s: map key %v", where, typ.Key())
 			}
-			if typ.Elem().Kind() == reflect.Pointer || (typ.Elem().Kind() == reflect.Slice && typ.Elem().Elem().Kind() != reflect.Uint8) {
+			_, isSpecial := special[typ.Elem()]
+			if !isSpecial && (typ.Elem().Kind() == reflect.Pointer || (typ.Elem().Kind() == reflect.Slice && typ.Elem().Elem().Kind() != reflect.Uint8)) {
 				fail("%s: map value %v", where, typ.Elem())
 			}
 			elem = g.typeName(typ.Elem(), where)

@@ -21,22 +21,23 @@ fn average_cpu(target: &Value, load: f64) -> String {
 }
 
 /// The controller's conditions when metrics are available: able to scale, scaling active, and
-/// whether the bounds limit the desired count (transition times kept while a status holds).
+/// whether the bounds limit the count the metric asks for (`raw`), with transition times kept
+/// while a status holds.
 fn conditions(
     prev: Option<&Value>,
-    desired: i64,
-    current: i64,
+    raw: i64,
+    rescaled: bool,
     min: i64,
     max: i64,
     now: &str,
 ) -> Value {
-    let limited = if desired >= max && max > 0 && desired > current {
+    let limited = if raw > max {
         (
             "True",
             "TooManyReplicas",
             "the desired replica count is more than the maximum replica count",
         )
-    } else if desired <= min && desired < current {
+    } else if raw < min {
         (
             "True",
             "TooFewReplicas",
@@ -49,17 +50,17 @@ fn conditions(
             "the desired count is within the acceptable range",
         )
     };
-    let able = if desired == current {
-        (
-            "True",
-            "ReadyForNewScale",
-            "recommended size matches current size",
-        )
-    } else {
+    let able = if rescaled {
         (
             "True",
             "SucceededRescale",
             "the HPA controller was able to update the target scale",
+        )
+    } else {
+        (
+            "True",
+            "ReadyForNewScale",
+            "recommended size matches current size",
         )
     };
     let list = [
@@ -125,11 +126,17 @@ pub fn sync_all(ctx: &mut Ctx<'_>) {
             .find(|m| str_at(m, &["resource", "name"]) == "cpu")
             .and_then(|m| json::at(m, &["resource", "target", "averageUtilization"]))
             .and_then(Value::as_i64);
-        let desired = match cpu_target {
-            Some(t) if t > 0 && current > 0 => (current * utilization + t - 1) / t,
+        // Within the controller's 10 % tolerance the current count stands.
+        #[allow(clippy::cast_precision_loss)]
+        let raw = match cpu_target {
+            Some(t)
+                if t > 0 && current > 0 && ((utilization as f64 / t as f64) - 1.0).abs() > 0.1 =>
+            {
+                (current * utilization + t - 1) / t
+            }
             _ => current,
-        }
-        .clamp(min, max.max(min));
+        };
+        let desired = raw.clamp(min, max.max(min));
         let mut status = json!({"currentReplicas": current, "desiredReplicas": desired});
         if cpu_target.is_some() {
             let per_pod = average_cpu(&target, ctx.cfg.load_factor);
@@ -137,11 +144,12 @@ pub fn sync_all(ctx: &mut Ctx<'_>) {
                 "current": {"averageUtilization": utilization, "averageValue": per_pod}}}]);
         }
         let now = ctx.store.clock().stamp();
-        status["conditions"] = conditions(h.get("status"), desired, current, min, max, &now);
+        let rescale = ctx.cfg.hpa_scales && desired != i64_at(&target, &["spec", "replicas"], 0);
+        status["conditions"] = conditions(h.get("status"), raw, rescale, min, max, &now);
         if let Some(prev) = h.get("status").and_then(|s| s.get("lastScaleTime")) {
             status["lastScaleTime"] = prev.clone();
         }
-        if ctx.cfg.hpa_scales && desired != i64_at(&target, &["spec", "replicas"], 0) {
+        if rescale {
             json::set(&mut target, &["spec", "replicas"], json!(desired));
             ctx.update(rt, target);
             status["lastScaleTime"] = json!(ctx.store.clock().stamp());

@@ -46,11 +46,21 @@ pub fn sync_all(ctx: &mut Ctx<'_>) {
         if status.get("startTime").is_none() {
             status["startTime"] = json!(now);
         }
-        status["active"] = json!(active);
-        status["succeeded"] = json!(succeeded);
-        status["failed"] = json!(failed);
+        // Counts are `omitempty` (ready and terminating are pointers, always written).
+        for (k, n) in [
+            ("active", active),
+            ("succeeded", succeeded),
+            ("failed", failed),
+        ] {
+            if n > 0 {
+                status[k] = json!(n);
+            } else if let Some(m) = status.as_object_mut() {
+                m.remove(k);
+            }
+        }
         status["ready"] = json!(0);
         status["terminating"] = json!(0);
+        status["uncountedTerminatedPods"] = json!({});
         if succeeded >= completions {
             status["completionTime"] = json!(now);
             status["conditions"] = json!([

@@ -25,7 +25,19 @@ pub fn apply(rt: &ResourceType, obj: &mut Value, seq: u64) {
         ("", "secrets") => secret(obj),
         ("", "namespaces") => namespace(obj),
         ("autoscaling", "horizontalpodautoscalers") => {
-            default(obj_mut(obj, &["spec"]), "minReplicas", json!(1));
+            let spec = obj_mut(obj, &["spec"]);
+            default(spec, "minReplicas", json!(1));
+            if spec
+                .get("metrics")
+                .and_then(Value::as_array)
+                .is_none_or(Vec::is_empty)
+            {
+                // No metric: 80 % CPU utilisation, as autoscaling/v2 defaults it.
+                spec.insert(
+                    "metrics".into(),
+                    json!([{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}]),
+                );
+            }
         }
         _ => {}
     }

@@ -78,8 +78,15 @@ pub(super) fn job(obj: &mut Value) {
     default(spec, "backoffLimit", json!(6));
     default(spec, "completionMode", json!("NonIndexed"));
     default(spec, "suspend", json!(false));
+    let policy = if spec.contains_key("podFailurePolicy") {
+        "Failed"
+    } else {
+        "TerminatingOrFailed"
+    };
+    default(spec, "podReplacementPolicy", json!(policy));
     let manual = spec.get("manualSelector").and_then(Value::as_bool) == Some(true);
     if !manual && !spec.contains_key("selector") && !uid.is_empty() {
+        spec.insert("manualSelector".into(), json!(false));
         spec.insert(
             "selector".into(),
             json!({"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}),

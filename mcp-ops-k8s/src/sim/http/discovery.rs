@@ -81,26 +81,32 @@ fn aggregated_resource(r: &ResourceType) -> Value {
     e
 }
 
-fn aggregated_group(group: &str, version: &str) -> Value {
-    let resources: Vec<Value> = in_group(group).map(aggregated_resource).collect();
+fn aggregated_group(group: &str, versions: &[&str]) -> Value {
+    let versions: Vec<Value> = versions
+        .iter()
+        .map(|v| {
+            let resources: Vec<Value> = in_group(group)
+                .filter(|r| r.version == *v)
+                .map(aggregated_resource)
+                .collect();
+            json!({"version": v, "resources": resources, "freshness": "Current"})
+        })
+        .collect();
     let mut meta = json!({"creationTimestamp": null});
     if !group.is_empty() {
         meta["name"] = json!(group);
     }
-    json!({
-        "metadata": meta,
-        "versions": [{"version": version, "resources": resources, "freshness": "Current"}]
-    })
+    json!({"metadata": meta, "versions": versions})
 }
 
 /// Aggregated discovery for `/api` (`core == true`) or `/apis`.
 pub fn aggregated(core: bool, v: &str) -> Value {
     let items: Vec<Value> = if core {
-        vec![aggregated_group("", "v1")]
+        vec![aggregated_group("", &["v1"])]
     } else {
         resources::groups()
             .into_iter()
-            .map(|(g, ver)| aggregated_group(g, ver))
+            .map(|(g, versions)| aggregated_group(g, &versions))
             .collect()
     };
     json!({
@@ -120,16 +126,17 @@ pub fn api_versions(server: &str) -> Value {
     })
 }
 
-fn group_entry(group: &str, version: &str) -> Value {
-    let gv = json!({"groupVersion": format!("{group}/{version}"), "version": version});
-    json!({"name": group, "versions": [gv.clone()], "preferredVersion": gv})
+fn group_entry(group: &str, versions: &[&str]) -> Value {
+    let gv = |v: &str| json!({"groupVersion": format!("{group}/{v}"), "version": v});
+    let listed: Vec<Value> = versions.iter().map(|v| gv(v)).collect();
+    json!({"name": group, "versions": listed, "preferredVersion": gv(versions.first().copied().unwrap_or("v1"))})
 }
 
 /// Legacy `/apis`.
 pub fn api_group_list() -> Value {
     let groups: Vec<Value> = resources::groups()
         .into_iter()
-        .map(|(g, v)| group_entry(g, v))
+        .map(|(g, v)| group_entry(g, &v))
         .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
@@ -137,7 +144,7 @@ pub fn api_group_list() -> Value {
 /// `/apis/G`.
 pub fn api_group(group: &str) -> Option<Value> {
     let (g, v) = resources::groups().into_iter().find(|(g, _)| *g == group)?;
-    let mut e = group_entry(g, v);
+    let mut e = group_entry(g, &v);
     e["kind"] = json!("APIGroup");
     e["apiVersion"] = json!("v1");
     Some(e)

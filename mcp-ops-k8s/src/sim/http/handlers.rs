@@ -47,7 +47,7 @@ pub async fn handle(app: &Arc<App>, req: ResourceRequest) -> Result<Response, Ap
                     ),
                 );
             }
-            reply(200, &obj)
+            reply(200, &req.out(obj))
         }
         (&Method::POST, None, None) => create(app, &req, &ns),
         (&Method::PUT, Some(name), sub) => update(app, &req, &ns, name, sub),
@@ -110,6 +110,13 @@ fn list(app: &App, req: &ResourceRequest) -> Result<Response, ApiError> {
         meta["remainingItemCount"] = json!(remaining);
     }
     let kind = format!("{}List", req.rt.kind);
+    if req.converts() {
+        let items: Vec<Value> = matched.iter().map(|o| req.out((**o).clone())).collect();
+        return reply(
+            200,
+            &json!({"kind": kind, "apiVersion": req.served.api_version(), "metadata": meta, "items": items}),
+        );
+    }
     let body = app
         .json_cache
         .list_body(&kind, &req.rt.api_version(), &meta, &matched);
@@ -146,12 +153,12 @@ fn set_namespace(req: &ResourceRequest, obj: &mut Value, ns: &str) -> Result<(),
 }
 
 fn create(app: &App, req: &ResourceRequest, ns: &str) -> Result<Response, ApiError> {
-    let mut obj = body_json(req)?;
+    let mut obj = req.inp(body_json(req)?);
     check_kind(req, &obj)?;
     set_namespace(req, &mut obj, ns)?;
     json::remove(&mut obj, &["metadata", "resourceVersion"]);
     let created = app.store.create(req.rt, obj, req.query.dry_run())?;
-    reply(201, &created)
+    reply(201, &req.out(created))
 }
 
 fn target(sub: Option<&str>) -> Target {
@@ -169,7 +176,7 @@ fn update(
     name: &str,
     sub: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let mut obj = body_json(req)?;
+    let obj = body_json(req)?;
     if sub == Some("scale") {
         let replicas = json::i64_at(&obj, &["spec", "replicas"], -1);
         let mut cur = get(app, req, ns, name)?;
@@ -184,6 +191,7 @@ fn update(
             .update(req.rt, cur, Target::Main, req.query.dry_run())?;
         return reply(200, &scale_view(&saved));
     }
+    let mut obj = req.inp(obj);
     check_kind(req, &obj)?;
     set_namespace(req, &mut obj, ns)?;
     if json::name(&obj) != name {
@@ -195,7 +203,7 @@ fn update(
     let saved = app
         .store
         .update(req.rt, obj, target(sub), req.query.dry_run())?;
-    reply(200, &saved)
+    reply(200, &req.out(saved))
 }
 
 fn patch(
@@ -218,9 +226,14 @@ fn patch(
         let base = if sub == Some("scale") {
             scale_view(&cur)
         } else {
-            cur.clone()
+            req.out(cur.clone())
         };
-        let mut patched = patch::apply(pt, &base, &p).map_err(|m| ApiError::with_code(422, m))?;
+        let patched = patch::apply(pt, &base, &p).map_err(|m| ApiError::with_code(422, m))?;
+        let mut patched = if sub == Some("scale") {
+            patched
+        } else {
+            req.inp(patched)
+        };
         let asked_rv = str_at(&patched, &["metadata", "resourceVersion"]).to_string();
         let precondition = !asked_rv.is_empty() && asked_rv != cur_rv;
         let obj = if sub == Some("scale") {
@@ -252,7 +265,7 @@ fn patch(
             .update(req.rt, obj, target(sub), req.query.dry_run())
         {
             Ok(saved) if sub == Some("scale") => return reply(200, &scale_view(&saved)),
-            Ok(saved) => return reply(200, &saved),
+            Ok(saved) => return reply(200, &req.out(saved)),
             Err(e) if e.code == 409 && !precondition => last = Some(e),
             Err(e) => return Err(e),
         }
@@ -291,7 +304,7 @@ fn delete_options(req: &ResourceRequest) -> Result<(Propagation, bool), ApiError
 fn delete(app: &App, req: &ResourceRequest, ns: &str, name: &str) -> Result<Response, ApiError> {
     let (policy, dry) = delete_options(req)?;
     let obj = app.store.delete(req.rt, ns, name, policy, dry)?;
-    reply(200, &obj)
+    reply(200, &req.out(obj))
 }
 
 fn delete_collection(app: &App, req: &ResourceRequest) -> Result<Response, ApiError> {

@@ -1,6 +1,7 @@
 //! The HTTP layer: routing of Kubernetes API paths onto the store.
 
 mod body;
+mod convert;
 pub mod discovery;
 mod handlers;
 mod json_cache;
@@ -10,6 +11,7 @@ mod logs;
 mod metrics;
 pub mod protobuf;
 pub mod query;
+mod reviews;
 pub mod table;
 mod watch;
 
@@ -52,8 +54,10 @@ pub struct App {
 pub struct ResourceRequest {
     /// HTTP method.
     pub method: Method,
-    /// Resource type.
+    /// Resource type, in the version objects are stored in.
     pub rt: &'static ResourceType,
+    /// Resource type as requested (another version of `rt` when conversion applies).
+    pub served: &'static ResourceType,
     /// Namespace from the path.
     pub ns: Option<String>,
     /// Object name from the path.
@@ -68,6 +72,31 @@ pub struct ResourceRequest {
     pub content_type: String,
     /// Request body.
     pub body: Bytes,
+}
+
+impl ResourceRequest {
+    /// Whether objects are converted between the requested and the storage version.
+    pub fn converts(&self) -> bool {
+        !std::ptr::eq(self.rt, self.served)
+    }
+
+    /// A stored object as the requested version shows it.
+    pub fn out(&self, obj: Value) -> Value {
+        if self.converts() {
+            convert::to_served(self.served, obj)
+        } else {
+            obj
+        }
+    }
+
+    /// A request body in the storage version.
+    pub fn inp(&self, obj: Value) -> Value {
+        if self.converts() {
+            convert::to_storage(self.served, obj)
+        } else {
+            obj
+        }
+    }
 }
 
 /// Builds the router.
@@ -243,7 +272,8 @@ async fn route(
     }
     let req = ResourceRequest {
         method,
-        rt,
+        rt: resources::storage(rt),
+        served: rt,
         ns,
         name,
         sub,
@@ -254,6 +284,14 @@ async fn route(
     };
     if rt.group == "metrics.k8s.io" {
         return metrics::handle(app, &req);
+    }
+    if reviews::is_review(rt.group) {
+        let body = if req.method == Method::POST {
+            body::object(&req.content_type, &req.body)?
+        } else {
+            Value::Null
+        };
+        return reviews::handle(app, &req, body);
     }
     let deprecated = deprecation(rt);
     let mut response = handlers::handle(app, req).await;

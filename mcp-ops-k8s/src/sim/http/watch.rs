@@ -83,8 +83,12 @@ pub fn serve(app: &Arc<App>, req: &ResourceRequest) -> Result<Response, ApiError
     let mut first = true;
     let render_store = app.store.clone();
     // `kubectl get -w` asks for Table events: one row per event, column definitions first only.
+    let served = req.served;
     let mut encode = move |kind: &str, obj: &Arc<Value>| -> Bytes {
         let Some(include) = as_table else {
+            if !std::ptr::eq(served, rt) {
+                return line(kind, &super::convert::to_served(served, (**obj).clone()));
+            }
             return line(kind, obj);
         };
         let rv = json::str_at(obj, &["metadata", "resourceVersion"])
@@ -106,7 +110,7 @@ pub fn serve(app: &Arc<App>, req: &ResourceRequest) -> Result<Response, ApiError
     };
     let mut closing = app.closing.clone();
     let kind = rt.kind;
-    let api_version = rt.api_version();
+    let api_version = req.served.api_version();
     let (mut tx, body_rx) = mpsc::channel::<Result<Bytes, Infallible>>(256);
     tokio::spawn(async move {
         let mut last = start_rv;

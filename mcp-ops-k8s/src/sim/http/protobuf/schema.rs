@@ -40,6 +40,8 @@ pub enum Ty {
     IntOrString,
     /// `runtime.RawExtension`: raw JSON.
     RawExtension,
+    /// A user's `ExtraValue` (authentication/authorization): a list of strings.
+    StringList,
     /// A message, by index into [`Schema::messages`].
     Message(usize),
 }
@@ -225,6 +227,7 @@ fn parse_ty(s: &str, names: &HashMap<&str, usize>) -> Option<Ty> {
         "Quantity" => Ty::Quantity,
         "IntOrString" => Ty::IntOrString,
         "RawExtension" => Ty::RawExtension,
+        "StringList" => Ty::StringList,
         name => Ty::Message(*names.get(name)?),
     })
 }

@@ -1,5 +1,6 @@
 //! The apimachinery types whose JSON form is not their protobuf structure: Time, MicroTime,
-//! Duration, Quantity, IntOrString, RawExtension and FieldsV1, each as Go marshals it.
+//! Duration, Quantity, IntOrString, RawExtension, FieldsV1 and ExtraValue (a list of strings),
+//! each as Go marshals it.
 
 use super::schema::Ty;
 use super::wire::{Fields, WireValue};
@@ -39,6 +40,15 @@ pub fn decode(ty: Ty, bytes: &[u8]) -> Result<Value, String> {
             1 => Ok(json!(String::from_utf8_lossy(len(3).unwrap_or_default()))),
             t => Err(format!("an IntOrString of type {t}")),
         },
+        Ty::StringList => Ok(Value::Array(
+            fields
+                .iter()
+                .filter_map(|(f, v)| match v {
+                    WireValue::Len(b) if *f == 1 => Some(json!(String::from_utf8_lossy(b))),
+                    _ => None,
+                })
+                .collect(),
+        )),
         Ty::RawExtension | Ty::FieldsV1 => match len(1) {
             None => Ok(Value::Null),
             Some(raw) => {
