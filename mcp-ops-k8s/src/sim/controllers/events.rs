@@ -26,6 +26,7 @@ const AGGREGATE_AFTER: usize = 10;
 const AGGREGATE_WINDOW_SECS: i64 = 600;
 const BURST: f64 = 25.0;
 const REFILL_SECS: f64 = 300.0;
+const CACHE: usize = 4096;
 
 /// The correlator's memory (per cluster).
 #[derive(Debug, Default)]
@@ -88,6 +89,14 @@ impl Ctx<'_> {
         let Ok(mut memory) = self.events.lock() else {
             return;
         };
+        // client-go keeps these in LRU caches of 4096 entries; forgetting all at once is close
+        // enough and keeps a long-running simulator's memory bounded.
+        if memory.logged.len() > CACHE
+            || memory.aggregate.len() > CACHE
+            || memory.spam.len() > CACHE
+        {
+            *memory = Correlator::default();
+        }
         // The spam filter: a token bucket per source and object.
         let bucket = memory.spam.entry(object.clone()).or_insert((BURST, secs));
         #[allow(clippy::cast_precision_loss)]

@@ -76,6 +76,22 @@ pub fn sync_all(ctx: &mut Ctx<'_>) {
     let nodes = ctx.list("", "nodes");
     let pods = ctx.list("", "pods");
     let mut rooms = rooms(&nodes, &pods);
+    // Pods per (node, owner uid), for spreading an owner's pods.
+    let mut placed: std::collections::HashMap<(String, String), usize> =
+        std::collections::HashMap::new();
+    for q in pods
+        .iter()
+        .filter(|q| !str_at(q, &["spec", "nodeName"]).is_empty())
+    {
+        if let Some(owner) = json::controller_uid(q) {
+            *placed
+                .entry((
+                    str_at(q, &["spec", "nodeName"]).to_string(),
+                    owner.to_string(),
+                ))
+                .or_default() += 1;
+        }
+    }
     for p in &pods {
         if json::deleting(p) || !str_at(p, &["spec", "nodeName"]).is_empty() || finished(p) {
             continue;
@@ -107,13 +123,10 @@ pub fn sync_all(ctx: &mut Ctx<'_>) {
         }
         let owner = json::controller_uid(p).unwrap_or_default().to_string();
         let siblings = |r: &Room| {
-            pods.iter()
-                .filter(|q| {
-                    str_at(q, &["spec", "nodeName"]) == json::name(&r.node)
-                        && !owner.is_empty()
-                        && json::controller_uid(q) == Some(owner.as_str())
-                })
-                .count()
+            placed
+                .get(&(json::name(&r.node).to_string(), owner.clone()))
+                .copied()
+                .unwrap_or(0)
         };
         let best = fits.into_iter().min_by(|a, b| {
             let (ra, rb) = (&rooms[*a], &rooms[*b]);
@@ -124,6 +137,11 @@ pub fn sync_all(ctx: &mut Ctx<'_>) {
         match best {
             Some(i) => {
                 if bind(ctx, p, &rooms[i].node, rooms[i].index) {
+                    if !owner.is_empty() {
+                        *placed
+                            .entry((json::name(&rooms[i].node).to_string(), owner.clone()))
+                            .or_default() += 1;
+                    }
                     let r = &mut rooms[i];
                     r.cpu -= cpu;
                     r.memory -= memory;
