@@ -158,6 +158,31 @@ async fn what_each_side_lacks() {
     );
     assert!(r.stderr.contains("No resources found"), "{}", r.stderr);
 
+    // Placement: the simulator spreads an owner's pods over the nodes, then fills the least
+    // requested; kube-scheduler scores (its spreading is a preference), so nodes differ.
+    let (s, r) = p.json(&["pods", "-l", "app=mcp-typescript-api"]).await;
+    let nodes = |l: &serde_json::Value| {
+        let mut n: Vec<String> = l["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| {
+                p["spec"]["nodeName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(nodes(&s), ["ip-10-0-1-11", "ip-10-0-1-12", "ip-10-0-1-13"]);
+    assert!(
+        nodes(&r).iter().all(|n| n.starts_with("ip-10-0-1-1")),
+        "{:?}",
+        nodes(&r)
+    );
+
     // No OpenAPI documents: client-side validation (apply's default) fails on the simulator.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("cm.json");
