@@ -80,6 +80,35 @@ async fn rollout_events_and_their_folding() {
             .collect::<Vec<_>>()
             .join("\n")
     };
+    // The runbook's `kubectl get events --sort-by=.lastTimestamp`, on this deployment's
+    // events (the namespace also holds kubelet events only the simulator makes and HPA
+    // warnings only the control plane makes: known.rs).
+    let (se, re) = p.both(&["get", "events", "--sort-by=.lastTimestamp"]).await;
+    let about_web = |n: &super::normalise::Norm, out: &str| {
+        n.rows(out)
+            .into_iter()
+            .filter(|r| r.get(3).is_some_and(|o| o == "deployment/web"))
+            .map(|r| r.join(" "))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    // Sorted: events of the same second tie, and the seconds fall differently on each side.
+    let (se, re) = (
+        about_web(&norms.0, &se.stdout),
+        about_web(&norms.1, &re.stdout),
+    );
+    assert_eq!(
+        se.lines().count(),
+        10,
+        "nine events and the folded one:\n{se}"
+    );
+    c.text(
+        "get events --sort-by=.lastTimestamp (deployment/web)",
+        &se,
+        &re,
+    );
     c.text(
         "describe deployment web: Events",
         &rows(&norms.0, events(&s.stdout)),

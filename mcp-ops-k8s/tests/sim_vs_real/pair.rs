@@ -76,9 +76,9 @@ impl Side {
     }
 }
 
-/// A SimCluster and a real namespace with the same objects. The real namespace is deleted
-/// (without waiting) when the pair is dropped, pass or fail: each holds the fixture's 3 CPUs of
-/// requests on the control plane's three 3.92-CPU nodes, so at most [`SLOTS`] exist at once.
+/// A SimCluster and a real namespace with the same objects. The real namespace is deleted when
+/// the pair is dropped, pass or fail: each holds the fixture's 3 CPUs of requests on the
+/// control plane's three 3.92-CPU nodes, so at most [`SLOTS`] exist at once.
 pub struct Pair {
     /// The simulator (kept running while the pair lives).
     _cluster: SimCluster,
@@ -165,10 +165,18 @@ impl Pair {
 }
 
 impl Drop for Pair {
+    /// Deletes the real namespace and waits (at most a minute) until it is gone, so its pods
+    /// no longer hold room on the nodes when the next pair takes the slot.
     fn drop(&mut self) {
         let _ = std::process::Command::new(super::common::kubectl_binary())
             .arg(format!("--kubeconfig={}", self.kubeconfig.display()))
-            .args(["delete", "namespace", &self.real.ns, "--wait=false"])
+            .args([
+                "delete",
+                "namespace",
+                &self.real.ns,
+                "--wait=true",
+                "--timeout=60s",
+            ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .status();

@@ -1,5 +1,5 @@
-//! The HPA controller: desired replicas from the synthetic load, within min/max; scales the
-//! target only when the scenario allows it.
+//! The HPA controller: desired replicas from the synthetic load, within min/max; keeps the
+//! target within the bounds, and follows the load only when the scenario allows it.
 
 use super::super::json::{self, i64_at, str_at};
 use super::super::resources;
@@ -144,15 +144,41 @@ pub fn sync_all(ctx: &mut Ctx<'_>) {
                 "current": {"averageUtilization": utilization, "averageValue": per_pod}}}]);
         }
         let now = ctx.store.clock().stamp();
-        let rescale = ctx.cfg.hpa_scales && desired != i64_at(&target, &["spec", "replicas"], 0);
+        // A target at 0 replicas is left alone (scaling disabled). Without `hpa_scales` the
+        // metric does not move the target, but the bounds still do, as they always do.
+        let have = i64_at(&target, &["spec", "replicas"], 0);
+        let want = if ctx.cfg.hpa_scales {
+            desired
+        } else {
+            have.clamp(min, max.max(min))
+        };
+        let rescale = have > 0 && want != have;
         status["conditions"] = conditions(h.get("status"), raw, rescale, min, max, &now);
         if let Some(prev) = h.get("status").and_then(|s| s.get("lastScaleTime")) {
             status["lastScaleTime"] = prev.clone();
         }
         if rescale {
-            json::set(&mut target, &["spec", "replicas"], json!(desired));
+            json::set(&mut target, &["spec", "replicas"], json!(want));
             ctx.update(rt, target);
             status["lastScaleTime"] = json!(ctx.store.clock().stamp());
+            status["desiredReplicas"] = json!(want);
+            let why = if have < min {
+                "Current number of replicas below Spec.MinReplicas"
+            } else if have > max {
+                "Current number of replicas above Spec.MaxReplicas"
+            } else if want > have {
+                "cpu resource utilization (percentage of request) above target"
+            } else {
+                "All metrics below target"
+            };
+            let msg = format!("New size: {want}; reason: {why}");
+            ctx.event(
+                &h,
+                false,
+                "SuccessfulRescale",
+                &msg,
+                "horizontal-pod-autoscaler",
+            );
         }
         if h.get("status") != Some(&status) {
             h["status"] = status;
