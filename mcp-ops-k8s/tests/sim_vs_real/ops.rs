@@ -283,5 +283,36 @@ async fn autoscale_and_access_checks() {
     ] {
         step(&p, &mut c, args).await;
     }
+    // A namespace's life: created with its ServiceAccount and CA bundle, deleted with its
+    // content.
+    let tmp = "{ns}-tmp";
+    for args in [
+        &["create", "namespace", tmp][..],
+        &[
+            "wait",
+            "--for=create",
+            "serviceaccount/default",
+            "configmap/kube-root-ca.crt",
+            "-n",
+            tmp,
+            "--timeout=30s",
+        ],
+        &[
+            "create",
+            "configmap",
+            "left",
+            "-n",
+            tmp,
+            "--from-literal=a=b",
+        ],
+        &["get", "serviceaccounts,configmaps", "-n", tmp],
+        &["delete", "namespace", tmp, "--timeout=60s"],
+        &["get", "configmaps", "-n", tmp],
+        &["get", "namespace", tmp],
+    ] {
+        let runs = p.both_raw(args).await;
+        let norms = p.norms().await;
+        c.printed(&args.join(" "), &norms, &runs);
+    }
     c.done();
 }

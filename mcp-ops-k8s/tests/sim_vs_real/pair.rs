@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use mcp_ops_k8s::sim::{Scenario, SimCluster};
+use mcp_ops_k8s::sim::{ImageFailure, Scenario, SimCluster};
 use mcp_ops_k8s::testing::ControlPlane;
 use mcp_ops_k8s::{KubeCluster, KubeConfig};
 use serde_json::{Value, json};
@@ -81,7 +81,7 @@ impl Side {
 /// control plane's three 3.92-CPU nodes, so at most [`SLOTS`] exist at once.
 pub struct Pair {
     /// The simulator (kept running while the pair lives).
-    _cluster: SimCluster,
+    pub cluster: SimCluster,
     /// The simulator's side.
     pub sim: Side,
     /// The control plane's side.
@@ -100,7 +100,12 @@ impl Pair {
         let slot = SLOT.acquire().await.unwrap();
         let cp = ControlPlane::shared().await.unwrap();
         let ns = real_namespace(cp, prefix).await;
-        let cluster = SimCluster::start(Scenario::mcp_production()).await.unwrap();
+        // As on the control plane (kwok's stages), images containing "broken" crash-loop.
+        let cluster = SimCluster::start(
+            Scenario::mcp_production().fail_image("broken", ImageFailure::CrashLoop),
+        )
+        .await
+        .unwrap();
         let sim_backend = KubeConfig::new()
             .with_namespace(SIM_NS)
             .build_from(kube::Config::new(cluster.url().parse().unwrap()))
@@ -135,7 +140,7 @@ impl Pair {
             ns,
         };
         Self {
-            _cluster: cluster,
+            cluster,
             sim,
             real,
             kubeconfig: cp.kubeconfig_path().to_path_buf(),

@@ -146,3 +146,69 @@ async fn scale_up_down_and_errors() {
     step(&p, &mut c, &["get", "pods", "-l", "app=redis"]).await;
     c.done();
 }
+
+/// The restart count and when the container last restarted (`5 (6s ago)`): kwok restarts a
+/// crashing container about once a second, the simulator on its own clock.
+fn without_restarts(mut run: Run) -> Run {
+    run.stdout = run
+        .stdout
+        .lines()
+        .map(|l| {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            match cells.as_slice() {
+                [name, ready, status, _restarts, rest @ ..] if *name != "NAME" => {
+                    let rest: Vec<&str> = rest
+                        .iter()
+                        .copied()
+                        .filter(|c| !c.starts_with('(') && !c.ends_with(')'))
+                        .collect();
+                    format!("{name} {ready} {status} N {}\n", rest.join(" "))
+                }
+                _ => format!("{l}\n"),
+            }
+        })
+        .collect();
+    run
+}
+
+/// The runbook's emergency: an image that crash-loops never becomes available, the rollout
+/// exceeds its progress deadline while the old pods keep serving, and `rollout undo` recovers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_image_exceeds_the_deadline_and_undo_recovers() {
+    let p = Pair::new("svr-deadline").await;
+    let mut c = Checks::default();
+    step(
+        &p,
+        &mut c,
+        &[
+            "patch",
+            API,
+            "--patch={\"spec\":{\"progressDeadlineSeconds\":10}}",
+        ],
+    )
+    .await;
+    let broken = "mcp-typescript-api=ghcr.io/your-org/mcp-typescript-server:v6.6.6-broken";
+    step(&p, &mut c, &["set", "image", API, broken]).await;
+    // The simulator's deadline runs on its own clock; the control plane's in real seconds.
+    p.cluster.advance_clock(std::time::Duration::from_secs(11));
+    let exceeded = "--for=jsonpath={.status.conditions[?(@.type==\"Progressing\")].reason}=ProgressDeadlineExceeded";
+    let (s, r) = p.both(&["wait", exceeded, API, "--timeout=60s"]).await;
+    s.ok();
+    r.ok();
+    step(&p, &mut c, &["rollout", "status", API, "--timeout=10s"]).await;
+    let runs = p
+        .both(&["get", "pods", "-l", "app=mcp-typescript-api"])
+        .await;
+    let norms = p.norms().await;
+    c.printed_sorted(
+        "get pods (old ones serving, the new one crash-looping)",
+        &norms,
+        &(without_restarts(runs.0), without_restarts(runs.1)),
+    );
+    objects(&p, &mut c, "deadline exceeded").await;
+    step(&p, &mut c, &["rollout", "undo", API]).await;
+    settle(&p).await;
+    objects(&p, &mut c, "after undo").await;
+    step(&p, &mut c, &["rollout", "history", API]).await;
+    c.done();
+}
