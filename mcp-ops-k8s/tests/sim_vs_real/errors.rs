@@ -130,12 +130,22 @@ async fn status_bodies_are_the_same() {
                 json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "Bad_"}}),
             ),
         ),
+        // One bad label a request: kube-apiserver lists the causes of several in Go's map
+        // order, which changes from one request to the next.
         (
-            "invalid label key and value",
+            "invalid label key",
             Call::Create(
                 cms,
                 json!({"apiVersion": "v1", "kind": "ConfigMap",
-                "metadata": {"name": "x", "labels": {"bad key": "v", "k": "bad value!"}}}),
+                "metadata": {"name": "x", "labels": {"bad key": "v"}}}),
+            ),
+        ),
+        (
+            "invalid label value",
+            Call::Create(
+                cms,
+                json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "x", "labels": {"k": "bad value!"}}}),
             ),
         ),
         (

@@ -77,8 +77,9 @@ impl Side {
 }
 
 /// A SimCluster and a real namespace with the same objects. The real namespace is deleted when
-/// the pair is dropped, pass or fail: each holds the fixture's 3 CPUs of requests on the
-/// control plane's three 3.92-CPU nodes, so at most [`SLOTS`] exist at once.
+/// the pair is dropped, pass or fail, and at most [`SLOTS`] exist at once: each holds the
+/// fixture's 3 CPUs of requests, which nodes of the runbook's size (3.92 CPUs; a control plane
+/// started with the launcher's defaults) fit only twice.
 pub struct Pair {
     /// The simulator (kept running while the pair lives).
     pub cluster: SimCluster,
