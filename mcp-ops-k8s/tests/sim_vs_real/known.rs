@@ -271,3 +271,25 @@ async fn what_each_side_lacks() {
     assert_eq!(newest(&r), "6cf895d46d");
     assert_ne!(newest(&s), newest(&r));
 }
+
+/// Several invalid labels: the simulator lists their causes in key order; kube-apiserver in
+/// Go's map order, which changes from one request to the next. The set is the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn causes_of_several_labels_come_in_key_order() {
+    let p = Pair::new("svr-known-causes").await;
+    let body = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","labels":{"a b":"1","c d":"2","e f":"3"}}}"#;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cm.json");
+    std::fs::write(&file, body).unwrap();
+    let f = file.to_str().unwrap();
+    let (s, r) = p.both(&["create", "-f", f, "--validate=false"]).await;
+    let values = |err: &str| -> Vec<String> {
+        err.match_indices("Invalid value: \"")
+            .map(|(i, _)| err[i + 16..].chars().take(3).collect())
+            .collect()
+    };
+    assert_eq!(values(&s.stderr), ["a b", "c d", "e f"], "{}", s.stderr);
+    let mut real = values(&r.stderr);
+    real.sort();
+    assert_eq!(real, ["a b", "c d", "e f"], "{}", r.stderr);
+}
