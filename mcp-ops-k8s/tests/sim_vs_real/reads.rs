@@ -78,6 +78,32 @@ async fn runbook_reads_and_objects_are_the_same() {
             &(without_events(s), without_events(r)),
         );
     }
+    // The runbook's `kubectl describe nodes | grep -A 5 "Allocated resources"`: the section
+    // and its columns (the numbers depend on what else runs on the shared nodes).
+    let (s, r) = p.both_raw(&["describe", "nodes"]).await;
+    let section = |out: &str| {
+        out.lines()
+            .skip_while(|l| !l.starts_with("Allocated resources:"))
+            .take(4)
+            .map(|l| {
+                l.split_whitespace()
+                    .filter(|w| !w.chars().next().is_some_and(|c| c.is_ascii_digit()))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(
+        section(&s.stdout).starts_with("Allocated resources:"),
+        "{}",
+        s.stdout
+    );
+    c.text(
+        "describe nodes: Allocated resources",
+        &section(&s.stdout),
+        &section(&r.stdout),
+    );
     let runs = p.both_raw(&["get", "namespace", "{ns}"]).await;
     c.printed("get namespace", &norms, &runs);
     for kind in [
