@@ -314,25 +314,20 @@ impl ControlPlane {
         let token = self
             .kubectl(&["create", "token", name, "-n", namespace, "--duration=1h"])
             .await?;
-        let server = self
-            .kubectl(&[
-                "config",
-                "view",
-                "--minify",
-                "-o",
-                "jsonpath={.clusters[0].cluster.server}",
-            ])
-            .await?;
-        let ca = self
-            .kubectl(&[
-                "config",
-                "view",
-                "--minify",
-                "--raw",
-                "-o",
-                "jsonpath={.clusters[0].cluster.certificate-authority-data}",
-            ])
-            .await?;
+        // The server and CA of our own admin kubeconfig, read as kube reads it.
+        let admin = kube::config::Kubeconfig::read_from(&self.kubeconfig)
+            .map_err(|e| ControlPlaneError::Client(e.to_string()))?;
+        let cluster = admin
+            .clusters
+            .into_iter()
+            .find_map(|c| c.cluster)
+            .ok_or_else(|| {
+                ControlPlaneError::Client("the admin kubeconfig has no cluster".into())
+            })?;
+        let (server, ca) = (
+            cluster.server.unwrap_or_default(),
+            cluster.certificate_authority_data.unwrap_or_default(),
+        );
         let text = format!(
             "apiVersion: v1\nkind: Config\nclusters:\n- name: cp\n  cluster:\n    server: {server}\n    certificate-authority-data: {ca}\nusers:\n- name: {name}\n  user:\n    token: {}\ncontexts:\n- name: {name}\n  context:\n    cluster: cp\n    user: {name}\n    namespace: {namespace}\ncurrent-context: {name}\n",
             token.trim()
