@@ -81,7 +81,9 @@ pub enum TargetKind {
 pub struct HttpProbe {
     /// A short name for reports (`api`).
     pub name: String,
-    /// The URL (query strings holding credentials must not be used: URLs appear in reports).
+    /// The URL. Serialized redacted ([`redact_url`]): reports, journals and state files
+    /// never hold its credentials or query values.
+    #[serde(serialize_with = "crate::redact::serialize_url")]
     pub url: String,
     /// The status expected (`curl -f` accepts any 2xx; default 200).
     pub expected_status: u16,

@@ -75,7 +75,7 @@ pub use maintenance::DatabaseMaintenance;
 pub use node_group::NodeGroupScaler;
 pub use notify::{Message, Notifier};
 pub use policy::Policy;
-pub use redact::{redact_text, redact_url};
+pub use redact::{redact_json, redact_text, redact_url};
 pub use scale::{ScaleChange, Scaler};
 pub use secrets::{RotationPhase, RotationReport, SecretKeyRef, SecretRotator};
 pub use types::{Intent, SecretValue, Severity};

@@ -22,7 +22,7 @@
 /// What replaces a hidden value.
 pub const MASK: &str = "***";
 
-/// Query keys and `key=value` keys in free text whose values are always hidden.
+/// Keys of `key=value` pairs in free text whose values are always hidden.
 const SECRET_KEYS: &[&str] = &[
     "password",
     "passwd",
@@ -41,6 +41,21 @@ const SECRET_KEYS: &[&str] = &[
     "client-key-data",
     "routing_key",
     "integration_key",
+];
+
+/// Keys of `key: value` pairs in free text whose values are always hidden (fewer than for
+/// `=`: `key: …` and `secret: …` are common in messages that hold no secret).
+const SECRET_COLON_KEYS: &[&str] = &[
+    "password",
+    "passwd",
+    "token",
+    "apikey",
+    "api_key",
+    "access_token",
+    "authorization",
+    "client-key-data",
+    "client-certificate-data",
+    "sslpassword",
 ];
 
 /// `url` safe to show to humans, in one line:
@@ -149,6 +164,38 @@ pub fn redact_text(text: &str) -> String {
     redact_auth_schemes(&with_pairs)
 }
 
+/// Serializes a URL redacted (`#[serde(serialize_with = …)]` on URL fields of reports).
+///
+/// # Errors
+/// The serializer's.
+pub fn serialize_url<S: serde::Serializer>(url: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&redact_url(url))
+}
+
+/// Serializes free text redacted ([`redact_text`]), e.g. an error message in a report.
+///
+/// # Errors
+/// The serializer's.
+pub fn serialize_text<S: serde::Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&redact_text(text))
+}
+
+/// Every string of a JSON document (object keys excepted) passed through [`redact_text`]:
+/// the last guard before a document is printed or stored.
+pub fn redact_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) => {
+            let shown = redact_text(s);
+            if shown != *s {
+                *s = shown;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        serde_json::Value::Object(map) => map.values_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
 /// Characters that end a URL embedded in free text.
 fn ends_url(c: char) -> bool {
     c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`')
@@ -206,7 +253,12 @@ fn redact_pairs(text: &str) -> String {
         let key = &rest[key_start..pos];
         out.push_str(&rest[..=pos]);
         let after = &rest[pos + 1..];
-        let is_secret = SECRET_KEYS.iter().any(|k| key.eq_ignore_ascii_case(k));
+        let keys = if rest[pos..].starts_with('=') {
+            SECRET_KEYS
+        } else {
+            SECRET_COLON_KEYS
+        };
+        let is_secret = keys.iter().any(|k| key.eq_ignore_ascii_case(k));
         if !is_secret || after.starts_with("//") {
             rest = after;
             continue;
@@ -315,6 +367,10 @@ mod tests {
             ("Authorization: Bearer abc.def", "Authorization: ***"),
             ("header Bearer abc.def sent", "header Bearer *** sent"),
             ("at line 3 column 7: mapping", "at line 3 column 7: mapping"),
+            (
+                "invalid secret key: must be 1 to 253",
+                "invalid secret key: must be 1 to 253",
+            ),
         ] {
             assert_eq!(redact_text(text), shown, "{text}");
         }

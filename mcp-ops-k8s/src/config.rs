@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use crate::cluster::KubeCluster;
+use crate::kubeconfig_error::{describe, describe_infer};
 use crate::retry::RetryPolicy;
 
 /// Why a [`KubeCluster`] could not be built.
@@ -100,20 +101,21 @@ impl KubeConfig {
             context: self.context.clone(),
             ..Default::default()
         };
+        // Errors are told without the file's content: see `kubeconfig_error`.
         let mut config = match (&self.kubeconfig, &self.context) {
             (Some(path), _) => {
                 let file = kube::config::Kubeconfig::read_from(path)
-                    .map_err(|e| ConfigError::Config(e.to_string()))?;
+                    .map_err(|e| ConfigError::Config(describe(&e, Some(path))))?;
                 kube::Config::from_custom_kubeconfig(file, &options)
                     .await
-                    .map_err(|e| ConfigError::Config(e.to_string()))?
+                    .map_err(|e| ConfigError::Config(describe(&e, Some(path))))?
             }
             (None, None) => kube::Config::infer()
                 .await
-                .map_err(|e| ConfigError::Config(e.to_string()))?,
+                .map_err(|e| ConfigError::Config(describe_infer(&e)))?,
             (None, Some(_)) => kube::Config::from_kubeconfig(&options)
                 .await
-                .map_err(|e| ConfigError::Config(e.to_string()))?,
+                .map_err(|e| ConfigError::Config(describe(&e, None)))?,
         };
         if let Some(ns) = &self.namespace {
             config.default_namespace.clone_from(ns);
@@ -132,8 +134,8 @@ impl KubeConfig {
         // kube 5 adds its own retry layer by default (15 retries, delays up to 1000 s): far
         // from bounded. The SDK's RetryPolicy is the one retry loop.
         config.default_retry = false;
-        let client =
-            kube::Client::try_from(config).map_err(|e| ConfigError::Client(e.to_string()))?;
+        let client = kube::Client::try_from(config)
+            .map_err(|e| ConfigError::Client(mcp_ops_core::redact_text(&e.to_string())))?;
         let mut cluster = KubeCluster::new(client).with_retry(self.retry);
         if let Some(m) = self.field_manager {
             cluster = cluster.with_field_manager(m);

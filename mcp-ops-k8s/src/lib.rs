@@ -34,6 +34,7 @@ pub mod deploy;
 mod error;
 pub mod exec;
 pub mod health;
+mod kubeconfig_error;
 mod retry;
 pub mod scale;
 pub mod secrets;

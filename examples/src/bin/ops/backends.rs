@@ -178,7 +178,7 @@ impl Backends {
         let kube = config
             .build()
             .await
-            .map_err(|e| Failure::BadInput(format!("cannot load kubeconfig {path}: {e}")))?;
+            .map_err(|e| Failure::BadInput(e.to_string()))?;
         let cluster = Cluster {
             kube,
             namespace: Namespace::new(namespace)?,
@@ -198,7 +198,8 @@ impl Backends {
     /// The one line printed on stderr saying what `ops` talks to:
     /// `<cluster> (<source>; <source>; …)`.
     pub fn banner(&self) -> String {
-        format!("{} ({})", self.cluster_line, self.sources.join("; "))
+        let line = format!("{} ({})", self.cluster_line, self.sources.join("; "));
+        mcp_ops_core::redact_text(&line)
     }
 
     /// The smoke test after a deploy or rollback: `GET` the health probe.

@@ -102,7 +102,7 @@ fn parse_error(e: &clap::Error) -> ExitCode {
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
-    let first = first.trim_start_matches("error: ");
+    let first = mcp_ops_core::redact_text(first.trim_start_matches("error: "));
     eprintln!("ops: {first} (see `ops --help`)");
     ExitCode::from(2)
 }
@@ -251,6 +251,7 @@ fn notifies(command: &Command) -> bool {
     )
 }
 
+/// `s` on one line, URLs and credentials redacted ([`mcp_ops_core::redact_text`]).
 fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    mcp_ops_core::redact_text(&s.split_whitespace().collect::<Vec<_>>().join(" "))
 }

@@ -114,7 +114,7 @@ impl Report {
                        "command": e.command, "mutating": e.mutating, "outcome": e.outcome.word()})
             })
             .collect();
-        let doc = json!({
+        let mut doc = json!({
             "command": self.command,
             "target": target,
             "dry_run": dry_run,
@@ -124,6 +124,8 @@ impl Report {
             "report": self.data,
             "journal": plan,
         });
+        // The last guard: no URL credential, query value or token reaches stdout.
+        mcp_ops_core::redact_json(&mut doc);
         serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_owned())
     }
 
@@ -151,7 +153,9 @@ impl Report {
         for n in &self.notes {
             let _ = writeln!(s, "note: {n}");
         }
-        s
+        // Cells are redacted one by one (a wrapped cell splits its URL); this is the guard
+        // for the summary, notes and markdown.
+        mcp_ops_core::redact_text(&s)
     }
 }
 
@@ -181,7 +185,7 @@ where
 /// A cell, green/yellow/red for status words when stdout is a terminal and `NO_COLOR` is
 /// not set.
 fn status_cell(text: &str) -> Cell {
-    let cell = Cell::new(text);
+    let cell = Cell::new(mcp_ops_core::redact_text(text));
     if !std::io::stdout().is_terminal() || std::env::var_os("NO_COLOR").is_some() {
         return cell;
     }
