@@ -97,8 +97,9 @@ pub enum DbError {
         /// The tail of its standard error (no credentials are passed on its command line).
         stderr: String,
     },
-    /// A local file operation failed.
-    #[error("{context}")]
+    /// A local file operation failed; the message keeps the OS reason ("No space left on
+    /// device").
+    #[error("{context}: {source}")]
     Io {
         /// What was being done, with the path.
         context: String,

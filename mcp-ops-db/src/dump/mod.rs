@@ -4,14 +4,18 @@
 
 mod env;
 mod feed;
+mod files;
 mod manifest;
 mod service;
+mod sink;
+mod stale;
 mod store;
 mod verify;
 
 pub use self::manifest::{BackupId, BackupManifest};
 pub use self::service::PgBackups;
-pub use self::store::{BackupReader, BackupSink, BackupStore, LocalDirStore};
+pub use self::stale::STALE_AFTER;
+pub use self::store::{BackupReader, BackupSink, BackupStore, LocalDirStore, SkippedFile};
 pub use self::verify::{
     IntegrityCheck, IntegrityResult, RestoreOptions, RestoreReport, TestRestoreReport,
     VerifyOptions, VerifyReport,

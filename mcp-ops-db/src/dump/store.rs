@@ -1,15 +1,29 @@
 //! Where backups live: the [`BackupStore`] trait and [`LocalDirStore`], a directory where
-//! data is written to a temporary file, fsynced and renamed atomically, then the manifest
-//! is written the same way. A backup without a manifest does not exist.
+//! data is written to a hidden temporary file and the manifest beside it, both fsynced, then
+//! renamed. A backup without a manifest does not exist; a manifest belongs to the backup its
+//! file name names.
 
+use super::files::{OpenError, bad_file, ensure_dir, open_regular, read_small};
 use super::manifest::{BackupId, BackupManifest};
+use super::sink::LocalSink;
+use super::stale::remove_stale_partials;
 use crate::{DbError, Result};
 use async_trait::async_trait;
 use std::path::{Path, PathBuf};
-use tokio::io::{AsyncRead, AsyncWriteExt, BufWriter};
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// A readable backup stream.
 pub type BackupReader = Box<dyn AsyncRead + Send + Unpin>;
+
+/// A file in the store that is not a valid backup, left out of listings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedFile {
+    /// Where it is.
+    pub path: String,
+    /// Why it was left out.
+    pub reason: String,
+}
 
 /// Storage for backups and their manifests.
 #[async_trait]
@@ -21,8 +35,17 @@ pub trait BackupStore: Send + Sync {
     async fn open(&self, id: &BackupId) -> Result<BackupReader>;
     /// The manifest of a committed backup.
     async fn manifest(&self, id: &BackupId) -> Result<BackupManifest>;
-    /// Manifests of all committed backups, oldest first.
+    /// Manifests of all valid committed backups, oldest first; bad ones are left out (see
+    /// [`BackupStore::skipped`]).
     async fn list(&self) -> Result<Vec<BackupManifest>>;
+    /// Files that look like manifests but were left out of [`BackupStore::list`], with why.
+    async fn skipped(&self) -> Result<Vec<SkippedFile>> {
+        Ok(Vec::new())
+    }
+    /// Leftovers of interrupted backups this store removed so far (paths).
+    fn removed_leftovers(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// Removes a backup and its manifest.
     async fn delete(&self, id: &BackupId) -> Result<()>;
     /// Where the backup's data is (a path or object key; never credentials).
@@ -40,24 +63,36 @@ pub trait BackupSink: Send {
     async fn abort(self: Box<Self>) -> Result<()>;
 }
 
-/// Backups as files in one directory: `<id>.dump` and `<id>.manifest.json`.
+/// Backups as files in one directory: `<id>.dump` and `<id>.manifest.json`, mode 0600; the
+/// directory is created (0700) by the first backup, not before.
 #[derive(Debug, Clone)]
 pub struct LocalDirStore {
     root: PathBuf,
+    removed: Arc<Mutex<Vec<String>>>,
 }
 
+/// Manifests are small; anything larger is not one.
+const MANIFEST_CAP: u64 = 64 * 1024;
+
 impl LocalDirStore {
-    /// Uses (and creates) `root`.
+    /// Uses `root`; nothing is created until the first backup is written.
     ///
     /// # Errors
-    /// [`DbError::Io`] when the directory cannot be created.
+    /// [`DbError::InvalidInput`] when `root` exists and is not a directory.
     pub fn new(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
-        std::fs::create_dir_all(&root).map_err(DbError::io(format!(
-            "creating backup directory {}",
-            root.display()
-        )))?;
-        Ok(Self { root })
+        if root.exists() && !root.is_dir() {
+            return Err(bad_file(&root, "not a directory"));
+        }
+        Ok(Self {
+            root,
+            removed: Arc::default(),
+        })
+    }
+
+    /// The directory.
+    pub fn root(&self) -> &Path {
+        &self.root
     }
 
     /// The path of a backup's data.
@@ -70,8 +105,67 @@ impl LocalDirStore {
         self.root.join(format!("{id}.manifest.json"))
     }
 
-    fn partial_path(&self, id: &BackupId) -> PathBuf {
-        self.root.join(format!(".{id}.dump.partial"))
+    /// Reads and checks one manifest: a regular file of at most 64 KiB, valid JSON, and its
+    /// `id` equal to the one its file name gives.
+    fn read_manifest(&self, id: &BackupId) -> Result<BackupManifest> {
+        let path = self.manifest_path(id);
+        let bytes = read_small(&path, MANIFEST_CAP).map_err(|e| match e {
+            OpenError::NotFound => DbError::NotFound {
+                kind: "backup",
+                name: id.to_string(),
+            },
+            OpenError::Bad(e) => e,
+        })?;
+        if bytes.is_empty() {
+            return Err(bad_file(&path, "empty manifest"));
+        }
+        let m: BackupManifest = serde_json::from_slice(&bytes).map_err(|e| bad_file(&path, e))?;
+        if &m.id != id {
+            return Err(bad_file(
+                &path,
+                format!(
+                    "manifest names backup {} but its file name says {id}; refused",
+                    m.id
+                ),
+            ));
+        }
+        Ok(m)
+    }
+
+    /// Every `*.manifest.json`: valid ones, and the others with why.
+    fn scan(&self) -> Result<(Vec<BackupManifest>, Vec<SkippedFile>)> {
+        let entries = match std::fs::read_dir(&self.root) {
+            Ok(d) => d,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok((Vec::new(), Vec::new()));
+            }
+            Err(e) => return Err(bad_file(&self.root, e)),
+        };
+        let mut valid = Vec::new();
+        let mut skipped = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| bad_file(&self.root, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(stem) = name.strip_suffix(".manifest.json") else {
+                continue;
+            };
+            let read = BackupId::new(stem)
+                .map_err(|_| bad_file(&entry.path(), "not a backup id"))
+                .and_then(|id| self.read_manifest(&id));
+            match read {
+                Ok(m) => valid.push(m),
+                Err(e) => skipped.push(SkippedFile {
+                    path: entry.path().display().to_string(),
+                    reason: match e {
+                        DbError::InvalidInput { reason, .. } => reason,
+                        other => other.to_string(),
+                    },
+                }),
+            }
+        }
+        valid.sort_by(|a, b| a.started_at.cmp(&b.started_at).then(a.id.cmp(&b.id)));
+        skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok((valid, skipped))
     }
 }
 
@@ -82,205 +176,77 @@ impl BackupStore for LocalDirStore {
     }
 
     async fn create(&self, id: &BackupId) -> Result<Box<dyn BackupSink>> {
-        let partial = self.partial_path(id);
-        if tokio::fs::try_exists(self.manifest_path(id))
-            .await
-            .unwrap_or(false)
+        ensure_dir(&self.root)?;
+        if std::fs::symlink_metadata(self.manifest_path(id)).is_ok()
+            || std::fs::symlink_metadata(self.data_path(id)).is_ok()
         {
             return Err(DbError::invalid(
                 "backup_id",
                 format!("backup {id} already exists"),
             ));
         }
-        let file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&partial)
-            .await
-            .map_err(DbError::io(format!("creating {}", partial.display())))?;
-        Ok(Box::new(LocalSink {
-            file: Some(BufWriter::with_capacity(1 << 20, file)),
-            partial,
-            data: self.data_path(id),
-            manifest: self.manifest_path(id),
-            root: self.root.clone(),
-            done: false,
-        }))
+        let removed = remove_stale_partials(&self.root);
+        if let Ok(mut r) = self.removed.lock() {
+            r.extend(removed.iter().map(|p| p.display().to_string()));
+        }
+        let sink = LocalSink::create(
+            &self.root,
+            self.root.join(format!(".{id}.dump.partial")),
+            self.data_path(id),
+            self.root.join(format!(".{id}.manifest.json.partial")),
+            self.manifest_path(id),
+        )?;
+        Ok(Box::new(sink))
     }
 
     async fn open(&self, id: &BackupId) -> Result<BackupReader> {
-        self.manifest(id).await?;
+        let manifest = self.read_manifest(id)?;
         let path = self.data_path(id);
-        let file = tokio::fs::File::open(&path)
-            .await
-            .map_err(|e| not_found_or_io(e, id, &path))?;
-        Ok(Box::new(tokio::io::BufReader::with_capacity(1 << 20, file)))
+        let file = open_regular(&path).map_err(|e| match e {
+            OpenError::NotFound => bad_file(&path, "missing (its manifest exists)"),
+            OpenError::Bad(e) => e,
+        })?;
+        // Never read past the size the manifest gives (+1 to see that it is longer).
+        let bounded = tokio::fs::File::from_std(file).take(manifest.size_bytes.saturating_add(1));
+        Ok(Box::new(tokio::io::BufReader::with_capacity(
+            1 << 20,
+            bounded,
+        )))
     }
 
     async fn manifest(&self, id: &BackupId) -> Result<BackupManifest> {
-        let path = self.manifest_path(id);
-        let bytes = tokio::fs::read(&path)
-            .await
-            .map_err(|e| not_found_or_io(e, id, &path))?;
-        serde_json::from_slice(&bytes).map_err(|e| DbError::Io {
-            context: format!("parsing {}", path.display()),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
-        })
+        self.read_manifest(id)
     }
 
     async fn list(&self) -> Result<Vec<BackupManifest>> {
-        let mut dir = tokio::fs::read_dir(&self.root)
-            .await
-            .map_err(DbError::io(format!("listing {}", self.root.display())))?;
-        let mut out = Vec::new();
-        while let Some(entry) = dir
-            .next_entry()
-            .await
-            .map_err(DbError::io("listing backups"))?
-        {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if let Some(id) = name
-                .strip_suffix(".manifest.json")
-                .and_then(|s| BackupId::new(s).ok())
-            {
-                out.push(self.manifest(&id).await?);
-            }
-        }
-        out.sort_by(|a, b| a.started_at.cmp(&b.started_at).then(a.id.cmp(&b.id)));
-        Ok(out)
+        Ok(self.scan()?.0)
+    }
+
+    async fn skipped(&self) -> Result<Vec<SkippedFile>> {
+        Ok(self.scan()?.1)
+    }
+
+    fn removed_leftovers(&self) -> Vec<String> {
+        self.removed.lock().map(|r| r.clone()).unwrap_or_default()
     }
 
     async fn delete(&self, id: &BackupId) -> Result<()> {
         let m = self.manifest_path(id);
-        tokio::fs::remove_file(&m)
-            .await
-            .map_err(|e| not_found_or_io(e, id, &m))?;
+        match std::fs::remove_file(&m) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(DbError::NotFound {
+                    kind: "backup",
+                    name: id.to_string(),
+                });
+            }
+            Err(e) => return Err(super::files::io_error("removing", &m)(e)),
+        }
         let d = self.data_path(id);
-        match tokio::fs::remove_file(&d).await {
+        match std::fs::remove_file(&d) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(DbError::Io {
-                context: format!("removing {}", d.display()),
-                source: e,
-            }),
-        }
-    }
-}
-
-fn not_found_or_io(e: std::io::Error, id: &BackupId, path: &Path) -> DbError {
-    if e.kind() == std::io::ErrorKind::NotFound {
-        DbError::NotFound {
-            kind: "backup",
-            name: id.to_string(),
-        }
-    } else {
-        DbError::Io {
-            context: format!("reading {}", path.display()),
-            source: e,
-        }
-    }
-}
-
-struct LocalSink {
-    file: Option<BufWriter<tokio::fs::File>>,
-    partial: PathBuf,
-    data: PathBuf,
-    manifest: PathBuf,
-    root: PathBuf,
-    done: bool,
-}
-
-impl LocalSink {
-    async fn finish(&mut self, manifest: &BackupManifest) -> Result<()> {
-        let mut file = self
-            .file
-            .take()
-            .ok_or_else(|| DbError::invalid("backup", "already finished"))?;
-        file.flush()
-            .await
-            .map_err(DbError::io(format!("writing {}", self.partial.display())))?;
-        let file = file.into_inner();
-        file.sync_all()
-            .await
-            .map_err(DbError::io(format!("fsync {}", self.partial.display())))?;
-        drop(file);
-        tokio::fs::rename(&self.partial, &self.data)
-            .await
-            .map_err(DbError::io(format!("renaming to {}", self.data.display())))?;
-        let json = serde_json::to_vec_pretty(manifest).map_err(|e| DbError::Io {
-            context: "serializing the manifest".to_owned(),
-            source: std::io::Error::other(e),
-        })?;
-        let tmp = self.manifest.with_extension("json.partial");
-        let written = write_durably(&tmp, &json).await.and(
-            tokio::fs::rename(&tmp, &self.manifest)
-                .await
-                .map_err(DbError::io(format!(
-                    "renaming to {}",
-                    self.manifest.display()
-                ))),
-        );
-        if let Err(e) = written {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            let _ = tokio::fs::remove_file(&self.data).await;
-            return Err(e);
-        }
-        if let Ok(dir) = tokio::fs::File::open(&self.root).await {
-            let _ = dir.sync_all().await;
-        }
-        Ok(())
-    }
-}
-
-async fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut f = tokio::fs::File::create(path)
-        .await
-        .map_err(DbError::io(format!("creating {}", path.display())))?;
-    f.write_all(bytes)
-        .await
-        .map_err(DbError::io(format!("writing {}", path.display())))?;
-    f.sync_all()
-        .await
-        .map_err(DbError::io(format!("fsync {}", path.display())))
-}
-
-#[async_trait]
-impl BackupSink for LocalSink {
-    async fn write(&mut self, chunk: &[u8]) -> Result<()> {
-        let file = self
-            .file
-            .as_mut()
-            .ok_or_else(|| DbError::invalid("backup", "already finished"))?;
-        file.write_all(chunk)
-            .await
-            .map_err(DbError::io(format!("writing {}", self.partial.display())))
-    }
-
-    async fn commit(mut self: Box<Self>, manifest: &BackupManifest) -> Result<()> {
-        let res = self.finish(manifest).await;
-        self.done = res.is_ok();
-        res
-    }
-
-    async fn abort(mut self: Box<Self>) -> Result<()> {
-        self.file = None;
-        self.done = true;
-        match tokio::fs::remove_file(&self.partial).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(DbError::Io {
-                context: format!("removing {}", self.partial.display()),
-                source: e,
-            }),
-        }
-    }
-}
-
-impl Drop for LocalSink {
-    fn drop(&mut self) {
-        if !self.done {
-            self.file = None;
-            let _ = std::fs::remove_file(&self.partial);
+            Err(e) => Err(super::files::io_error("removing", &d)(e)),
         }
     }
 }
