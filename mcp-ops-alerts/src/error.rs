@@ -69,7 +69,7 @@ impl std::fmt::Display for PromErrorType {
 #[non_exhaustive]
 pub enum AlertsError {
     /// The request could not be sent or its answer not read (connection refused, TLS, …).
-    #[error("{backend}: request failed: {source}")]
+    #[error("{backend}: request failed: {}", with_causes(source))]
     Http {
         /// Which backend (`prometheus`, `alertmanager`, `slack`, `pagerduty`).
         backend: &'static str,
@@ -178,7 +178,7 @@ impl From<AlertsError> for mcp_ops_core::Error {
         match e {
             AlertsError::Http { backend, source } => E::Unavailable {
                 backend,
-                reason: source.to_string(),
+                reason: with_causes(&source),
                 retry_after: None,
             },
             AlertsError::Status {
@@ -232,6 +232,27 @@ impl From<AlertsError> for mcp_ops_core::Error {
 }
 
 /// Truncates a server message and removes every occurrence of `secrets` from it.
+/// `e`'s message followed by its causes (`error sending request: client error (Connect):
+/// tcp connect error: Connection refused (os error 111)`), so the OS reason is not lost;
+/// any word that looks like a URL is replaced by `[url]` (a cause may quote one).
+pub(crate) fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if parts.last().is_none_or(|last| !last.contains(&text)) {
+            parts.push(text);
+        }
+        next = cause.source();
+    }
+    parts
+        .join(": ")
+        .split(' ')
+        .map(|w| if w.contains("://") { "[url]" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 pub(crate) fn scrub(message: &str, secrets: &[&str]) -> String {
     let mut out = message.trim().to_owned();
     for s in secrets {

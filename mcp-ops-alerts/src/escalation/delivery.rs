@@ -1,5 +1,6 @@
 //! Delivering the outbox: each pending entry to its channel; each outcome is recorded (sent,
-//! failed and to be retried, or given up after `max_attempts`).
+//! failed and to be retried, or given up after `max_attempts`: a dead letter, kept, shown and
+//! tried once more by every tick).
 //!
 //! Entries of one incident on one channel go out in the order they were queued, and a
 //! failure stops that queue until the next round: an acknowledge or resolve never overtakes
@@ -15,6 +16,28 @@ use super::engine::EscalationEngine;
 use super::store::{DeliveryStatus, OutboxEntry};
 
 impl EscalationEngine {
+    /// Puts every dead letter whose channel this engine has back in the queue for one more
+    /// attempt (a failure gives it up again at once, so each tick tries it once).
+    pub(crate) async fn requeue_dead(&self) -> Result<()> {
+        for entry in self.store.dead_letters().await? {
+            if !self.notifiers.iter().any(|n| n.channel() == entry.channel) {
+                continue;
+            }
+            if let DeliveryStatus::GaveUp {
+                attempts,
+                last_error,
+            } = entry.status
+            {
+                let status = DeliveryStatus::Pending {
+                    attempts,
+                    last_error: Some(last_error),
+                };
+                self.store.set_status(&entry.key, status).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Delivers every pending entry, each (channel, incident) queue in order and the queues
     /// concurrently; failures are recorded.
     pub(crate) async fn deliver_pending(&self) -> Result<()> {

@@ -9,8 +9,7 @@ use jiff::Timestamp;
 use mcp_ops_core::escalation::{Alert, AlertFilter, EscalationAction, Silence, SilenceRequest};
 use mcp_ops_core::incident::{IncidentState, IncidentUpdate};
 use mcp_ops_core::notify::{
-    Message, render_acknowledged, render_detected, render_escalation, render_resolved,
-    render_update,
+    Message, render_acknowledged, render_detected, render_resolved, render_update,
 };
 use mcp_ops_core::{
     Error, EscalationPolicy, Escalator, Incident, IncidentId, Intent, NewIncident, Notifier,
@@ -18,7 +17,7 @@ use mcp_ops_core::{
 };
 
 use super::contacts::Contacts;
-use super::store::{DeliveryStatus, EscalationStore, OutboxEntry};
+use super::store::{Change, DeliveryStatus, EscalationStore, OutboxEntry};
 use crate::alertmanager::AlertmanagerClient;
 
 const BACKEND: &str = "mcp-ops-alerts";
@@ -31,9 +30,9 @@ const BACKEND: &str = "mcp-ops-alerts";
 pub struct EscalationEngine {
     pub(crate) store: Arc<dyn EscalationStore>,
     pub(crate) notifiers: Vec<Arc<dyn Notifier>>,
-    policy: EscalationPolicy,
+    pub(crate) policy: EscalationPolicy,
     contacts: Contacts,
-    clock: SharedClock,
+    pub(crate) clock: SharedClock,
     pub(crate) alertmanager: Option<AlertmanagerClient>,
     pub(crate) max_attempts: u32,
     serial: tokio::sync::Mutex<()>,
@@ -139,7 +138,7 @@ impl EscalationEngine {
         }
     }
 
-    fn entries(
+    pub(crate) fn entries(
         &self,
         incident: &Incident,
         event: &str,
@@ -170,7 +169,7 @@ impl EscalationEngine {
             .ok_or_else(|| Error::not_found("incident", id.as_str()))
     }
 
-    fn recipients(
+    pub(crate) fn recipients(
         &self,
         levels: &[&mcp_ops_core::escalation::EscalationLevel],
         now: Timestamp,
@@ -182,7 +181,24 @@ impl EscalationEngine {
         self.contacts.resolve_all(&targets, now)
     }
 
-    fn check_not_resolved(incident: &Incident) -> Result<()> {
+    /// Applies `change` to incident `id` atomically in the store, then delivers what it
+    /// queued; a dry run applies it to the stored incident and writes nothing.
+    pub(crate) async fn change(
+        &self,
+        id: &IncidentId,
+        intent: &Intent,
+        change: &Change<'_>,
+    ) -> Result<Incident> {
+        if intent.is_dry_run() {
+            let current = self.load(id).await?;
+            return Ok(change(current.clone())?.map_or(current, |(i, _)| i));
+        }
+        let incident = self.store.modify(id, change).await?;
+        self.deliver_pending().await?;
+        Ok(incident)
+    }
+
+    pub(crate) fn check_not_resolved(incident: &Incident) -> Result<()> {
         if incident.is_resolved() {
             return Err(Error::conflict(
                 format!("incident {}", incident.id),
@@ -262,19 +278,16 @@ impl Escalator for EscalationEngine {
             return Err(Error::invalid("actions", "must not be empty"));
         }
         let _serial = self.serial.lock().await;
-        let mut incident = self.load(id).await?;
-        Self::check_not_resolved(&incident)?;
         let now = self.clock.now();
-        incident.updates.push((now, update.clone()));
-        if intent.is_dry_run() {
-            return Ok(incident);
-        }
-        let message = render_update(&incident, update);
-        let event = format!("update-{}", incident.updates.len());
-        let entries = self.entries(&incident, &event, &message, now);
-        self.store.save(&incident, &entries).await?;
-        self.deliver_pending().await?;
-        Ok(incident)
+        let change = |mut incident: Incident| {
+            Self::check_not_resolved(&incident)?;
+            incident.updates.push((now, update.clone()));
+            let message = render_update(&incident, update);
+            let event = format!("update-{}", incident.updates.len());
+            let entries = self.entries(&incident, &event, &message, now);
+            Ok(Some((incident, entries)))
+        };
+        self.change(id, intent, &change).await
     }
 
     /// Acknowledges an escalating incident: the state change and one INCIDENT ACKNOWLEDGED
@@ -283,24 +296,22 @@ impl Escalator for EscalationEngine {
     /// unchanged and nothing is sent again; a dry run sends nothing.
     async fn acknowledge(&self, id: &IncidentId, intent: &Intent) -> Result<Incident> {
         let _serial = self.serial.lock().await;
-        let mut incident = self.load(id).await?;
-        Self::check_not_resolved(&incident)?;
-        if !incident.escalates() {
-            return Ok(incident);
-        }
         let now = self.clock.now();
-        incident.state = IncidentState::Acknowledged {
-            by: intent.actor().to_owned(),
-            at: now,
+        let change = |mut incident: Incident| {
+            Self::check_not_resolved(&incident)?;
+            if !incident.escalates() {
+                return Ok(None);
+            }
+            incident.state = IncidentState::Acknowledged {
+                by: intent.actor().to_owned(),
+                at: now,
+            };
+            let message = render_acknowledged(&incident, intent.actor(), now);
+            let entries = self.entries(&incident, "acknowledged", &message, now);
+            Ok(Some((incident, entries)))
         };
-        if intent.is_dry_run() {
-            return Ok(incident);
-        }
-        let message = render_acknowledged(&incident, intent.actor(), now);
-        let entries = self.entries(&incident, "acknowledged", &message, now);
-        self.store.save(&incident, &entries).await?;
+        let incident = self.change(id, intent, &change).await?;
         tracing::info!(incident = %incident.id, by = intent.actor(), "incident acknowledged");
-        self.deliver_pending().await?;
         Ok(incident)
     }
 
@@ -314,60 +325,25 @@ impl Escalator for EscalationEngine {
             return Err(Error::invalid("resolution", "must not be empty"));
         }
         let _serial = self.serial.lock().await;
-        let mut incident = self.load(id).await?;
-        Self::check_not_resolved(&incident)?;
         let now = self.clock.now();
-        incident.state = IncidentState::Resolved {
-            at: now,
-            resolution: resolution.to_owned(),
+        let change = |mut incident: Incident| {
+            Self::check_not_resolved(&incident)?;
+            incident.state = IncidentState::Resolved {
+                at: now,
+                resolution: resolution.to_owned(),
+            };
+            let message = render_resolved(&incident, resolution, now);
+            let entries = self.entries(&incident, "resolved", &message, now);
+            Ok(Some((incident, entries)))
         };
-        if intent.is_dry_run() {
-            return Ok(incident);
-        }
-        let message = render_resolved(&incident, resolution, now);
-        let entries = self.entries(&incident, "resolved", &message, now);
-        self.store.save(&incident, &entries).await?;
+        let incident = self.change(id, intent, &change).await?;
         tracing::info!(incident = %incident.id, "incident resolved");
-        self.deliver_pending().await?;
         Ok(incident)
     }
 
     async fn tick(&self, now: Timestamp) -> Result<Vec<EscalationAction>> {
         let _serial = self.serial.lock().await;
-        let mut actions = Vec::new();
-        for mut incident in self.store.incidents().await? {
-            let due: Vec<_> = self
-                .policy
-                .due(&incident, now)
-                .into_iter()
-                .cloned()
-                .collect();
-            if due.is_empty() {
-                continue;
-            }
-            let mut entries = Vec::new();
-            for level in &due {
-                let recipients = self.recipients(&[level], now);
-                let message = render_escalation(&incident, level.level, &recipients, now);
-                entries.extend(self.entries(
-                    &incident,
-                    &format!("level-{}", level.level),
-                    &message,
-                    now,
-                ));
-                actions.push(EscalationAction {
-                    incident: incident.id.clone(),
-                    level: level.level,
-                    targets: recipients,
-                    at: now,
-                });
-            }
-            incident.level = due.iter().map(|l| l.level).max().unwrap_or(incident.level);
-            self.store.save(&incident, &entries).await?;
-            tracing::info!(incident = %incident.id, level = incident.level, "incident escalated");
-        }
-        self.deliver_pending().await?;
-        Ok(actions)
+        self.escalate(now).await
     }
 
     async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>> {

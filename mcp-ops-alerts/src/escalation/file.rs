@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 #[cfg(unix)]
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 
-use super::store::{DeliveryStatus, EscalationStore, OutboxEntry, prunable};
+use super::store::{
+    Change, DeliveryStatus, EscalationStore, OutboxEntry, prunable, save_into, settle,
+};
 
 const BACKEND: &str = "file-store";
 
@@ -261,17 +263,28 @@ impl EscalationStore for FileEscalationStore {
 
     async fn save(&self, incident: &Incident, outbox: &[OutboxEntry]) -> Result<()> {
         self.update(|s| {
-            match s.incidents.iter_mut().find(|i| i.id == incident.id) {
-                Some(existing) => *existing = incident.clone(),
-                None => s.incidents.push(incident.clone()),
-            }
-            for e in outbox {
-                if !s.outbox.iter().any(|x| x.key == e.key) {
-                    s.outbox.push(e.clone());
-                }
-            }
+            save_into(&mut s.incidents, &mut s.outbox, incident, outbox);
             Ok(())
         })
+    }
+
+    async fn modify(&self, id: &IncidentId, change: &Change<'_>) -> Result<Incident> {
+        let _lock = self.lock(true)?;
+        let mut state = self.load()?;
+        let current = state
+            .incidents
+            .iter()
+            .find(|i| &i.id == id)
+            .cloned()
+            .ok_or_else(|| Error::not_found("incident", id.as_str()))?;
+        match change(current.clone())? {
+            None => Ok(current),
+            Some((incident, outbox)) => {
+                save_into(&mut state.incidents, &mut state.outbox, &incident, &outbox);
+                self.write(&state)?;
+                Ok(incident)
+            }
+        }
     }
 
     async fn incident(&self, id: &IncidentId) -> Result<Option<Incident>> {
@@ -298,7 +311,7 @@ impl EscalationStore for FileEscalationStore {
                 .iter_mut()
                 .find(|e| e.key == key)
                 .ok_or_else(|| Error::not_found("outbox entry", key))?;
-            entry.status = status;
+            entry.status = settle(&entry.status, status);
             Ok(())
         })
     }

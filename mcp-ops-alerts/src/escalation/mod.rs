@@ -8,11 +8,14 @@ pub mod engine;
 mod file;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+mod report;
 pub mod store;
+mod tick;
 
 pub use contacts::{Contacts, Person, Rotation, Team};
 pub use engine::EscalationEngine;
 pub use file::{FILE_FORMAT_VERSION, FileEscalationStore};
 #[cfg(feature = "postgres")]
 pub use postgres::PgEscalationStore;
-pub use store::{DeliveryStatus, EscalationStore, InMemoryStore, OutboxEntry};
+pub use report::{ChannelDelivery, MessageDelivery};
+pub use store::{Change, DeliveryStatus, EscalationStore, InMemoryStore, OutboxEntry};

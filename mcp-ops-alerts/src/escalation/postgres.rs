@@ -9,9 +9,13 @@ use deadpool_postgres::tokio_postgres;
 use jiff::Timestamp;
 use mcp_ops_core::{Error, Incident, IncidentId, Result};
 
-use super::store::{DeliveryStatus, EscalationStore, OutboxEntry, prunable};
+use super::store::{Change, DeliveryStatus, EscalationStore, OutboxEntry, prunable, settle};
 
 const BACKEND: &str = "postgres";
+
+/// Attempts of one [`EscalationStore::modify`] when PostgreSQL reports a serialization
+/// failure or a deadlock (SQLSTATE 40001, 40P01).
+const MODIFY_ATTEMPTS: u32 = 10;
 
 const SCHEMA: &str = "
 CREATE SEQUENCE IF NOT EXISTS mcp_ops_incident_seq;
@@ -60,6 +64,12 @@ fn db(e: &tokio_postgres::Error) -> Error {
     }
 }
 
+/// Whether retrying the whole transaction may succeed (serialization failure, deadlock).
+fn retryable(e: &Error) -> bool {
+    let text = e.to_string();
+    text.contains("(40001)") || text.contains("(40P01)")
+}
+
 fn json<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| Error::backend(BACKEND, format!("encode: {e}"), false))
 }
@@ -106,6 +116,64 @@ impl PgEscalationStore {
         let rows = c.query(sql, params).await.map_err(|e| db(&e))?;
         rows.iter().map(|r| parse(r.get::<_, &str>(0))).collect()
     }
+
+    /// One attempt of [`EscalationStore::modify`]: the row is locked (`SELECT … FOR
+    /// UPDATE`) from the read to the commit, so a concurrent change waits and then reads
+    /// this one's result.
+    async fn modify_once(&self, id: &IncidentId, change: &Change<'_>) -> Result<Incident> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(|e| db(&e))?;
+        let row = tx
+            .query_opt(
+                "SELECT body FROM mcp_ops_incidents WHERE id = $1 FOR UPDATE",
+                &[&id.as_str()],
+            )
+            .await
+            .map_err(|e| db(&e))?
+            .ok_or_else(|| Error::not_found("incident", id.as_str()))?;
+        let current: Incident = parse(row.get::<_, &str>(0))?;
+        let Some((incident, outbox)) = change(current.clone())? else {
+            tx.rollback().await.map_err(|e| db(&e))?;
+            return Ok(current);
+        };
+        write(&tx, &incident, &outbox).await?;
+        tx.commit().await.map_err(|e| db(&e))?;
+        Ok(incident)
+    }
+}
+
+/// Upserts `incident` and queues the new keys of `outbox` inside `tx`.
+async fn write(
+    tx: &deadpool_postgres::Transaction<'_>,
+    incident: &Incident,
+    outbox: &[OutboxEntry],
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO mcp_ops_incidents (id, resolved, body) VALUES ($1, $2, $3)
+         ON CONFLICT (id) DO UPDATE SET resolved = EXCLUDED.resolved, body = EXCLUDED.body",
+        &[
+            &incident.id.as_str(),
+            &incident.is_resolved(),
+            &json(incident)?,
+        ],
+    )
+    .await
+    .map_err(|e| db(&e))?;
+    for entry in outbox {
+        tx.execute(
+            "INSERT INTO mcp_ops_outbox (key, incident, pending, body) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (key) DO NOTHING",
+            &[
+                &entry.key,
+                &entry.incident.as_str(),
+                &entry.is_pending(),
+                &json(entry)?,
+            ],
+        )
+        .await
+        .map_err(|e| db(&e))?;
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -123,32 +191,21 @@ impl EscalationStore for PgEscalationStore {
     async fn save(&self, incident: &Incident, outbox: &[OutboxEntry]) -> Result<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(|e| db(&e))?;
-        tx.execute(
-            "INSERT INTO mcp_ops_incidents (id, resolved, body) VALUES ($1, $2, $3)
-             ON CONFLICT (id) DO UPDATE SET resolved = EXCLUDED.resolved, body = EXCLUDED.body",
-            &[
-                &incident.id.as_str(),
-                &incident.is_resolved(),
-                &json(incident)?,
-            ],
-        )
-        .await
-        .map_err(|e| db(&e))?;
-        for entry in outbox {
-            tx.execute(
-                "INSERT INTO mcp_ops_outbox (key, incident, pending, body) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (key) DO NOTHING",
-                &[
-                    &entry.key,
-                    &entry.incident.as_str(),
-                    &entry.is_pending(),
-                    &json(entry)?,
-                ],
-            )
-            .await
-            .map_err(|e| db(&e))?;
-        }
+        write(&tx, incident, outbox).await?;
         tx.commit().await.map_err(|e| db(&e))
+    }
+
+    async fn modify(&self, id: &IncidentId, change: &Change<'_>) -> Result<Incident> {
+        let mut attempt = 1;
+        loop {
+            match self.modify_once(id, change).await {
+                Err(e) if attempt < MODIFY_ATTEMPTS && retryable(&e) => {
+                    tracing::debug!(incident = %id, attempt, error = %e, "retrying change");
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
     }
 
     async fn incident(&self, id: &IncidentId) -> Result<Option<Incident>> {
@@ -186,7 +243,7 @@ impl EscalationStore for PgEscalationStore {
             .map_err(|e| db(&e))?
             .ok_or_else(|| Error::not_found("outbox entry", key))?;
         let mut entry: OutboxEntry = parse(row.get::<_, &str>(0))?;
-        entry.status = status;
+        entry.status = settle(&entry.status, status);
         tx.execute(
             "UPDATE mcp_ops_outbox SET pending = $2, body = $3 WHERE key = $1",
             &[&key, &entry.is_pending(), &json(&entry)?],

@@ -5,7 +5,6 @@
 //! records each outcome. A restarted engine therefore neither repeats a level (the level is
 //! stored with the incident) nor loses a message (undelivered entries stay pending).
 
-use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -67,9 +66,43 @@ impl OutboxEntry {
     pub fn is_pending(&self) -> bool {
         matches!(self.status, DeliveryStatus::Pending { .. })
     }
+
+    /// Whether its attempts are exhausted (a dead letter: kept, shown, retried by a tick).
+    #[must_use]
+    pub fn is_dead(&self) -> bool {
+        matches!(self.status, DeliveryStatus::GaveUp { .. })
+    }
+
+    /// Whether it was delivered.
+    #[must_use]
+    pub fn is_sent(&self) -> bool {
+        matches!(self.status, DeliveryStatus::Sent { .. })
+    }
+
+    /// The event part of its key (`detected`, `update-2`, `level-2` …).
+    #[must_use]
+    pub fn event(&self) -> &str {
+        let rest = self
+            .key
+            .strip_prefix(self.incident.as_str())
+            .and_then(|r| r.strip_prefix('/'))
+            .unwrap_or(&self.key);
+        rest.rsplit_once('/').map_or(rest, |(event, _)| event)
+    }
 }
 
+/// A change of one incident decided from its current stored value: `Ok(None)` changes
+/// nothing; `Ok(Some((incident, outbox)))` stores `incident` and queues `outbox` like
+/// [`EscalationStore::save`]. It may be called more than once (a store retries after a
+/// serialization failure), so it must not have side effects of its own.
+pub type Change<'a> =
+    dyn Fn(Incident) -> Result<Option<(Incident, Vec<OutboxEntry>)>> + Send + Sync + 'a;
+
 /// Persistent state of the escalation engine.
+///
+/// Every change of an existing incident goes through [`EscalationStore::modify`], which
+/// reads, decides and writes as one atomic step: concurrent processes changing the same
+/// incident (50 `ops incident update` at once) each see the others' writes and none is lost.
 #[async_trait]
 pub trait EscalationStore: Send + Sync + std::fmt::Debug {
     /// A new number, never returned before by this store (for incident ids).
@@ -84,6 +117,16 @@ pub trait EscalationStore: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// Backend errors.
     async fn save(&self, incident: &Incident, outbox: &[OutboxEntry]) -> Result<()>;
+
+    /// Reads incident `id`, applies `change` to it and stores the result, atomically with
+    /// respect to every other change through any store value over the same state (file:
+    /// under the exclusive lock; PostgreSQL: in one transaction holding the row lock).
+    /// Returns the incident as stored afterwards.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown id; the error of `change` (nothing is written);
+    /// backend errors.
+    async fn modify(&self, id: &IncidentId, change: &Change<'_>) -> Result<Incident>;
 
     /// One incident.
     ///
@@ -103,7 +146,8 @@ pub trait EscalationStore: Send + Sync + std::fmt::Debug {
     /// Backend errors.
     async fn pending(&self) -> Result<Vec<OutboxEntry>>;
 
-    /// Records the outcome of a delivery attempt.
+    /// Records the outcome of a delivery attempt. A `Sent` entry stays sent: an outcome
+    /// recorded later by a slower, concurrent attempt does not turn it back into pending.
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown key; backend errors.
@@ -115,6 +159,25 @@ pub trait EscalationStore: Send + Sync + std::fmt::Debug {
     /// Backend errors.
     async fn outbox(&self, incident: &IncidentId) -> Result<Vec<OutboxEntry>>;
 
+    /// Every entry that no attempt will retry on its own any more ([`DeliveryStatus::GaveUp`]),
+    /// oldest incident first: the dead letters `ops incident list` shows and
+    /// `ops incident tick` tries again.
+    ///
+    /// # Errors
+    /// Backend errors.
+    async fn dead_letters(&self) -> Result<Vec<OutboxEntry>> {
+        let mut out = Vec::new();
+        for incident in self.incidents().await? {
+            out.extend(
+                self.outbox(&incident.id)
+                    .await?
+                    .into_iter()
+                    .filter(OutboxEntry::is_dead),
+            );
+        }
+        Ok(out)
+    }
+
     /// Forgets the incidents resolved before `before` whose messages are all delivered (or
     /// given up on), with their outbox entries, so the state does not grow forever; returns
     /// their ids. Open and acknowledged incidents, and those with a message still pending,
@@ -123,6 +186,34 @@ pub trait EscalationStore: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// Backend errors.
     async fn prune(&self, before: Timestamp) -> Result<Vec<IncidentId>>;
+}
+
+/// The status to store when `new` is recorded over `current`: a sent entry stays sent.
+pub(crate) fn settle(current: &DeliveryStatus, new: DeliveryStatus) -> DeliveryStatus {
+    match current {
+        DeliveryStatus::Sent { .. } => current.clone(),
+        _ => new,
+    }
+}
+
+/// Saves `incident` and queues the entries of `outbox` whose key is new into `incidents` and
+/// `queue` (the in-memory and file stores' [`EscalationStore::save`]); `true` when the
+/// incident is new.
+pub(crate) fn save_into(
+    incidents: &mut Vec<Incident>,
+    queue: &mut Vec<OutboxEntry>,
+    incident: &Incident,
+    outbox: &[OutboxEntry],
+) {
+    match incidents.iter_mut().find(|i| i.id == incident.id) {
+        Some(existing) => *existing = incident.clone(),
+        None => incidents.push(incident.clone()),
+    }
+    for e in outbox {
+        if !queue.iter().any(|x| x.key == e.key) {
+            queue.push(e.clone());
+        }
+    }
 }
 
 /// The ids of `incidents` that [`EscalationStore::prune`] may forget.
@@ -142,8 +233,7 @@ pub(crate) fn prunable<'a>(
 #[derive(Debug, Default)]
 struct State {
     sequence: u64,
-    incidents: BTreeMap<IncidentId, Incident>,
-    order: Vec<IncidentId>,
+    incidents: Vec<Incident>,
     outbox: Vec<OutboxEntry>,
 }
 
@@ -181,32 +271,35 @@ impl EscalationStore for InMemoryStore {
 
     async fn save(&self, incident: &Incident, outbox: &[OutboxEntry]) -> Result<()> {
         self.with(|s| {
-            if s.incidents
-                .insert(incident.id.clone(), incident.clone())
-                .is_none()
-            {
-                s.order.push(incident.id.clone());
-            }
-            for e in outbox {
-                if !s.outbox.iter().any(|x| x.key == e.key) {
-                    s.outbox.push(e.clone());
-                }
-            }
+            save_into(&mut s.incidents, &mut s.outbox, incident, outbox);
             Ok(())
         })
     }
 
+    async fn modify(&self, id: &IncidentId, change: &Change<'_>) -> Result<Incident> {
+        self.with(|s| {
+            let current = s
+                .incidents
+                .iter()
+                .find(|i| &i.id == id)
+                .cloned()
+                .ok_or_else(|| Error::not_found("incident", id.as_str()))?;
+            match change(current.clone())? {
+                None => Ok(current),
+                Some((incident, outbox)) => {
+                    save_into(&mut s.incidents, &mut s.outbox, &incident, &outbox);
+                    Ok(incident)
+                }
+            }
+        })
+    }
+
     async fn incident(&self, id: &IncidentId) -> Result<Option<Incident>> {
-        self.with(|s| Ok(s.incidents.get(id).cloned()))
+        self.with(|s| Ok(s.incidents.iter().find(|i| &i.id == id).cloned()))
     }
 
     async fn incidents(&self) -> Result<Vec<Incident>> {
-        self.with(|s| {
-            Ok(s.order
-                .iter()
-                .filter_map(|id| s.incidents.get(id).cloned())
-                .collect())
-        })
+        self.with(|s| Ok(s.incidents.clone()))
     }
 
     async fn pending(&self) -> Result<Vec<OutboxEntry>> {
@@ -226,7 +319,7 @@ impl EscalationStore for InMemoryStore {
                 .iter_mut()
                 .find(|e| e.key == key)
                 .ok_or_else(|| Error::not_found("outbox entry", key))?;
-            e.status = status;
+            e.status = settle(&e.status, status);
             Ok(())
         })
     }
@@ -243,11 +336,8 @@ impl EscalationStore for InMemoryStore {
 
     async fn prune(&self, before: Timestamp) -> Result<Vec<IncidentId>> {
         self.with(|s| {
-            let gone = prunable(s.incidents.values(), &s.outbox, before);
-            for id in &gone {
-                s.incidents.remove(id);
-            }
-            s.order.retain(|id| !gone.contains(id));
+            let gone = prunable(&s.incidents, &s.outbox, before);
+            s.incidents.retain(|i| !gone.contains(&i.id));
             s.outbox.retain(|e| !gone.contains(&e.incident));
             Ok(gone)
         })

@@ -1,11 +1,8 @@
 //! `ops incident …` (Alert Escalation, Incident Communication) and `ops silence`.
 
-use std::time::Duration;
-
-use mcp_ops_core::escalation::{EscalationAction, Matcher, SilenceRequest};
+use mcp_ops_core::escalation::EscalationAction;
 use mcp_ops_core::incident::{Incident, IncidentState, IncidentUpdate};
 use mcp_ops_core::notify::{Message, render_acknowledged, render_resolved, render_update};
-use mcp_ops_core::runbook::commands;
 use mcp_ops_core::runbook::run_incident::{IncidentSignal, IncidentSpec, run_incident};
 use mcp_ops_core::types::Severity;
 use mcp_ops_core::{IncidentId, NewIncident};
@@ -13,7 +10,7 @@ use mcp_ops_core::{IncidentId, NewIncident};
 use crate::backends::Backends;
 use crate::cli::{Global, IncidentAction};
 use crate::output::{Report, Status, table, to_value};
-use crate::{Failure, Outcome, context, context_as};
+use crate::{Failure, Outcome, context, context_as, incident_delivery};
 
 /// Where to look when an id is unknown.
 const NO_SUCH: &str = "`ops incident list` shows the open incidents of this state directory (--state-dir, MCP_OPS_STATE_DIR)";
@@ -75,7 +72,8 @@ pub async fn incident(action: &IncidentAction, g: &Global, b: &Backends) -> Outc
                 .await
                 .map_err(no_state)?;
             let message = done.as_ref().map(|i| render_update(i, &update));
-            one("incident-update", done, message, ctx.journal().entries())
+            let report = one("incident-update", done, message, ctx.journal().entries())?;
+            incident_delivery::check(report, b, Some(&id)).await
         }
         IncidentAction::Ack { id, by } => {
             let id = IncidentId::new(id.as_str())?;
@@ -94,7 +92,8 @@ pub async fn incident(action: &IncidentAction, g: &Global, b: &Backends) -> Outc
                 IncidentState::Acknowledged { by, at } => Some(render_acknowledged(i, by, *at)),
                 _ => None,
             });
-            one("incident-ack", done, message, ctx.journal().entries())
+            let report = one("incident-ack", done, message, ctx.journal().entries())?;
+            incident_delivery::check(report, b, Some(&id)).await
         }
         IncidentAction::Resolve { id, resolution } => {
             let id = IncidentId::new(id.as_str())?;
@@ -115,17 +114,14 @@ pub async fn incident(action: &IncidentAction, g: &Global, b: &Backends) -> Outc
                 }
                 _ => None,
             });
-            one("incident-resolve", done, message, ctx.journal().entries())
+            let report = one("incident-resolve", done, message, ctx.journal().entries())?;
+            incident_delivery::check(report, b, Some(&id)).await
         }
         IncidentAction::Tick => tick(g, b).await,
         IncidentAction::Prune { older_than_days } => prune(*older_than_days, g, b).await,
         IncidentAction::List => {
             let open = b.escalator.open_incidents().await?;
-            let summary = format!("{} open incidents", open.len());
-            Ok(
-                Report::new("incident-list", Status::Ok, summary, to_value(&open))
-                    .table("Open incidents", incidents_table(&open)),
-            )
+            list(open, b).await
         }
     }
 }
@@ -221,7 +217,10 @@ async fn open(
             i.id, i.id
         ));
     }
-    Ok(report)
+    match &outcome.incident {
+        Some(i) => incident_delivery::check(report, b, Some(&i.id)).await,
+        None => Ok(report),
+    }
 }
 
 /// `ops incident tick`: escalate what is due and retry failed deliveries.
@@ -253,7 +252,7 @@ async fn tick(g: &Global, b: &Backends) -> Outcome {
             a.targets.join(", "),
         ]
     });
-    Ok(Report::new(
+    let report = Report::new(
         "incident-tick",
         Status::Ok,
         format!("{} escalations", actions.len()),
@@ -263,7 +262,8 @@ async fn tick(g: &Global, b: &Backends) -> Outcome {
         "Escalations",
         table(&["INCIDENT", "LEVEL", "NOTIFIED"], rows),
     )
-    .journal(journal))
+    .journal(journal);
+    incident_delivery::check(report, b, None).await
 }
 
 /// `ops incident prune [--older-than-days N]`.
@@ -304,58 +304,65 @@ async fn prune(days: u32, g: &Global, b: &Backends) -> Outcome {
     })
 }
 
-/// `ops silence <alertname> [--minutes N] [--comment …]` (Alertmanager API v2).
-pub async fn silence(
-    alertname: &str,
-    minutes: u32,
-    comment: &str,
-    g: &Global,
-    b: &Backends,
-) -> Outcome {
-    if minutes == 0 {
-        return Err(Failure::BadInput(
-            "--minutes must be greater than zero".to_owned(),
+/// `ops incident list`: the open incidents with the state of their messages, and every
+/// message no channel delivered (dead letters included).
+async fn list(open: Vec<Incident>, b: &Backends) -> Outcome {
+    let failing = incident_delivery::failing(b, None).await?;
+    let (failing, max) = failing.unwrap_or_default();
+    let delivery = |i: &Incident| {
+        let bad: Vec<_> = failing.iter().filter(|m| m.incident == i.id).collect();
+        match bad.iter().filter(|m| m.undelivered()).count() {
+            0 if bad.is_empty() => "delivered".to_owned(),
+            0 => "some channels failing".to_owned(),
+            n => format!("NOT DELIVERED ({n})"),
+        }
+    };
+    let mut data = Vec::new();
+    for i in &open {
+        let mut v = to_value(i);
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert(
+                "delivery".to_owned(),
+                serde_json::Value::String(delivery(i)),
+            );
+        }
+        data.push(v);
+    }
+    let rows = open.iter().map(|i| {
+        vec![
+            i.id.to_string(),
+            i.severity.to_string(),
+            state(&i.state),
+            format!("L{}", i.level),
+            delivery(i),
+            i.title.clone(),
+        ]
+    });
+    let summary = format!("{} open incidents", open.len());
+    let mut report = Report::new(
+        "incident-list",
+        Status::Ok,
+        summary,
+        serde_json::Value::Array(data),
+    )
+    .table(
+        "Open incidents",
+        table(
+            &["ID", "SEVERITY", "STATE", "LEVEL", "DELIVERY", "TITLE"],
+            rows,
+        ),
+    )
+    .table(
+        "Undelivered messages (each `ops incident tick` retries them)",
+        incident_delivery::failures_table(&failing, max),
+    );
+    let dead = failing.iter().filter(|m| m.undelivered()).count();
+    if dead > 0 {
+        report.notes.push(format!(
+            "{dead} message(s) reached no channel; `ops incident tick` retries them"
         ));
     }
-    let starts_at = b.clock.now();
-    let ends_at = starts_at
-        .checked_add(Duration::from_secs(u64::from(minutes) * 60))
-        .map_err(|e| Failure::BadInput(format!("--minutes: {e}")))?;
-    let request = SilenceRequest {
-        matchers: vec![Matcher::equal("alertname", alertname)?],
-        starts_at,
-        ends_at,
-        created_by: "ops-cli".to_owned(),
-        comment: comment.to_owned(),
-    };
-    request.validate()?;
-    let ctx = context("silence", comment, g, b)?;
-    let intent = ctx.intent().clone();
-    let silence = ctx
-        .step("silence alert", alertname)
-        .command(commands::silence(alertname))
-        .act(
-            || b.escalator.silence(&request, &intent),
-            |s| s.id.to_string(),
-        )
-        .await?;
-    let journal = ctx.journal().entries();
-    Ok(match silence {
-        Some(s) => Report::new(
-            "silence",
-            Status::Ok,
-            format!("silence {} until {ends_at}", s.id),
-            to_value(&s),
-        )
-        .journal(journal),
-        None => Report::new(
-            "silence",
-            Status::Planned,
-            "dry run: no silence created",
-            serde_json::Value::Null,
-        )
-        .journal(journal),
-    })
+    Ok(report)
 }
 
 /// `open`, `acknowledged by alice`, `resolved: rolled back`.

@@ -3,7 +3,9 @@
 //! use so commands that never touch incidents never need that database.
 
 use async_trait::async_trait;
-use mcp_ops_alerts::escalation::{DeliveryStatus, EscalationStore, OutboxEntry, PgEscalationStore};
+use mcp_ops_alerts::escalation::{
+    Change, DeliveryStatus, EscalationStore, OutboxEntry, PgEscalationStore,
+};
 use mcp_ops_core::{Incident, IncidentId, Result};
 use tokio::sync::OnceCell;
 
@@ -37,6 +39,10 @@ impl EscalationStore for MigratedOnUse {
 
     async fn save(&self, incident: &Incident, outbox: &[OutboxEntry]) -> Result<()> {
         self.store().await?.save(incident, outbox).await
+    }
+
+    async fn modify(&self, id: &IncidentId, change: &Change<'_>) -> Result<Incident> {
+        self.store().await?.modify(id, change).await
     }
 
     async fn incident(&self, id: &IncidentId) -> Result<Option<Incident>> {

@@ -6,7 +6,8 @@
 //! `--alertmanager-url`, `--health-url` and `--incidents-url` (or their environment variables)
 //! name the other systems; see [`endpoints`]. A one-line banner on stderr says where every
 //! part comes from. Exit codes: 0 healthy / succeeded, 1 degraded / failed / unknown, 2 bad
-//! input (one line on stderr).
+//! input (one line on stderr), 3 an incident change was recorded but no notifier delivered a
+//! message that was due (the report names each failing channel and why).
 
 mod assemble;
 mod assemble_alerting;
@@ -20,10 +21,12 @@ mod cmd_incident;
 mod cmd_maintenance;
 mod cmd_scale;
 mod cmd_security;
+mod cmd_silence;
 mod drill;
 mod endpoints;
 mod escalator_route;
 mod health_route;
+mod incident_delivery;
 mod incident_store;
 mod output;
 mod progress;
@@ -140,7 +143,7 @@ async fn run(cli: Cli) -> ExitCode {
                 );
             }
             report.print(g.output, &backends.target, g.dry_run);
-            ExitCode::from(report.status.code())
+            ExitCode::from(report.code())
         }
         Err(Failure::BadInput(why)) => {
             eprintln!("ops: {}", one_line(&why));
@@ -197,10 +200,18 @@ async fn dispatch(command: &Command, g: &Global, b: &Backends) -> Outcome {
         Command::Rollback { deployments } => cmd_deploy::rollback(deployments, g, b).await,
         Command::Scale(args) => cmd_scale::scale(args, g, b).await,
         Command::Capacity => cmd_scale::capacity(g, b).await,
-        Command::Backup { kind, name } => cmd_backup::backup(*kind, name, g, b).await,
+        Command::Backup {
+            kind,
+            name,
+            timeout,
+        } => cmd_backup::backup(*kind, name, *timeout, g, b).await,
         Command::Backups => cmd_backup::list(b).await,
         Command::Verify { id } => cmd_backup::verify(id, b).await,
-        Command::Restore { id, autoscaled } => cmd_backup::restore(id, *autoscaled, g, b).await,
+        Command::Restore {
+            id,
+            autoscaled,
+            timeout,
+        } => cmd_backup::restore(id, *autoscaled, *timeout, g, b).await,
         Command::Maintenance { force } => {
             cmd_maintenance::maintenance(force.as_deref(), g, b).await
         }
@@ -214,7 +225,7 @@ async fn dispatch(command: &Command, g: &Global, b: &Backends) -> Outcome {
             alertname,
             minutes,
             comment,
-        } => cmd_incident::silence(alertname, *minutes, comment, g, b).await,
+        } => cmd_silence::silence(alertname, *minutes, comment, g, b).await,
         Command::Drill { bake_seconds } => drill::drill(*bake_seconds, g, b).await,
         Command::Quarantine { pod, release } => cmd_security::quarantine(pod, *release, g, b).await,
         Command::Audit => cmd_security::audit(g, b).await,

@@ -21,6 +21,11 @@ pub enum Status {
     Planned,
 }
 
+/// Exit code of an incident command whose change was recorded while no notification channel
+/// delivered a message that was due: nobody was told (`ops incident tick` retries). The
+/// report's status is `failed`.
+pub const EXIT_UNDELIVERED: u8 = 3;
+
 impl Status {
     fn word(self) -> &'static str {
         match self {
@@ -57,6 +62,8 @@ pub struct Report {
     pub markdown: Option<String>,
     /// Remarks (flags accepted but not used yet …).
     pub notes: Vec<String>,
+    /// An exit code other than the status's own ([`EXIT_UNDELIVERED`]).
+    pub exit_code: Option<u8>,
 }
 
 impl Report {
@@ -76,7 +83,13 @@ impl Report {
             journal: Vec::new(),
             markdown: None,
             notes: Vec::new(),
+            exit_code: None,
         }
+    }
+
+    /// The process exit code.
+    pub fn code(&self) -> u8 {
+        self.exit_code.unwrap_or_else(|| self.status.code())
     }
 
     /// Adds a titled table (an empty one is left out).
