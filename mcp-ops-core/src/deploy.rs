@@ -146,6 +146,30 @@ pub struct DeploymentSummary {
     pub updated_at: Option<Timestamp>,
 }
 
+/// The pods of a deployment at one moment: what the bake watches besides the metrics, so a
+/// lost metric source does not blind it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PodHealth {
+    /// Desired replicas.
+    pub desired: u32,
+    /// Ready replicas (the deployment's status).
+    pub ready: u32,
+    /// Unavailable replicas (the deployment's status).
+    pub unavailable: u32,
+    /// Container restarts summed over the deployment's pods.
+    pub restarts: u64,
+    /// Pods that are not ready, with the reason their containers give
+    /// (`web-7d9f-abcde: CrashLoopBackOff`), at most ten.
+    pub not_ready: Vec<String>,
+}
+
+impl PodHealth {
+    /// Whether every desired replica is ready and none is unavailable.
+    pub fn all_ready(&self) -> bool {
+        self.ready >= self.desired && self.unavailable == 0
+    }
+}
+
 /// The result of setting an image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageChange {
@@ -271,6 +295,12 @@ pub trait Deployer: Send + Sync {
     /// # Errors
     /// [`crate::Error::NotFound`] when the deployment does not exist.
     async fn rollout_status(&self, deployment: &DeploymentRef) -> Result<RolloutStatus>;
+
+    /// The deployment's pods now: readiness, unavailable replicas and container restarts.
+    ///
+    /// # Errors
+    /// [`crate::Error::NotFound`] when the deployment does not exist; backend errors.
+    async fn pod_health(&self, deployment: &DeploymentRef) -> Result<PodHealth>;
 
     /// Waits until the rollout is Complete or Failed, at most `timeout`.
     ///

@@ -21,7 +21,7 @@ use mcp_ops_core::runbook::emergency_rollback::{
 use mcp_ops_core::runbook::smoke::{SmokeCheck, SmokeReport, SmokeTest};
 use mcp_ops_core::runbook::standard_deploy::{
     BakeConfig, BakeVerdict, Checklist, DeployBackends, DeployOutcome, DeployReport, DeployRequest,
-    Gate, GateResult, standard_deploy,
+    Gate, GateResult, NoDataPolicy, standard_deploy,
 };
 use mcp_ops_core::runbook::{Context, StepOutcome};
 use mcp_ops_core::types::{
@@ -224,7 +224,7 @@ async fn success_path_deploys_verifies_and_bakes_for_30_minutes() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn missing_metrics_make_the_bake_inconclusive_not_a_breach() {
+async fn missing_metrics_make_the_bake_inconclusive_never_a_success() {
     let env = Env::new().await;
     env.alerting
         .set_metric("mcp-typescript-api", MetricKind::ErrorRate, None);
@@ -236,9 +236,18 @@ async fn missing_metrics_make_the_bake_inconclusive_not_a_breach() {
         ..BakeConfig::default()
     };
     let (report, _) = env.deploy(&req, &Smoke::passing()).await;
-    assert_eq!(report.outcome, DeployOutcome::Deployed { revision: rev(3) });
+    let DeployOutcome::Unverified {
+        revision,
+        why,
+        policy,
+    } = &report.outcome
+    else {
+        panic!("expected Unverified, got {:?}", report.outcome);
+    };
+    assert_eq!((*revision, *policy), (rev(3), NoDataPolicy::Hold));
+    assert!(why.contains("no metric data in 5 of 5 samples"), "{why}");
     let bake = report.bake.unwrap();
-    assert_eq!(bake.verdict, BakeVerdict::Inconclusive);
+    assert!(matches!(bake.verdict, BakeVerdict::Inconclusive { .. }));
     assert_eq!((bake.samples, bake.inconclusive), (5, 5));
 }
 
@@ -525,7 +534,7 @@ async fn an_undo_that_fails_is_reported_and_still_opens_an_incident() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_failing_metric_backend_is_inconclusive_not_a_breach() {
+async fn a_failing_metric_backend_is_inconclusive_not_a_breach_nor_a_success() {
     let env = Env::new().await;
     env.alerting
         .faults()
@@ -533,9 +542,13 @@ async fn a_failing_metric_backend_is_inconclusive_not_a_breach() {
     let mut req = request("v1.0.1");
     req.bake.duration = Duration::from_secs(3 * 60);
     let (report, _) = env.deploy(&req, &Smoke::passing()).await;
-    assert_eq!(report.outcome, DeployOutcome::Deployed { revision: rev(3) });
+    let DeployOutcome::Unverified { why, .. } = &report.outcome else {
+        panic!("expected Unverified, got {:?}", report.outcome);
+    };
+    assert!(why.contains("503"), "{why}");
+    assert_eq!(env.cluster.faults().count("undo"), 0, "held, not undone");
     let bake = report.bake.unwrap();
-    assert_eq!(bake.verdict, BakeVerdict::Inconclusive);
+    assert!(matches!(bake.verdict, BakeVerdict::Inconclusive { .. }));
     assert_eq!(bake.inconclusive, 3);
 }
 
@@ -853,12 +866,31 @@ async fn the_rollback_journal_renders_as_a_markdown_timeline() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_rollout_timeout_too_large_for_a_clock_does_not_panic() {
+async fn an_absurd_rollout_timeout_or_bake_is_refused_before_anything_changes() {
     // The caller's timeout used to be added to an `Instant` and to a margin: both overflowed.
+    // Now a wait or a bake beyond 24 h is refused as a mistake, before any read or write.
     let env = Env::new().await;
     let smoke = Smoke::passing();
-    let mut req = request("v1.0.1");
-    req.rollout_timeout = Duration::MAX;
-    let (report, _) = env.deploy(&req, &smoke).await;
-    assert_eq!(report.outcome, DeployOutcome::Deployed { revision: rev(3) });
+    let mut long_wait = request("v1.0.1");
+    long_wait.rollout_timeout = Duration::MAX;
+    let mut long_bake = request("v1.0.1");
+    long_bake.bake.duration = Duration::from_secs(24 * 3600 + 1);
+    let mut short_window = request("v1.0.1");
+    short_window.bake.window = Duration::from_secs(30);
+    for (req, field) in [
+        (long_wait, "rollout_timeout"),
+        (long_bake, "bake"),
+        (short_window, "bake.window"),
+    ] {
+        let ctx = env.ctx("standard_deploy", false);
+        let err = standard_deploy(&ctx, &env.backends(&smoke), &req)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidInput { field: f, .. } if *f == field),
+            "{err}"
+        );
+        assert!(ctx.journal().entries().is_empty());
+    }
+    assert_eq!(env.image_of(&api()).await, image("v1.0.0"));
 }

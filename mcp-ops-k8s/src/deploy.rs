@@ -17,6 +17,7 @@
 
 mod changes;
 pub mod history;
+mod pods;
 pub mod status;
 pub mod undo;
 mod watch;
@@ -29,8 +30,8 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Pod, Service};
 use kube::api::Patch;
 use mcp_ops_core::deploy::{
-    DeploymentSummary, ImageChange, RestartReport, RevisionInfo, RolloutStatus, SwitchReport,
-    TrafficSwitch, UndoOutcome, UndoReport,
+    DeploymentSummary, ImageChange, PodHealth, RestartReport, RevisionInfo, RolloutStatus,
+    SwitchReport, TrafficSwitch, UndoOutcome, UndoReport,
 };
 use mcp_ops_core::types::{ContainerName, DeploymentRef, ImageRef, Intent, Namespace, Revision};
 use mcp_ops_core::{Deployer, Error, Result};
@@ -148,6 +149,19 @@ impl Deployer for KubeCluster {
 
     async fn rollout_status(&self, deployment: &DeploymentRef) -> Result<RolloutStatus> {
         Ok(status::decide(&self.deployment_obj(deployment).await?))
+    }
+
+    async fn pod_health(&self, deployment: &DeploymentRef) -> Result<PodHealth> {
+        let dep = self.deployment_obj(deployment).await?;
+        let selector = dep
+            .spec
+            .as_ref()
+            .map(|s| selector_text(&s.selector))
+            .unwrap_or_default();
+        let pods: Vec<Pod> = self
+            .list("pod", Some(deployment.namespace.as_str()), Some(&selector))
+            .await?;
+        Ok(pods::pod_health(&dep, &pods))
     }
 
     async fn wait_for_rollout(

@@ -213,6 +213,16 @@ pub async fn deployer_contract(
     ensure(C, new_rev.get() > before_max, || {
         format!("the rolled-out revision {new_rev} is newer than {before_max}")
     })?;
+    // The bake's watch: a completed rollout's pods are all ready; an unknown deployment is
+    // NotFound (a bake must never read "no pods" as healthy).
+    let pods = step(C, "pod_health", d.pod_health(&fx.deployment).await)?;
+    ensure(C, pods.desired > 0 && pods.ready >= pods.desired, || {
+        format!("pod_health after a completed rollout has every replica ready, got {pods:?}")
+    })?;
+    let missing = d.pod_health(&fx.missing).await;
+    ensure(C, matches!(missing, Err(Error::NotFound { .. })), || {
+        format!("pod_health of an unknown deployment is NotFound, got {missing:?}")
+    })?;
     let history = step(C, "history", d.history(&fx.deployment).await)?;
     let newest = history.iter().max_by_key(|r| r.revision);
     ensure(

@@ -238,6 +238,17 @@ pub enum Autoscaled {
     Leave,
 }
 
+/// `deploy --on-no-data`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnNoData {
+    /// Undo the rollout.
+    Rollback,
+    /// Leave the new revision running; exit 1.
+    Hold,
+    /// Leave the new revision running; exit 0.
+    Accept,
+}
+
 /// `deploy` arguments.
 #[derive(Debug, Args)]
 pub struct DeployArgs {
@@ -254,9 +265,14 @@ pub struct DeployArgs {
     /// Deploy although a gate fails; the reason is journaled.
     #[arg(long, value_name = "REASON")]
     pub force: Option<String>,
-    /// Bake seconds after the rollout (runbook: 1800).
+    /// Bake seconds after the rollout (runbook: 1800; at most 86400).
     #[arg(long, default_value_t = 30)]
     pub bake_seconds: u64,
+    /// What a bake without evidence (no metric data, pods unreadable) leads to: `hold`
+    /// leaves the new revision and exits 1, `rollback` undoes it, `accept` exits 0; all say
+    /// "deployed without verification".
+    #[arg(long, value_enum, default_value_t = OnNoData::Hold)]
+    pub on_no_data: OnNoData,
     /// The change-cause.
     #[arg(long)]
     pub reason: Option<String>,

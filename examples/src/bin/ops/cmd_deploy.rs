@@ -6,12 +6,13 @@ use mcp_ops_core::runbook::emergency_rollback::{
     EmergencyRollback, RUNBOOK_DEPLOYMENTS, RollbackBackends, emergency_rollback,
 };
 use mcp_ops_core::runbook::standard_deploy::{
-    BakeConfig, Checklist, DeployBackends, DeployOutcome, DeployRequest, standard_deploy,
+    BakeConfig, Checklist, DeployBackends, DeployOutcome, DeployRequest, NoDataPolicy,
+    standard_deploy,
 };
 use mcp_ops_core::types::{ContainerName, DeploymentRef, ImageRef};
 
 use crate::backends::Backends;
-use crate::cli::{DeployArgs, Global};
+use crate::cli::{DeployArgs, Global, OnNoData};
 use crate::output::{Report, Status, table, to_value};
 use crate::{Failure, Outcome, context};
 
@@ -45,6 +46,13 @@ pub fn request(args: &DeployArgs, g: &Global) -> Result<DeployRequest, Failure> 
         interval: Duration::from_secs(1),
         ..BakeConfig::default()
     };
+    request.on_no_data = match args.on_no_data {
+        OnNoData::Rollback => NoDataPolicy::Rollback,
+        OnNoData::Hold => NoDataPolicy::Hold,
+        OnNoData::Accept => NoDataPolicy::Accept,
+    };
+    // Values are refused before anything is read or written.
+    request.validate()?;
     Ok(request)
 }
 
@@ -79,6 +87,32 @@ pub async fn deploy(args: &DeployArgs, g: &Global, b: &Backends) -> Outcome {
         DeployOutcome::RollbackFailed { why, error } => {
             (Status::Failed, format!("rollback failed ({why}): {error}"))
         }
+        DeployOutcome::Unverified {
+            revision,
+            why,
+            policy,
+        } => {
+            let status = if *policy == NoDataPolicy::Accept {
+                Status::Ok
+            } else {
+                Status::Failed
+            };
+            let next = if *policy == NoDataPolicy::Accept {
+                "accepted (--on-no-data accept)".to_owned()
+            } else {
+                format!(
+                    "held (--on-no-data hold): check it, then keep it or run `kubectl rollout undo deployment/{} -n {}`",
+                    request.deployment.name, request.deployment.namespace
+                )
+            };
+            (
+                status,
+                format!(
+                    "deployed without verification: {} runs as revision {revision}, but the bake had no evidence ({why}); {next}",
+                    request.image
+                ),
+            )
+        }
         DeployOutcome::Refused { why } => (Status::Failed, format!("refused: {why}")),
         DeployOutcome::Planned { .. } => (
             Status::Planned,
@@ -87,7 +121,7 @@ pub async fn deploy(args: &DeployArgs, g: &Global, b: &Backends) -> Outcome {
                 request.image, request.deployment
             ),
         ),
-        other => (Status::Failed, format!("{other:?}")),
+        _ => (Status::Failed, "deploy ended in an unknown way".to_owned()),
     };
     let gates = report.gates.iter().map(|v| {
         vec![

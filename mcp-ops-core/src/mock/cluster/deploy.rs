@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{MockCluster, container_mut, find, find_mut, rollout_at};
+use super::{MockCluster, container_mut, find, find_mut, pod_failure, rollout_at};
 use crate::deploy::{
-    Deployer, DeploymentSummary, ImageChange, RestartReport, RevisionInfo, RolloutStatus,
-    SwitchReport, TrafficSwitch, UndoOutcome, UndoReport,
+    Deployer, DeploymentSummary, ImageChange, PodHealth, RestartReport, RevisionInfo,
+    RolloutStatus, SwitchReport, TrafficSwitch, UndoOutcome, UndoReport,
 };
 use crate::error::{Error, Result};
 use crate::types::{ContainerName, DeploymentRef, ImageRef, Intent, Namespace, Revision};
@@ -104,6 +104,46 @@ impl Deployer for MockCluster {
         let s = self.lock();
         let d = find(&s, deployment)?;
         Ok(rollout_at(&s, d, &self.behaviour, self.now()).0)
+    }
+
+    async fn pod_health(&self, deployment: &DeploymentRef) -> Result<PodHealth> {
+        self.faults
+            .read("pod_health", deployment.qualified())
+            .await?;
+        let now = self.now();
+        let s = self.lock();
+        let d = find(&s, deployment)?;
+        let (_, counts) = rollout_at(&s, d, &self.behaviour, now);
+        // Pods of a failing image (marked bad or crashing, also after its rollout completed)
+        // are not ready, and crashing ones restart once per controller step since the rollout
+        // started, as a kubelet's back-off would count them.
+        Ok(match pod_failure(&s, d) {
+            Some(reason) => {
+                let step = self.behaviour.step.max(Duration::from_millis(1));
+                let elapsed = crate::clock::elapsed_between(d.rollout.started, now);
+                let restarts = if reason == "CrashLoopBackOff" {
+                    u64::try_from(elapsed.as_millis() / step.as_millis()).unwrap_or(u64::MAX)
+                } else {
+                    0
+                };
+                PodHealth {
+                    desired: d.replicas,
+                    ready: 0,
+                    unavailable: d.replicas,
+                    restarts,
+                    not_ready: (0..d.replicas.min(10))
+                        .map(|i| format!("{}-{i}: {reason}", d.reference.name))
+                        .collect(),
+                }
+            }
+            None => PodHealth {
+                desired: d.replicas,
+                ready: counts.ready,
+                unavailable: d.replicas.saturating_sub(counts.available),
+                restarts: 0,
+                not_ready: Vec::new(),
+            },
+        })
     }
 
     async fn wait_for_rollout(

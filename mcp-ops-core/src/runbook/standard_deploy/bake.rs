@@ -2,19 +2,33 @@
 //! judged by the "Emergency Rollback" thresholds (error rate > 10 %, response time > 5 s).
 //!
 //! Every interval the error rate and the p95 latency of the service are read through a metric
-//! [`HealthCheck`]. A value above the policy's rollback threshold is a breach and ends the bake
-//! at once; no data (or a check that fails) is inconclusive, never a breach.
+//! [`HealthCheck`], and the deployment's pods through the [`Deployer`] (see `pod_watch`). A
+//! value above the policy's rollback threshold, or the deployment going bad, is a breach and
+//! ends the bake at once.
+//!
+//! Evidence: the bake passes only when both sources answered in its last sample and in at
+//! least three quarters of its samples ([`MIN_COVERAGE_PERCENT`]). Otherwise it is
+//! inconclusive — never a pass — and the request's
+//! [`NoDataPolicy`](super::NoDataPolicy) decides what happens. Each metric read is bounded
+//! (the interval, between 5 and 30 s), so a frozen metric source cannot stretch the bake.
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::pod_watch::{PodVerdict, PodWatch};
 use super::{human_duration, percent};
+use crate::deploy::{Deployer, PodHealth};
 use crate::health::{
     HealthCheck, HealthStatus, HealthTarget, MetricKind, MetricProbe, ObservedValue,
 };
 use crate::policy::Policy;
 use crate::runbook::{Context, StepPolicy};
+use crate::types::DeploymentRef;
+
+/// The share of samples (in percent) in which both the metrics and the pods must have been
+/// read for a bake to pass; the last sample must always have both.
+pub const MIN_COVERAGE_PERCENT: u32 = 75;
 
 /// How long to watch and how often to look.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,50 +55,21 @@ impl Default for BakeConfig {
     }
 }
 
-/// How a bake ended.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "verdict", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum BakeVerdict {
-    /// At least one sample had data and none breached.
-    Pass,
-    /// A sample breached a rollback threshold.
-    Breach {
-        /// Which sample (1-based).
-        sample: u32,
-        /// The error rate seen then, if any.
-        error_rate: Option<f64>,
-        /// The p95 latency seen then, if any.
-        p95: Option<Duration>,
-        /// In words, with the thresholds.
-        reason: String,
-    },
-    /// No sample had data: nothing can be said.
-    Inconclusive,
-}
-
-/// What the bake saw.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BakeSummary {
-    /// Samples taken.
-    pub samples: u32,
-    /// Samples with no data for either metric.
-    pub inconclusive: u32,
-    /// The highest error rate seen.
-    pub max_error_rate: Option<f64>,
-    /// The highest p95 latency seen.
-    pub max_p95: Option<Duration>,
-    /// The verdict.
-    pub verdict: BakeVerdict,
-}
-
 /// One sample's readings.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 struct Reading {
     error_rate: Option<f64>,
     p95: Option<Duration>,
     /// The checker judged a metric unhealthy without giving a number.
     unhealthy_without_value: bool,
+    /// Why a metric had no value, when one had none.
+    missing: Option<String>,
+}
+
+impl Reading {
+    fn has_data(&self) -> bool {
+        self.error_rate.is_some() || self.p95.is_some() || self.unhealthy_without_value
+    }
 }
 
 fn value_of(status: HealthStatus, observed: Option<&ObservedValue>) -> (Option<f64>, bool) {
@@ -97,19 +82,33 @@ fn value_of(status: HealthStatus, observed: Option<&ObservedValue>) -> (Option<f
     (v, v.is_none() && status == HealthStatus::Unhealthy)
 }
 
-async fn read(checker: &dyn HealthCheck, probe: MetricProbe) -> (Option<f64>, bool) {
+/// One metric: its value, whether it was judged unhealthy without one, and why it had none.
+type Probe = (Option<f64>, bool, Option<String>);
+
+async fn read(checker: &dyn HealthCheck, probe: MetricProbe, limit: Duration) -> Probe {
     let name = probe.metric.as_str();
-    match checker.check(&HealthTarget::Metric(probe)).await {
-        Ok(report) => {
+    let target = HealthTarget::Metric(probe);
+    match tokio::time::timeout(limit, checker.check(&target)).await {
+        Ok(Ok(report)) => {
             let observed = report
                 .observation(name)
                 .or_else(|| report.observed.first().map(|o| &o.value));
-            value_of(report.status, observed)
+            let (v, bad) = value_of(report.status, observed);
+            let missing = (v.is_none() && !bad).then(|| format!("{name}: {}", report.message));
+            (v, bad, missing)
         }
-        Err(e) => {
+        Ok(Err(e)) => {
             tracing::warn!("metric check failed, sample inconclusive: {e}");
-            (None, false)
+            (None, false, Some(format!("{name}: {e}")))
         }
+        Err(_) => (
+            None,
+            false,
+            Some(format!(
+                "{name}: the metric source did not answer within {}",
+                human_duration(limit)
+            )),
+        ),
     }
 }
 
@@ -127,6 +126,51 @@ fn probes(service: &str, policy: &Policy, window: Duration) -> (MetricProbe, Met
         window,
     };
     (er, p95)
+}
+
+/// How a bake ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum BakeVerdict {
+    /// Metrics and pods were seen in enough samples (see [`MIN_COVERAGE_PERCENT`]) and none
+    /// breached.
+    Pass,
+    /// A sample breached a rollback threshold, or the deployment went bad.
+    Breach {
+        /// Which sample (1-based).
+        sample: u32,
+        /// The error rate seen then, if any.
+        error_rate: Option<f64>,
+        /// The p95 latency seen then, if any.
+        p95: Option<Duration>,
+        /// In words, with the thresholds.
+        reason: String,
+    },
+    /// Not enough evidence to call it a pass: nothing can be said.
+    Inconclusive {
+        /// What was missing, in words (`no metric data in 3 of 3 samples (…)`).
+        why: String,
+    },
+}
+
+/// What the bake saw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BakeSummary {
+    /// Samples taken.
+    pub samples: u32,
+    /// Samples with no data for either metric.
+    pub inconclusive: u32,
+    /// Samples whose pods could not be read.
+    pub pods_unread: u32,
+    /// The highest error rate seen.
+    pub max_error_rate: Option<f64>,
+    /// The highest p95 latency seen.
+    pub max_p95: Option<Duration>,
+    /// The deployment's pods at the last sample they were read.
+    pub pods: Option<PodHealth>,
+    /// The verdict.
+    pub verdict: BakeVerdict,
 }
 
 /// The runbook's two Prometheus queries for `service`, as the equivalent command.
@@ -171,58 +215,103 @@ fn breach_reason(r: &Reading, policy: &Policy) -> Option<String> {
     (!why.is_empty()).then(|| why.join(" and "))
 }
 
-/// Watches `service` for `config.duration`, one journaled step per sample; stops at the
-/// first breach.
-pub(super) async fn bake(
-    ctx: &Context,
-    metrics: &dyn HealthCheck,
-    service: &str,
-    config: &BakeConfig,
-) -> BakeSummary {
+/// What the bake watches.
+pub(super) struct Watched<'a> {
+    /// The metric checker.
+    pub metrics: &'a dyn HealthCheck,
+    /// The deployer, for the deployment's pods.
+    pub deployer: &'a dyn Deployer,
+    /// The deployment.
+    pub deployment: &'a DeploymentRef,
+    /// The metrics' service label.
+    pub service: &'a str,
+}
+
+async fn pods(w: &Watched<'_>, limit: Duration) -> std::result::Result<PodHealth, String> {
+    match tokio::time::timeout(limit, w.deployer.pod_health(w.deployment)).await {
+        Ok(Ok(h)) => Ok(h),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!(
+            "the cluster did not answer within {}",
+            human_duration(limit)
+        )),
+    }
+}
+
+/// Whether `seen` of `total` samples is enough coverage.
+fn covered(seen: u32, total: u32) -> bool {
+    u64::from(seen) * 100 >= u64::from(total) * u64::from(MIN_COVERAGE_PERCENT)
+}
+
+/// Watches the service's metrics and the deployment's pods for `config.duration`, one
+/// journaled step per sample; stops at the first breach.
+pub(super) async fn bake(ctx: &Context, w: &Watched<'_>, config: &BakeConfig) -> BakeSummary {
     let policy = ctx.policy().clone();
+    let service = w.service;
     let interval = config.interval.max(Duration::from_secs(1));
+    let limit = interval.clamp(Duration::from_secs(5), Duration::from_secs(30));
     let total =
         u32::try_from(config.duration.as_nanos().div_ceil(interval.as_nanos())).unwrap_or(u32::MAX);
     let mut summary = BakeSummary {
         samples: 0,
         inconclusive: 0,
+        pods_unread: 0,
         max_error_rate: None,
         max_p95: None,
-        verdict: BakeVerdict::Inconclusive,
+        pods: None,
+        verdict: BakeVerdict::Inconclusive {
+            why: "no sample was taken".to_owned(),
+        },
     };
+    let mut watch = PodWatch::default();
+    watch.begin(pods(w, limit).await.ok().as_ref());
     let mut remaining = config.duration;
-    let mut any_data = false;
+    let (mut last_metrics, mut last_pods) = (None::<String>, None::<String>);
     for n in 1..=total {
         let wait = interval.min(remaining);
         ctx.sleep(wait).await;
         remaining = remaining.saturating_sub(wait);
         let (er_probe, p95_probe) = probes(service, &policy, config.window);
-        let reading = ctx
+        let (reading, pod_read) = ctx
             .step(format!("bake sample {n}/{total}"), service)
             .command(promql(service, config.window))
-            .policy(StepPolicy::once(Duration::from_secs(30)))
+            .policy(StepPolicy::once(limit.saturating_add(Duration::from_secs(5))))
             .read(
                 || async {
-                    let ((er, er_bad), (p95, p95_bad)) = futures::join!(
-                        read(metrics, er_probe.clone()),
-                        read(metrics, p95_probe.clone())
+                    let ((er, er_bad, er_missing), (p95, p95_bad, p95_missing), pod_read) = futures::join!(
+                        read(w.metrics, er_probe.clone(), limit),
+                        read(w.metrics, p95_probe.clone(), limit),
+                        pods(w, limit)
                     );
-                    Ok(Reading {
+                    let reading = Reading {
                         error_rate: er,
                         p95: p95.and_then(|s| Duration::try_from_secs_f64(s).ok()),
                         unhealthy_without_value: er_bad || p95_bad,
-                    })
+                        missing: er_missing.or(p95_missing),
+                    };
+                    Ok((reading, pod_read))
                 },
-                describe,
+                |(r, p)| match p {
+                    Ok(h) => format!("{}; pods {}/{} ready, {} restarts", describe(r), h.ready, h.desired, h.restarts),
+                    Err(e) => format!("{}; pods unread: {e}", describe(r)),
+                },
             )
             .await
-            .unwrap_or_default();
+            .unwrap_or_else(|e| {
+                let why = e.to_string();
+                (Reading { missing: Some(why.clone()), ..Reading::default() }, Err(why))
+            });
         summary.samples = n;
-        if reading.error_rate.is_none() && reading.p95.is_none() && !reading.unhealthy_without_value
-        {
-            summary.inconclusive += 1;
+        if reading.has_data() {
+            last_metrics = None;
         } else {
-            any_data = true;
+            summary.inconclusive += 1;
+            last_metrics = Some(
+                reading
+                    .missing
+                    .clone()
+                    .unwrap_or_else(|| "no data".to_owned()),
+            );
         }
         if let Some(er) = reading.error_rate {
             summary.max_error_rate = Some(summary.max_error_rate.map_or(er, |m| m.max(er)));
@@ -230,7 +319,19 @@ pub(super) async fn bake(
         if let Some(p) = reading.p95 {
             summary.max_p95 = Some(summary.max_p95.map_or(p, |m| m.max(p)));
         }
-        if let Some(reason) = breach_reason(&reading, &policy) {
+        let verdict = watch.observe(pod_read, n == total);
+        last_pods = match &verdict {
+            PodVerdict::Unread(why) => Some(why.clone()),
+            _ => None,
+        };
+        summary.pods_unread = watch.unread;
+        summary.pods.clone_from(&watch.last);
+        let mut reasons: Vec<String> = breach_reason(&reading, &policy).into_iter().collect();
+        if let PodVerdict::Breach(why) = &verdict {
+            reasons.push(format!("the deployment went bad: {why}"));
+        }
+        if !reasons.is_empty() {
+            let reason = reasons.join("; ");
             ctx.note(
                 "bake verdict",
                 service,
@@ -244,15 +345,39 @@ pub(super) async fn bake(
             };
             return summary;
         }
+        tracing::debug!(sample = n, pods = %PodWatch::describe(&verdict, watch.last.as_ref()), "bake sample");
     }
-    summary.verdict = if any_data {
+    let n = summary.samples;
+    let mut missing = Vec::new();
+    if last_metrics.is_some() || !covered(n - summary.inconclusive.min(n), n) {
+        let why = last_metrics.map_or_else(String::new, |w| format!(" (last: {w})"));
+        missing.push(format!(
+            "no metric data in {} of {n} samples{why}",
+            summary.inconclusive
+        ));
+    }
+    if last_pods.is_some() || !covered(n - watch.unread.min(n), n) {
+        let why = last_pods.map_or_else(String::new, |w| format!(" (last: {w})"));
+        missing.push(format!(
+            "the deployment's pods unread in {} of {n} samples{why}",
+            watch.unread
+        ));
+    }
+    summary.verdict = if n == 0 {
+        BakeVerdict::Inconclusive {
+            why: "no sample was taken".to_owned(),
+        }
+    } else if missing.is_empty() {
         BakeVerdict::Pass
     } else {
-        BakeVerdict::Inconclusive
+        BakeVerdict::Inconclusive {
+            why: missing.join("; "),
+        }
     };
-    let verdict = match summary.verdict {
-        BakeVerdict::Pass => "pass",
-        _ => "inconclusive: no metric data",
+    let verdict = match &summary.verdict {
+        BakeVerdict::Pass => "pass".to_owned(),
+        BakeVerdict::Inconclusive { why } => format!("inconclusive: {why}"),
+        BakeVerdict::Breach { reason, .. } => reason.clone(),
     };
     ctx.note(
         "bake verdict",

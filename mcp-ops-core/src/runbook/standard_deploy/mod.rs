@@ -10,7 +10,15 @@
 //!    [`SmokeTest`](crate::runbook::smoke::SmokeTest).
 //! 6. "Monitor metrics for 30 minutes": a bake period sampled every minute; error rate above
 //!    [`Policy::rollback_error_rate`](crate::Policy) or p95 above
-//!    [`Policy::rollback_p95_latency`](crate::Policy) is a breach, no data is inconclusive.
+//!    [`Policy::rollback_p95_latency`](crate::Policy) is a breach, and so is the deployment
+//!    itself going bad (pods not ready, restarts rising). A bake without evidence (no metric
+//!    data, pods unreadable, or a bake of zero length) is inconclusive and never a success:
+//!    the request's [`NoDataPolicy`] rolls back, holds (the default: reported as a failure)
+//!    or accepts; the outcome is then [`DeployOutcome::Unverified`] ("deployed without
+//!    verification").
+//!
+//! The deployment and its container are read before the gates: a deployment that does not
+//! exist is [`Error::NotFound`], whatever the gates say.
 //!
 //! A failed rollout, a failed health check, failed smoke tests or a bake breach undo the
 //! deployment (`kubectl rollout undo --to-revision=<previous>`), wait for the rollback, verify
@@ -21,6 +29,8 @@
 
 mod bake;
 mod gates;
+mod no_data;
+mod pod_watch;
 mod request;
 mod rollback;
 mod steps;
@@ -29,9 +39,13 @@ use std::time::Duration;
 
 use tracing::Instrument as _;
 
-pub use bake::{BakeConfig, BakeSummary, BakeVerdict};
+pub use bake::{BakeConfig, BakeSummary, BakeVerdict, MIN_COVERAGE_PERCENT};
 pub use gates::{BackupGate, Checklist, Gate, GateResult, GateVerdict};
-pub use request::{DeployBackends, DeployOutcome, DeployReport, DeployRequest, IncidentTemplate};
+pub use no_data::NoDataPolicy;
+pub use request::{
+    DeployBackends, DeployOutcome, DeployReport, DeployRequest, IncidentTemplate, MAX_BAKE,
+    MAX_ROLLOUT_TIMEOUT,
+};
 pub(crate) use steps::{
     check_health, clip, human_duration, percent, plan_check, record, wait_rollout,
 };
@@ -68,6 +82,30 @@ pub async fn standard_deploy(
 async fn run(ctx: &Context, b: &DeployBackends<'_>, req: &DeployRequest) -> Result<DeployReport> {
     let d = &req.deployment;
     let target = d.qualified();
+    // Every named object is checked before the gates and before the first write: a
+    // misspelt deployment or container is "not found", never hidden behind a failing gate.
+    let before = ctx
+        .step("record current revision", &target)
+        .command(commands::rollout_history(d))
+        .read(
+            || b.deployer.deployment(d),
+            |s| match s.revision {
+                Some(r) => format!("revision {r}"),
+                None => "no revision".to_owned(),
+            },
+        )
+        .await?;
+    if !before.images.contains_key(&req.container) {
+        let names: Vec<&str> = before.images.keys().map(|c| c.as_str()).collect();
+        return Err(Error::not_found(
+            "container",
+            format!(
+                "{} in {target} (containers: {})",
+                req.container,
+                names.join(", ")
+            ),
+        ));
+    }
     let gates = gates::evaluate(ctx, b.backups, &req.checklist, &req.backup, &target)
         .instrument(tracing::info_span!("pre-deployment checklist"))
         .await;
@@ -98,17 +136,6 @@ async fn run(ctx: &Context, b: &DeployBackends<'_>, req: &DeployRequest) -> Resu
             }
         }
     }
-    let before = ctx
-        .step("record current revision", &target)
-        .command(commands::rollout_history(d))
-        .read(
-            || b.deployer.deployment(d),
-            |s| match s.revision {
-                Some(r) => format!("revision {r}"),
-                None => "no revision".to_owned(),
-            },
-        )
-        .await?;
     let change = ctx
         .step("set image", &target)
         .action(format!("set image {}={}", req.container, req.image))
@@ -153,13 +180,31 @@ async fn run(ctx: &Context, b: &DeployBackends<'_>, req: &DeployRequest) -> Resu
     }
     let mut bake = None;
     let mut report = match verify(ctx, b, req, &mut bake).await {
-        Ok(revision) => {
+        Ok((revision, None)) => {
             ctx.note(
                 "deployed",
                 &target,
                 format!("revision {revision} runs {}", req.image),
             );
             DeployReport::new(DeployOutcome::Deployed { revision }, gates, forced)
+        }
+        Ok((revision, Some(why))) => {
+            let policy = req.on_no_data;
+            ctx.note(
+                "deployed without verification",
+                &target,
+                format!(
+                    "revision {revision} runs {}; the bake was inconclusive ({why}); \
+                     on no data: {policy}",
+                    req.image
+                ),
+            );
+            let outcome = DeployOutcome::Unverified {
+                revision,
+                why,
+                policy,
+            };
+            DeployReport::new(outcome, gates, forced)
         }
         Err(why) => {
             let undone = rollback::auto_rollback(ctx, b, req, before.revision, why)
@@ -175,13 +220,15 @@ async fn run(ctx: &Context, b: &DeployBackends<'_>, req: &DeployRequest) -> Resu
     Ok(report)
 }
 
-/// Rollout, health, smoke tests and bake; `Err(why)` asks for a rollback.
+/// Rollout, health, smoke tests and bake; `Err(why)` asks for a rollback, `Ok((revision,
+/// Some(why)))` is a deployment the bake could not verify, held or accepted by the no-data
+/// policy.
 async fn verify(
     ctx: &Context,
     b: &DeployBackends<'_>,
     req: &DeployRequest,
     bake_summary: &mut Option<BakeSummary>,
-) -> std::result::Result<Revision, String> {
+) -> std::result::Result<(Revision, Option<String>), String> {
     let d = &req.deployment;
     let target = d.qualified();
     let revision = wait_rollout(ctx, b.deployer, d, req.rollout_timeout).await?;
@@ -201,29 +248,42 @@ async fn verify(
         Ok(r) => return Err(format!("smoke tests failed: {}", r.summary())),
         Err(e) => return Err(format!("smoke tests could not run: {e}")),
     }
-    if req.bake.duration.is_zero() {
+    let inconclusive = if req.bake.duration.is_zero() {
         ctx.skip("bake", &target, "bake duration is zero");
-        return Ok(revision);
-    }
-    let service = req
-        .bake
-        .service
-        .clone()
-        .unwrap_or_else(|| d.name.as_str().to_owned());
-    let summary = bake::bake(ctx, b.metrics, &service, &req.bake)
-        .instrument(tracing::info_span!("monitor metrics", service = %service))
-        .await;
-    let breach = match &summary.verdict {
-        BakeVerdict::Breach { sample, reason, .. } => Some(format!(
-            "bake breach at sample {sample}/{}: {reason}",
-            bake_samples(&req.bake)
-        )),
-        _ => None,
+        "the bake was skipped (zero duration)".to_owned()
+    } else {
+        let service = req
+            .bake
+            .service
+            .clone()
+            .unwrap_or_else(|| d.name.as_str().to_owned());
+        let watched = bake::Watched {
+            metrics: b.metrics,
+            deployer: b.deployer,
+            deployment: d,
+            service: &service,
+        };
+        let summary = bake::bake(ctx, &watched, &req.bake)
+            .instrument(tracing::info_span!("monitor metrics", service = %service))
+            .await;
+        let verdict = summary.verdict.clone();
+        *bake_summary = Some(summary);
+        match verdict {
+            BakeVerdict::Breach { sample, reason, .. } => {
+                return Err(format!(
+                    "bake breach at sample {sample}/{}: {reason}",
+                    bake_samples(&req.bake)
+                ));
+            }
+            BakeVerdict::Inconclusive { why } => why,
+            _ => return Ok((revision, None)),
+        }
     };
-    *bake_summary = Some(summary);
-    match breach {
-        Some(why) => Err(why),
-        None => Ok(revision),
+    match req.on_no_data {
+        NoDataPolicy::Rollback => Err(format!(
+            "bake inconclusive ({inconclusive}); --on-no-data rollback"
+        )),
+        NoDataPolicy::Hold | NoDataPolicy::Accept => Ok((revision, Some(inconclusive))),
     }
 }
 

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{BackupGate, BakeConfig, BakeSummary, Checklist, GateVerdict, RUNBOOK_HEALTH_URL};
+use super::{
+    BackupGate, BakeConfig, BakeSummary, Checklist, GateVerdict, NoDataPolicy, RUNBOOK_HEALTH_URL,
+};
 use crate::backup::BackupManager;
 use crate::deploy::Deployer;
 use crate::error::{Error, Result};
@@ -37,6 +39,13 @@ impl Default for IncidentTemplate {
     }
 }
 
+/// The longest bake accepted: 24 h (the runbook bakes 30 min; a day covers a full traffic
+/// cycle). Longer is refused as a mistake (`--bake-seconds 99999999`).
+pub const MAX_BAKE: Duration = Duration::from_secs(24 * 3600);
+
+/// The longest rollout wait accepted: 24 h (the runbook waits 600 s).
+pub const MAX_ROLLOUT_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
 /// What to deploy and how; the defaults are the runbook's numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeployRequest {
@@ -58,6 +67,9 @@ pub struct DeployRequest {
     pub health: HttpProbe,
     /// The bake period (30 min, sampled every 60 s).
     pub bake: BakeConfig,
+    /// What an inconclusive bake leads to (default: hold, reported as a failure).
+    #[serde(default)]
+    pub on_no_data: NoDataPolicy,
     /// How the incident of an automatic rollback is filled in.
     pub incident: IncidentTemplate,
 }
@@ -76,6 +88,7 @@ impl DeployRequest {
             rollout_timeout: Duration::from_secs(600),
             health: HttpProbe::new("api", RUNBOOK_HEALTH_URL),
             bake: BakeConfig::default(),
+            on_no_data: NoDataPolicy::default(),
             incident: IncidentTemplate::default(),
         }
     }
@@ -103,15 +116,42 @@ impl DeployRequest {
         self
     }
 
-    pub(super) fn validate(&self) -> Result<()> {
+    /// Checks the request's values (before anything is read or written).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a zero or absurd rollout timeout (over
+    /// [`MAX_ROLLOUT_TIMEOUT`]), a bake over [`MAX_BAKE`], a zero bake interval, a rate window under 1 min or over 24 h, an empty force reason.
+    pub fn validate(&self) -> Result<()> {
         if self.rollout_timeout.is_zero() {
             return Err(Error::invalid(
                 "rollout_timeout",
                 "must be greater than zero",
             ));
         }
+        if self.rollout_timeout > MAX_ROLLOUT_TIMEOUT {
+            return Err(Error::invalid(
+                "rollout_timeout",
+                format!("{:?} is over the 24 h bound", self.rollout_timeout),
+            ));
+        }
+        if self.bake.duration > MAX_BAKE {
+            return Err(Error::invalid(
+                "bake",
+                format!(
+                    "{} s is over the 24 h bound ({} s; the runbook bakes 1800 s)",
+                    self.bake.duration.as_secs(),
+                    MAX_BAKE.as_secs()
+                ),
+            ));
+        }
         if !self.bake.duration.is_zero() && self.bake.interval.is_zero() {
             return Err(Error::invalid("bake.interval", "must be greater than zero"));
+        }
+        if self.bake.window < Duration::from_secs(60) || self.bake.window > MAX_BAKE {
+            return Err(Error::invalid(
+                "bake.window",
+                "the rate window must be between 1 min and 24 h",
+            ));
         }
         if self.force.as_deref().is_some_and(|r| r.trim().is_empty()) {
             return Err(Error::invalid(
@@ -177,6 +217,17 @@ pub enum DeployOutcome {
         why: String,
         /// Why it did not happen.
         error: String,
+    },
+    /// The new image runs and passed its rollout, health and smoke checks, but the bake had
+    /// no evidence (no metric data, pods unreadable, or no bake): "deployed without
+    /// verification", held or accepted by the [`NoDataPolicy`].
+    Unverified {
+        /// The revision now rolled out.
+        revision: Revision,
+        /// What evidence was missing.
+        why: String,
+        /// The policy that kept it (`hold`: a failure; `accept`: a success).
+        policy: NoDataPolicy,
     },
     /// A gate failed and the request was not forced; nothing was changed.
     Refused {
