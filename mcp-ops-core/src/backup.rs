@@ -230,8 +230,9 @@ pub struct RestoreOptions {
     pub verify_first: bool,
     /// Checks to run on the target after the restore.
     pub integrity_checks: Vec<IntegrityCheck>,
-    /// At most this long.
-    pub timeout: Duration,
+    /// A deadline chosen by the caller; `None` (the default): none, so a restore takes as
+    /// long as its data needs (a fixed bound would fail every database above some size).
+    pub timeout: Option<Duration>,
 }
 
 impl Default for RestoreOptions {
@@ -239,7 +240,7 @@ impl Default for RestoreOptions {
         Self {
             verify_first: true,
             integrity_checks: Vec::new(),
-            timeout: Duration::from_secs(3600),
+            timeout: None,
         }
     }
 }

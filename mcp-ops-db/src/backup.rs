@@ -191,9 +191,12 @@ impl BackupManager for PgBackups {
         let target = self.config.with_dbname(&manifest.database);
         if !intent.is_dry_run() {
             let run = self.pg_restore(&manifest, &target, &["--clean", "--if-exists"]);
-            tokio::time::timeout(options.timeout, run)
-                .await
-                .map_err(|_| Error::timeout("restore", options.timeout))??;
+            match options.timeout {
+                Some(limit) => tokio::time::timeout(limit, run)
+                    .await
+                    .map_err(|_| Error::timeout("restore", limit))??,
+                None => run.await?,
+            }
         }
         let checks = if intent.is_dry_run() {
             Vec::new()

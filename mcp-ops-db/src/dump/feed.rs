@@ -1,11 +1,13 @@
 //! Running pg_restore with a backup streamed into its standard input.
 
 use super::manifest::BackupManifest;
+use super::service::within_stall_limit;
 use super::store::BackupReader;
 use crate::tools::stderr_tail;
 use crate::{DbError, Result};
 use sha2::{Digest, Sha256};
 use std::process::Stdio;
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::{ChildStdin, Command};
 
@@ -45,6 +47,7 @@ pub(crate) async fn run_fed(
     mut cmd: Command,
     reader: BackupReader,
     check: Option<&BackupManifest>,
+    stall_limit: Option<Duration>,
 ) -> Result<FedOutput> {
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -62,7 +65,7 @@ pub(crate) async fn run_fed(
     let out_task = tokio::spawn(read_capped(stdout, usize::MAX));
     let err_task = tokio::spawn(read_capped(stderr, STDERR_CAP));
     let fed = match stdin {
-        Some(stdin) => feed(reader, stdin, check).await,
+        Some(stdin) => feed(reader, stdin, check, stall_limit).await,
         None => Ok(()),
     };
     if fed.is_err() {
@@ -89,6 +92,7 @@ async fn feed(
     mut reader: BackupReader,
     mut stdin: ChildStdin,
     check: Option<&BackupManifest>,
+    stall_limit: Option<Duration>,
 ) -> Result<()> {
     let mut hasher = Sha256::new();
     let mut size = 0u64;
@@ -104,7 +108,7 @@ async fn feed(
         }
         hasher.update(&buf[..n]);
         size += n as u64;
-        if !pending.is_empty() && !write_or_closed(&mut stdin, &pending).await? {
+        if !pending.is_empty() && !write_or_closed(&mut stdin, &pending, stall_limit).await? {
             return Ok(()); // the program stopped reading (e.g. `--list` after the TOC)
         }
         pending.clear();
@@ -121,15 +125,20 @@ async fn feed(
         }
     }
     if !pending.is_empty() {
-        write_or_closed(&mut stdin, &pending).await?;
+        write_or_closed(&mut stdin, &pending, stall_limit).await?;
     }
     let _ = stdin.shutdown().await;
     Ok(())
 }
 
 /// Writes; `Ok(false)` when the reader closed its end.
-async fn write_or_closed(stdin: &mut ChildStdin, bytes: &[u8]) -> Result<bool> {
-    match stdin.write_all(bytes).await {
+async fn write_or_closed(
+    stdin: &mut ChildStdin,
+    bytes: &[u8],
+    stall_limit: Option<Duration>,
+) -> Result<bool> {
+    const STALLED: &str = "pg_restore took nothing (a frozen server, or a lock it waits for?) and";
+    match within_stall_limit(stall_limit, STALLED, stdin.write_all(bytes)).await? {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
         Err(e) => Err(DbError::Io {

@@ -13,7 +13,7 @@ mod store;
 mod verify;
 
 pub use self::manifest::{BackupId, BackupManifest};
-pub use self::service::PgBackups;
+pub use self::service::{DEFAULT_STALL_LIMIT, PgBackups};
 pub use self::stale::STALE_AFTER;
 pub use self::store::{BackupReader, BackupSink, BackupStore, LocalDirStore, SkippedFile};
 pub use self::verify::{

@@ -8,6 +8,7 @@ use crate::{DbError, PgConfig, Result};
 use sha2::{Digest, Sha256};
 use std::process::Stdio;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::AsyncReadExt;
 
 /// Backups, verification and restore of one PostgreSQL database.
@@ -15,11 +16,22 @@ use tokio::io::AsyncReadExt;
 /// `pg_dump` and `pg_restore` run locally and reach the server with the configuration's
 /// host, port, role and TLS settings (`PGSSLMODE`, `PGSSLROOTCERT`; see [`PgConfig`]);
 /// credentials are passed through the environment, never argv.
+///
+/// **No deadline.** A dump or a restore takes as long as its data needs; callers who want a
+/// deadline wrap the call in one. What is bounded is *silence*: when pg_dump writes nothing,
+/// or pg_restore takes nothing, for [`PgBackups::stall_limit`] (default
+/// [`DEFAULT_STALL_LIMIT`]), the operation fails saying so — a frozen server or a lock wait
+/// never hangs a backup forever.
 #[derive(Clone)]
 pub struct PgBackups {
     pub(crate) config: PgConfig,
     pub(crate) store: Arc<dyn BackupStore>,
+    pub(crate) stall_limit: Option<Duration>,
 }
+
+/// How long pg_dump may write nothing (or pg_restore take nothing) before a backup, verify
+/// or restore fails as stalled.
+pub const DEFAULT_STALL_LIMIT: Duration = Duration::from_secs(300);
 
 impl std::fmt::Debug for PgBackups {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -32,7 +44,22 @@ impl std::fmt::Debug for PgBackups {
 impl PgBackups {
     /// Backups of the database `config` names, kept in `store`.
     pub fn new(config: PgConfig, store: Arc<dyn BackupStore>) -> Self {
-        Self { config, store }
+        Self {
+            config,
+            store,
+            stall_limit: Some(DEFAULT_STALL_LIMIT),
+        }
+    }
+
+    /// Fails a dump or restore that makes no progress for `limit` (`None`: wait forever).
+    pub fn with_stall_limit(mut self, limit: Option<Duration>) -> Self {
+        self.stall_limit = limit.filter(|l| !l.is_zero());
+        self
+    }
+
+    /// The no-progress limit.
+    pub fn stall_limit(&self) -> Option<Duration> {
+        self.stall_limit
     }
 
     /// The store.
@@ -103,7 +130,7 @@ impl PgBackups {
             crate::tools::enlarge_pipe(out);
         }
         let err_task = tokio::spawn(read_capped(child.stderr.take(), 64 * 1024));
-        let streamed = stream(child.stdout.take(), sink.as_mut()).await;
+        let streamed = stream(child.stdout.take(), sink.as_mut(), self.stall_limit).await;
         if streamed.is_err() {
             let _ = child.start_kill();
         }
@@ -145,15 +172,15 @@ impl PgBackups {
 async fn stream(
     stdout: Option<tokio::process::ChildStdout>,
     sink: &mut dyn BackupSink,
+    stall_limit: Option<Duration>,
 ) -> Result<(u64, String)> {
     let mut stdout = stdout.ok_or_else(|| DbError::invalid("pg_dump", "no stdout pipe"))?;
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     let mut buf = vec![0u8; CHUNK];
     loop {
-        let n = stdout
-            .read(&mut buf)
-            .await
+        let n = within_stall_limit(stall_limit, STALLED_DUMP, stdout.read(&mut buf))
+            .await?
             .map_err(DbError::io("reading pg_dump output"))?;
         if n == 0 {
             return Ok((size, hex::encode(hasher.finalize())));
@@ -161,5 +188,21 @@ async fn stream(
         hasher.update(&buf[..n]);
         size += n as u64;
         sink.write(&buf[..n]).await?;
+    }
+}
+
+const STALLED_DUMP: &str = "pg_dump wrote nothing (a frozen server, or a lock it waits for?) and";
+
+/// `fut`, failing with [`DbError::Timeout`] when it takes longer than `limit`.
+pub(crate) async fn within_stall_limit<T>(
+    limit: Option<Duration>,
+    operation: &'static str,
+    fut: impl std::future::Future<Output = T>,
+) -> Result<T> {
+    match limit {
+        Some(after) => tokio::time::timeout(after, fut)
+            .await
+            .map_err(|_| DbError::Timeout { operation, after }),
+        None => Ok(fut.await),
     }
 }

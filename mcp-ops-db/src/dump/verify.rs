@@ -204,7 +204,8 @@ impl PgBackups {
         let pg_restore = find_postgres_program("pg_restore")?;
         let mut cmd = Command::new(&pg_restore);
         cmd.arg("--list");
-        match run_fed("pg_restore", cmd, self.store.open(id).await?, None).await {
+        let reader = self.store.open(id).await?;
+        match run_fed("pg_restore", cmd, reader, None, self.stall_limit).await {
             Ok(listed) => Ok(Ok(String::from_utf8_lossy(&listed.stdout)
                 .lines()
                 .filter(|l| !l.trim().is_empty() && !l.starts_with(';'))
@@ -332,6 +333,7 @@ impl PgBackups {
             cmd,
             self.store.open(&manifest.id).await?,
             Some(manifest),
+            self.stall_limit,
         )
         .await?;
         Ok(())

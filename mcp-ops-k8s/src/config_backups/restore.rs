@@ -99,17 +99,18 @@ impl ConfigBackups {
         };
         tracing::info!(%id, namespace = %manifest.namespace, reason = intent.reason(),
             actor = intent.actor(), dry_run = intent.is_dry_run(), "restore configuration");
-        let objects = tokio::time::timeout(
-            options.timeout,
-            self.kube.restore_config_with(
-                &manifest.namespace,
-                &yaml,
-                intent,
-                self.identity.as_ref(),
-            ),
-        )
-        .await
-        .map_err(|_| Error::timeout(format!("restore of {id}"), options.timeout))??;
+        let apply = self.kube.restore_config_with(
+            &manifest.namespace,
+            &yaml,
+            intent,
+            self.identity.as_ref(),
+        );
+        let objects = match options.timeout {
+            Some(limit) => tokio::time::timeout(limit, apply)
+                .await
+                .map_err(|_| Error::timeout(format!("restore of {id}"), limit))??,
+            None => apply.await?,
+        };
         Ok(ConfigRestoreRun {
             report: RestoreReport {
                 id: id.clone(),

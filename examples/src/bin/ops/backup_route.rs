@@ -18,10 +18,11 @@ use mcp_ops_k8s::CronJobBackups;
 
 use crate::unconfigured::Unconfigured;
 
-/// How long `ops backup cronjob` waits for the Job it starts.
-pub const CRON_JOB_WAIT: Duration = Duration::from_secs(120);
-/// Time allowed past [`CRON_JOB_WAIT`] for reading the Job's pod log.
-pub const CRON_JOB_LOG_MARGIN: Duration = Duration::from_secs(30);
+/// How long `ops backup cronjob` waits for the Job it starts: until it finishes (the Job's
+/// own `activeDeadlineSeconds` and `backoffLimit` bound it); a deadline of the caller's
+/// choice is `ops backup --timeout`. A fixed bound here failed every backup larger than
+/// what fits in it.
+pub const CRON_JOB_WAIT: Duration = Duration::MAX;
 
 /// Where database backups go.
 #[derive(Clone)]

@@ -138,6 +138,10 @@ pub enum Command {
         kind: BackupKindArg,
         /// The database, the CronJob, or (for config) the namespace.
         name: String,
+        /// A deadline for the whole backup (`90m`, `2h`, `3600s`); none by default: a dump
+        /// takes as long as its data needs (a dump writing nothing for 5 min fails anyway).
+        #[arg(long, value_parser = crate::cmd_backup::parse_deadline)]
+        timeout: Option<std::time::Duration>,
     },
     /// List backups.
     Backups,
@@ -154,6 +158,9 @@ pub enum Command {
         /// autoscaler cannot hold 0 replicas).
         #[arg(long, value_enum, default_value_t = Autoscaled::Refuse)]
         autoscaled: Autoscaled,
+        /// A deadline for verifying and for restoring (`90m`, `2h`); none by default.
+        #[arg(long, value_parser = crate::cmd_backup::parse_deadline)]
+        timeout: Option<std::time::Duration>,
     },
     /// Database maintenance in the window (Sunday 02:00–04:00 UTC).
     Maintenance {

@@ -1,5 +1,7 @@
 //! `ops backup`, `ops backups`, `ops verify` and `ops restore` (Backup and Recovery).
 
+use std::time::Duration;
+
 use mcp_ops_core::HealthCheck;
 use mcp_ops_core::backup::{
     BackupId, BackupKind, BackupRecord, BackupRequest, BackupStatus, RestoreOptions,
@@ -13,13 +15,50 @@ use mcp_ops_k8s::ConfigBackups;
 use mcp_ops_k8s::config_backups::ConfigRestoreRun;
 
 use crate::backends::Backends;
-use crate::backup_route::{CRON_JOB_LOG_MARGIN, CRON_JOB_WAIT};
 use crate::cli::{Autoscaled, BackupKindArg, Global};
 use crate::output::{Report, Status, table, to_value};
 use crate::{Failure, Outcome, context};
 
-/// `ops backup db|config|cronjob <name>`.
-pub async fn backup(kind: BackupKindArg, name: &str, g: &Global, b: &Backends) -> Outcome {
+/// The longest `--timeout` accepted (30 days).
+const MAX_DEADLINE: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// `--timeout`: `90m`, `2h`, `1h 30m`, `3600s` or plain seconds; more than 0 and at most
+/// 30 days.
+pub fn parse_deadline(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let parsed = if !text.is_empty() && text.bytes().all(|c| c.is_ascii_digit()) {
+        text.parse::<u64>()
+            .map(Duration::from_secs)
+            .map_err(|e| e.to_string())
+    } else {
+        text.parse::<jiff::SignedDuration>()
+            .map_err(|_| "use a duration such as 90m, 2h or 3600s".to_owned())
+            .and_then(|d| Duration::try_from(d).map_err(|_| "must be positive".to_owned()))
+    }?;
+    if parsed.is_zero() {
+        return Err("must be more than 0 (leave it out for no deadline)".to_owned());
+    }
+    if parsed > MAX_DEADLINE {
+        return Err("at most 30 days (leave it out for no deadline)".to_owned());
+    }
+    Ok(parsed)
+}
+
+/// A data operation's step: one attempt (a second dump or Job would not help), bounded only
+/// by the caller's deadline.
+fn data_step(deadline: Option<Duration>) -> StepPolicy {
+    StepPolicy::once(deadline.unwrap_or(Duration::MAX))
+}
+
+/// `ops backup db|config|cronjob <name> [--timeout D]`: no deadline unless given, for
+/// every kind (a dump or a CronJob's Job takes as long as its data needs).
+pub async fn backup(
+    kind: BackupKindArg,
+    name: &str,
+    deadline: Option<Duration>,
+    g: &Global,
+    b: &Backends,
+) -> Outcome {
     let (kind, command) = match kind {
         BackupKindArg::Db => (
             BackupKind::Database {
@@ -44,13 +83,7 @@ pub async fn backup(kind: BackupKindArg, name: &str, g: &Global, b: &Backends) -
             ),
         ),
     };
-    // A CronJob backup is one attempt, bounded by the backend's own wait for the Job: the
-    // default step policy (30 s, retried) would give up on a Job long before the backend does,
-    // and a retry would start a second Job.
-    let policy = match &kind {
-        BackupKind::CronJob { .. } => StepPolicy::once(CRON_JOB_WAIT + CRON_JOB_LOG_MARGIN),
-        _ => StepPolicy::default(),
-    };
+    let policy = data_step(deadline);
     let request = BackupRequest { kind, label: None };
     let ctx = context("backup", "ops backup", g, b)?;
     let intent = ctx.intent().clone();
@@ -153,11 +186,18 @@ pub async fn verify(id: &str, b: &Backends) -> Outcome {
 
 /// `ops restore <id|latest>`: the runbook's Recovery Procedures (`recover_database`) for a
 /// database backup; a configuration backup (`config-…`) is re-applied to its namespace.
-pub async fn restore(id: &str, autoscaled: Autoscaled, g: &Global, b: &Backends) -> Outcome {
+pub async fn restore(
+    id: &str,
+    autoscaled: Autoscaled,
+    deadline: Option<Duration>,
+    g: &Global,
+    b: &Backends,
+) -> Outcome {
     if let (Some(config), true) = (&b.config_backups, id.starts_with("config-")) {
-        return restore_config(config, &BackupId::new(id)?, g, b).await;
+        return restore_config(config, &BackupId::new(id)?, deadline, g, b).await;
     }
     let mut input = RecoveryInput::runbook(resolve(id, b).await?);
+    input.restore_timeout = deadline;
     input.autoscaled = match autoscaled {
         Autoscaled::Refuse => AutoscaledHandling::Refuse,
         Autoscaled::Pin => AutoscaledHandling::PinToMinimum,
@@ -205,14 +245,19 @@ pub async fn restore(id: &str, autoscaled: Autoscaled, g: &Global, b: &Backends)
 async fn restore_config(
     config: &ConfigBackups,
     id: &BackupId,
+    deadline: Option<Duration>,
     g: &Global,
     b: &Backends,
 ) -> Outcome {
     let ctx = context("restore_config", "ops restore", g, b)?;
     let intent = ctx.intent().clone();
-    let options = RestoreOptions::default();
+    let options = RestoreOptions {
+        timeout: deadline,
+        ..RestoreOptions::default()
+    };
     let run = ctx
         .step("restore configuration", id.as_str())
+        .policy(data_step(deadline))
         .command(format!(
             "kubectl apply -f {}  # after sha256sum -c; Secrets decrypted with age",
             config.dir().join(format!("{id}.yaml")).display()

@@ -64,8 +64,9 @@ pub struct RecoveryInput {
     pub integrity_checks: Vec<IntegrityCheck>,
     /// Deployments an autoscaler owns (default: refuse).
     pub autoscaled: AutoscaledHandling,
-    /// The restore may take this long (default 1 h).
-    pub restore_timeout: Duration,
+    /// A deadline for verifying and for restoring the backup, chosen by the caller; `None`
+    /// (the default): none, as both take as long as the data needs.
+    pub restore_timeout: Option<Duration>,
     /// Each deployment may take this long to come back (default 600 s).
     pub rollout_timeout: Duration,
     /// What "healthy" means afterwards (default: the database, the namespace's objects and
@@ -89,7 +90,7 @@ impl RecoveryInput {
                 min: 1,
             }],
             autoscaled: AutoscaledHandling::Refuse,
-            restore_timeout: Duration::from_secs(3600),
+            restore_timeout: None,
             rollout_timeout: Duration::from_secs(600),
             health_targets: vec![
                 HealthTarget::Database {
@@ -164,7 +165,7 @@ async fn run(
             "pg_restore --list /backups/{}.sql && sha256sum -c /backups/{}.sql.sha256",
             input.backup, input.backup
         ))
-        .timeout(input.restore_timeout)
+        .policy(data_step(input.restore_timeout))
         .read(
             || {
                 backends
@@ -249,7 +250,7 @@ async fn run(
             &input.database,
             &format!("/backups/{}.sql", input.backup),
         ))
-        .policy(StepPolicy::once(input.restore_timeout))
+        .policy(data_step(input.restore_timeout))
         .act(
             || backends.backups.restore(&input.backup, &options, intent),
             |r| format!("restored in {:?}; {} checks", r.duration, r.checks.len()),
@@ -330,6 +331,12 @@ async fn run(
         None => RecoveryStatus::Recovered,
     };
     Ok(finish(ctx, report))
+}
+
+/// One attempt, bounded only by the caller's deadline (a step without one never times out:
+/// `tokio::time::timeout` treats an unrepresentable deadline as never).
+fn data_step(deadline: Option<Duration>) -> StepPolicy {
+    StepPolicy::once(deadline.unwrap_or(Duration::MAX))
 }
 
 /// Adds the plan to a dry run's report and a closing journal note.
