@@ -11,10 +11,13 @@ pub fn state_dir() -> &'static std::path::Path {
     DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
 }
 
-/// The `ops` binary of this package, with none of the caller's targets and a private state
-/// directory.
+/// The `ops` binary of this package (or the one `MCP_OPS_TEST_OPS_BIN` names, to run a test
+/// against another build, e.g. to show that it fails before a fix), with none of the caller's
+/// targets and a private state directory.
 pub fn ops() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ops"));
+    let bin = std::env::var_os("MCP_OPS_TEST_OPS_BIN")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_ops").into());
+    let mut cmd = Command::new(bin);
     for var in [
         "OPS_KUBECONFIG",
         "DATABASE_URL",
