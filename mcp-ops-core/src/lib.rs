@@ -77,7 +77,7 @@ pub use notify::{Message, Notifier};
 pub use policy::Policy;
 pub use redact::{redact_json, redact_text, redact_url};
 pub use scale::{ScaleChange, Scaler};
-pub use secrets::{RotationPhase, RotationReport, SecretKeyRef, SecretRotator};
+pub use secrets::{PendingRotation, RotationPhase, RotationReport, SecretKeyRef, SecretRotator};
 pub use types::{Intent, SecretValue, Severity};
 
 /// The README's example, compiled and run as a doc test.

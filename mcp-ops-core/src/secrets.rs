@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::types::Intent;
-use crate::types::{Namespace, ResourceName, SecretValue};
+use crate::types::{DeploymentRef, Namespace, ResourceName, SecretValue};
 
 /// One key of one secret (`mcp-production/mcp-secrets` key `jwt-secret`), or a database role
 /// when the backend is a database (namespace is then the database).
@@ -158,6 +158,36 @@ pub enum RotationPhase {
     },
 }
 
+/// Where an unfinished rotation of a key stands (see [`SecretRotator::pending`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PendingRotation {
+    /// A new value is staged beside the current one and was never applied.
+    Staged {
+        /// The version staged.
+        staged: SecretVersion,
+    },
+    /// The new value is current but the rotation was never verified (finished) nor reverted:
+    /// the previous value is kept, and must not be overwritten, until one of them happens.
+    Applied {
+        /// The version current (the new value).
+        current: SecretVersion,
+        /// The version kept to go back to (`None` when the backend lost it).
+        previous: Option<SecretVersion>,
+    },
+}
+
+impl PendingRotation {
+    /// `staged` or `applied`.
+    pub fn phase(&self) -> &'static str {
+        match self {
+            PendingRotation::Staged { .. } => "staged",
+            PendingRotation::Applied { .. } => "applied",
+        }
+    }
+}
+
 /// The record of a rotation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RotationReport {
@@ -225,11 +255,43 @@ pub trait SecretRotator: Send + Sync {
     /// Backend errors (a value that does not work is `Ok(SecretCheck::Rejected)`).
     async fn verify(&self, target: &SecretKeyRef) -> Result<SecretCheck>;
 
-    /// Makes the previous version current again and drops anything staged.
+    /// Makes the previous version current again and drops anything staged. When a value is
+    /// staged and was never applied, only drops it (the current value stays).
     ///
     /// # Errors
-    /// [`crate::Error::Conflict`] when there is no previous version.
+    /// [`crate::Error::Conflict`] when nothing is staged and there is no previous version.
     async fn revert(&self, target: &SecretKeyRef, intent: &Intent) -> Result<SecretVersion>;
+
+    /// The unfinished rotation of `target`, if any: a value staged and not applied, or a
+    /// value applied and neither [`finish`](Self::finish)ed nor reverted. While one exists,
+    /// [`stage`](Self::stage) is a `Conflict`, so the previous value the dependents may still
+    /// use is never overwritten. A backend that keeps no such record answers `Ok(None)`.
+    ///
+    /// # Errors
+    /// [`crate::Error::NotFound`] when the secret or key does not exist; backend errors.
+    async fn pending(&self, target: &SecretKeyRef) -> Result<Option<PendingRotation>> {
+        self.current(target).await.map(|_| None)
+    }
+
+    /// Marks the rotation of `target` verified: the previous value stays available for a
+    /// later `revert`, but no rotation is pending any more.
+    ///
+    /// # Errors
+    /// [`crate::Error::Conflict`] when a value is staged and not applied; backend errors.
+    async fn finish(&self, target: &SecretKeyRef, intent: &Intent) -> Result<()> {
+        let _ = (target, intent);
+        Ok(())
+    }
+
+    /// The deployments of the secret's namespace whose pods read this secret, when the
+    /// backend can tell (`None`: it cannot, e.g. a database role).
+    ///
+    /// # Errors
+    /// Backend errors.
+    async fn readers(&self, target: &SecretKeyRef) -> Result<Option<Vec<DeploymentRef>>> {
+        let _ = target;
+        Ok(None)
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,9 @@
 use crate::pg::{PgBackend, connect, scram_verifier};
 use crate::{DbError, PgConfig, SecretString};
 use async_trait::async_trait;
-use mcp_ops_core::secrets::{SecretCheck, SecretKeyRef, SecretVersion, StagedSecret};
+use mcp_ops_core::secrets::{
+    PendingRotation, SecretCheck, SecretKeyRef, SecretVersion, StagedSecret,
+};
 use mcp_ops_core::types::{Intent, SecretValue};
 use mcp_ops_core::{Error, Result, SecretRotator};
 use std::collections::HashMap;
@@ -30,6 +32,8 @@ struct RoleState {
     /// The stored verifier before the last apply (`None` inside = no password).
     previous: Option<Option<String>>,
     since: Option<jiff::Timestamp>,
+    /// Applied and neither finished nor reverted (kept in this process only).
+    unverified: bool,
 }
 
 /// Rotates PostgreSQL role passwords through [`SecretRotator`].
@@ -182,6 +186,12 @@ impl SecretRotator for PgRoleRotator {
                 "a value is already staged",
             ));
         }
+        if state.unverified {
+            return Err(Error::conflict(
+                target.to_string(),
+                "the last rotation was applied and never finished; resume or abort it first",
+            ));
+        }
         let current = Self::version_of(state, stored.as_deref());
         let staged = SecretVersion {
             version: current.version + 1,
@@ -226,6 +236,7 @@ impl SecretRotator for PgRoleRotator {
         state.staged = None;
         state.version = next.version;
         state.since = next.since;
+        state.unverified = true;
         Ok(next)
     }
 
@@ -246,13 +257,13 @@ impl SecretRotator for PgRoleRotator {
                 .simple_query(&self.verify_query)
                 .await
                 .map(|_| ())
-                .map_err(|e| e.to_string()),
-            Err(e @ DbError::Connect { .. }) => Err(format!(
+                .map_err(|e| mcp_ops_core::redact_text(&e.to_string())),
+            Err(e @ DbError::Connect { .. }) => Err(mcp_ops_core::redact_text(&format!(
                 "{e}: {}",
                 std::error::Error::source(&e)
                     .map(|s| s.to_string())
                     .unwrap_or_default()
-            )),
+            ))),
             Err(e) => return Err(e.into()),
         };
         Ok(match outcome {
@@ -265,6 +276,14 @@ impl SecretRotator for PgRoleRotator {
         let role = self.role(target)?;
         let mut roles = self.roles.lock().await;
         let state = roles.entry(role.to_owned()).or_default();
+        if state.staged.is_some() {
+            // Staged and never applied: dropping it is the whole revert.
+            let stored = self.stored(role).await?;
+            if !intent.is_dry_run() {
+                state.staged = None;
+            }
+            return Ok(Self::version_of(state, stored.as_deref()));
+        }
         let Some(previous) = state.previous.clone() else {
             return Err(Error::conflict(
                 target.to_string(),
@@ -281,9 +300,51 @@ impl SecretRotator for PgRoleRotator {
         state.previous = None;
         state.staged = None;
         state.applied = None;
+        state.unverified = false;
         state.version = next.version;
         state.since = Some(jiff::Timestamp::now());
         next.since = state.since;
         Ok(next)
+    }
+
+    async fn pending(&self, target: &SecretKeyRef) -> Result<Option<PendingRotation>> {
+        let role = self.role(target)?;
+        let stored = self.stored(role).await?;
+        let mut roles = self.roles.lock().await;
+        let state = roles.entry(role.to_owned()).or_default();
+        let current = Self::version_of(state, stored.as_deref());
+        if let Some(staged) = &state.staged {
+            return Ok(Some(PendingRotation::Staged {
+                staged: SecretVersion {
+                    version: current.version + 1,
+                    fingerprint: staged.fingerprint(),
+                    since: None,
+                },
+            }));
+        }
+        if !state.unverified {
+            return Ok(None);
+        }
+        let previous = state.previous.clone().map(|p| SecretVersion {
+            version: current.version.saturating_sub(1).max(1),
+            ..Self::version_of(state, p.as_deref())
+        });
+        Ok(Some(PendingRotation::Applied { current, previous }))
+    }
+
+    async fn finish(&self, target: &SecretKeyRef, intent: &Intent) -> Result<()> {
+        let role = self.role(target)?;
+        let mut roles = self.roles.lock().await;
+        let state = roles.entry(role.to_owned()).or_default();
+        if state.staged.is_some() {
+            return Err(Error::conflict(
+                target.to_string(),
+                "a value is staged and not applied: nothing to finish",
+            ));
+        }
+        if !intent.is_dry_run() {
+            state.unverified = false;
+        }
+        Ok(())
     }
 }

@@ -5,11 +5,11 @@
 //! `NotFound`, 409 → `Conflict`, 400/422 → `InvalidInput`, 429/5xx and connection failures →
 //! `Unavailable` (with the server's `retryAfterSeconds` when it gave one), a call that ran out
 //! of time → `Timeout`. Messages never contain credentials: kube's Status messages and
-//! connection errors are kept, request URLs and headers are not.
+//! connection errors are kept, passed through [`redact_text`]; request headers are not.
 
 use std::time::Duration;
 
-use mcp_ops_core::Error;
+use mcp_ops_core::{Error, redact_text};
 
 mod forbidden;
 
@@ -124,13 +124,15 @@ impl From<kube::Error> for Failure {
                 Failure::Api {
                     code: s.code,
                     reason: s.reason,
-                    message: s.message,
+                    message: redact_text(&s.message),
                     retry_after,
                 }
             }
-            kube::Error::HyperError(e) => Failure::Connect(e.to_string()),
-            kube::Error::Service(e) => Failure::Connect(e.to_string()),
-            other => Failure::Other(other.to_string()),
+            // Connection and auth errors may carry the server URL (with its credentials) or
+            // an exec plugin's output: redacted before anyone sees them.
+            kube::Error::HyperError(e) => Failure::Connect(redact_text(&e.to_string())),
+            kube::Error::Service(e) => Failure::Connect(redact_text(&e.to_string())),
+            other => Failure::Other(redact_text(&other.to_string())),
         }
     }
 }

@@ -20,7 +20,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{PodSpec, Secret};
 use kube::api::{Api, Patch};
 use mcp_ops_core::secrets::{
-    SecretCheck, SecretKeyRef, SecretRotator, SecretVersion, StagedSecret,
+    PendingRotation, SecretCheck, SecretKeyRef, SecretRotator, SecretVersion, StagedSecret,
 };
 use mcp_ops_core::types::{DeploymentRef, Intent, Namespace, SecretValue};
 use mcp_ops_core::{Error, Result};
@@ -34,11 +34,18 @@ use crate::retry::OnConflict;
 /// The annotation holding per-key version bookkeeping.
 pub const ROTATION_ANNOTATION: &str = "mcp-ops.io/rotation";
 
+mod pending;
+
+use pending::refuse_unfinished;
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct KeyState {
     version: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     since: Option<jiff::Timestamp>,
+    /// Applied by a rotation that was neither finished nor reverted yet.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    unverified: bool,
 }
 
 fn states(s: &Secret) -> BTreeMap<String, KeyState> {
@@ -67,6 +74,7 @@ fn version(s: &Secret, key: &str, value: &SecretValue) -> SecretVersion {
     let st = states(s).remove(key).unwrap_or(KeyState {
         version: 1,
         since: None,
+        unverified: false,
     });
     SecretVersion {
         version: st.version.max(1),
@@ -96,6 +104,7 @@ fn current_change(
     target: &SecretKeyRef,
     value: &SecretValue,
     since: jiff::Timestamp,
+    unverified: bool,
 ) -> Result<Decision<SecretVersion>> {
     let cur = value_of(main, target.key())
         .ok_or_else(|| Error::not_found("secret key", target.to_string()))?;
@@ -106,6 +115,7 @@ fn current_change(
         KeyState {
             version: next,
             since: Some(since),
+            unverified,
         },
     );
     let ann = serde_json::to_string(&st).map_err(|e| malformed(e.to_string()))?;
@@ -211,6 +221,7 @@ impl KubeCluster {
         &self,
         target: &SecretKeyRef,
         value: &SecretValue,
+        unverified: bool,
         dry_run: bool,
     ) -> Result<SecretVersion> {
         let since = jiff::Timestamp::now();
@@ -220,7 +231,7 @@ impl KubeCluster {
             target.name().as_str(),
             dry_run,
             |main: Secret| {
-                let decided = current_change(&main, target, value, since);
+                let decided = current_change(&main, target, value, since, unverified);
                 async move { decided }
             },
         )
@@ -303,6 +314,7 @@ impl SecretRotator for KubeCluster {
                 "a value is already staged; apply or revert it first",
             ));
         }
+        refuse_unfinished(&main, target)?;
         let current = version(&main, target.key(), &cur);
         self.put_key(
             target.namespace().as_str(),
@@ -327,11 +339,14 @@ impl SecretRotator for KubeCluster {
     }
 
     async fn apply(&self, target: &SecretKeyRef, intent: &Intent) -> Result<SecretVersion> {
-        let (_, cur) = self.current_of(target).await?;
+        let (main, cur) = self.current_of(target).await?;
         let staged = self
             .staged_of(target)
             .await?
             .ok_or_else(|| Error::conflict(target.to_string(), "nothing is staged"))?;
+        // `NAME-previous` holds the value the dependents may still use: never overwritten
+        // while the last rotation is unfinished.
+        refuse_unfinished(&main, target)?;
         let ns = target.namespace().as_str();
         let dry = intent.is_dry_run();
         self.put_key(
@@ -343,7 +358,7 @@ impl SecretRotator for KubeCluster {
             dry,
         )
         .await?;
-        let v = self.make_current(target, &staged, dry).await?;
+        let v = self.make_current(target, &staged, true, dry).await?;
         self.put_key(ns, &staged_name(target), target.key(), None, None, dry)
             .await?;
         tracing::info!(target = %target, fingerprint = %v.fingerprint, reason = intent.reason(), "applied secret");
@@ -356,21 +371,46 @@ impl SecretRotator for KubeCluster {
     }
 
     async fn revert(&self, target: &SecretKeyRef, intent: &Intent) -> Result<SecretVersion> {
-        self.current_of(target).await?;
+        let (main, cur) = self.current_of(target).await?;
         let ns = target.namespace().as_str();
+        let dry = intent.is_dry_run();
+        if self.staged_of(target).await?.is_some()
+            && !states(&main)
+                .get(target.key())
+                .is_some_and(|k| k.unverified)
+        {
+            // Staged and never applied: dropping the staged value is the whole revert.
+            self.put_key(ns, &staged_name(target), target.key(), None, None, dry)
+                .await?;
+            tracing::info!(target = %target, reason = intent.reason(), "dropped staged secret");
+            return Ok(version(&main, target.key(), &cur));
+        }
         let previous = self
             .secret(ns, &previous_name(target))
             .await?
             .and_then(|s| value_of(&s, target.key()))
             .ok_or_else(|| Error::conflict(target.to_string(), "there is no previous value"))?;
-        let dry = intent.is_dry_run();
-        let v = self.make_current(target, &previous, dry).await?;
+        let v = self.make_current(target, &previous, false, dry).await?;
         self.put_key(ns, &previous_name(target), target.key(), None, None, dry)
             .await?;
         self.put_key(ns, &staged_name(target), target.key(), None, None, dry)
             .await?;
         tracing::info!(target = %target, fingerprint = %v.fingerprint, reason = intent.reason(), "reverted secret");
         Ok(v)
+    }
+
+    async fn pending(&self, target: &SecretKeyRef) -> Result<Option<PendingRotation>> {
+        self.pending_of(target).await
+    }
+
+    async fn finish(&self, target: &SecretKeyRef, intent: &Intent) -> Result<()> {
+        self.finish_of(target, intent).await
+    }
+
+    async fn readers(&self, target: &SecretKeyRef) -> Result<Option<Vec<DeploymentRef>>> {
+        self.dependents(target.namespace(), target.name().as_str())
+            .await
+            .map(Some)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::{ContractViolation, ensure, step};
 use crate::error::Error;
-use crate::secrets::{SecretCheck, SecretKeyRef, SecretRotator};
+use crate::secrets::{PendingRotation, SecretCheck, SecretKeyRef, SecretRotator};
 use crate::types::{Intent, SecretSpec, SecretValue};
 
 const C: &str = "secret-rotator";
@@ -82,6 +82,13 @@ pub async fn secret_rotator_contract(
         step(C, "current", r.current(&fx.key).await)?.fingerprint == before.fingerprint,
         || "a staged value is not current yet".into(),
     )?;
+    let pending = step(C, "pending", r.pending(&fx.key).await)?;
+    ensure(
+        C,
+        matches!(&pending, None | Some(PendingRotation::Staged { .. })),
+        || format!("a staged value is a pending Staged rotation, got {pending:?}"),
+    )?;
+    let tracks = pending.is_some();
     let twice = r
         .stage(&fx.key, &value, &intent("contract stage twice")?)
         .await;
@@ -96,6 +103,27 @@ pub async fn secret_rotator_contract(
     ensure(C, applied.fingerprint == value.fingerprint(), || {
         format!("apply makes the staged value current, got {applied:?}")
     })?;
+    if tracks {
+        let pending = step(C, "pending", r.pending(&fx.key).await)?;
+        ensure(
+            C,
+            matches!(&pending, Some(PendingRotation::Applied { previous: Some(p), .. }) if p.fingerprint == before.fingerprint),
+            || {
+                format!(
+                    "an applied, unfinished value is a pending Applied rotation keeping the previous one, got {pending:?}"
+                )
+            },
+        )?;
+        let other = step(C, "generate", SecretValue::generate(&fx.spec))?;
+        let over = r
+            .stage(&fx.key, &other, &intent("contract stage over unfinished")?)
+            .await;
+        ensure(C, matches!(over, Err(Error::Conflict { .. })), || {
+            format!(
+                "staging while the last rotation is unfinished is a Conflict (the previous value must survive), got {over:?}"
+            )
+        })?;
+    }
     let check = step(C, "verify", r.verify(&fx.key).await)?;
     ensure(C, !matches!(check, SecretCheck::Rejected { .. }), || {
         format!("a freshly applied value is not rejected, got {check:?}")
@@ -111,6 +139,63 @@ pub async fn secret_rotator_contract(
     let now = step(C, "current", r.current(&fx.key).await)?;
     ensure(C, now.fingerprint == before.fingerprint, || {
         "after revert the previous value is current".into()
+    })?;
+    let after = step(C, "pending", r.pending(&fx.key).await)?;
+    ensure(C, after.is_none(), || {
+        format!("after revert no rotation is pending, got {after:?}")
+    })?;
+
+    // A finished rotation leaves nothing pending, and can still be reverted.
+    let third = step(C, "generate", SecretValue::generate(&fx.spec))?;
+    step(
+        C,
+        "stage",
+        r.stage(&fx.key, &third, &intent("contract stage again")?)
+            .await,
+    )?;
+    step(
+        C,
+        "apply",
+        r.apply(&fx.key, &intent("contract apply again")?).await,
+    )?;
+    step(
+        C,
+        "finish",
+        r.finish(&fx.key, &intent("contract finish")?).await,
+    )?;
+    let done = step(C, "pending", r.pending(&fx.key).await)?;
+    ensure(C, done.is_none(), || {
+        format!("a finished rotation is not pending, got {done:?}")
+    })?;
+    let back = step(
+        C,
+        "revert",
+        r.revert(&fx.key, &intent("contract revert finished")?)
+            .await,
+    )?;
+    ensure(C, back.fingerprint == before.fingerprint, || {
+        format!("a finished rotation can still be reverted, got {back:?}")
+    })?;
+
+    // A staged, never applied value: revert drops it and keeps the current one.
+    let fourth = step(C, "generate", SecretValue::generate(&fx.spec))?;
+    step(
+        C,
+        "stage",
+        r.stage(&fx.key, &fourth, &intent("contract stage to drop")?)
+            .await,
+    )?;
+    let dropped = step(
+        C,
+        "revert",
+        r.revert(&fx.key, &intent("contract drop staged")?).await,
+    )?;
+    ensure(C, dropped.fingerprint == before.fingerprint, || {
+        format!("reverting a staged value keeps the current one, got {dropped:?}")
+    })?;
+    let clean = step(C, "pending", r.pending(&fx.key).await)?;
+    ensure(C, clean.is_none(), || {
+        format!("after dropping the staged value nothing is pending, got {clean:?}")
     })?;
     Ok(())
 }

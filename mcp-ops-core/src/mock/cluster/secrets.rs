@@ -5,7 +5,9 @@ use async_trait::async_trait;
 use super::MockCluster;
 use super::state::SecretKeyState;
 use crate::error::{Error, Result};
-use crate::secrets::{SecretCheck, SecretKeyRef, SecretRotator, SecretVersion, StagedSecret};
+use crate::secrets::{
+    PendingRotation, SecretCheck, SecretKeyRef, SecretRotator, SecretVersion, StagedSecret,
+};
 use crate::types::{Intent, SecretValue};
 
 fn skey(t: &SecretKeyRef) -> (String, String, String) {
@@ -72,6 +74,12 @@ impl SecretRotator for MockCluster {
                     "a version is already staged; apply or revert it first",
                 ));
             }
+            if k.unverified {
+                return Err(Error::conflict(
+                    target.to_string(),
+                    "the last rotation was applied and never finished; resume or abort it first",
+                ));
+            }
             let current = version(k, k.current);
             let staged = SecretVersion {
                 version: k.versions.len() as u64 + 1,
@@ -107,6 +115,7 @@ impl SecretRotator for MockCluster {
             k.current = staged;
             k.staged = None;
             k.since = Some(now);
+            k.unverified = true;
             Ok(version(k, k.current))
         })
     }
@@ -142,8 +151,45 @@ impl SecretRotator for MockCluster {
                 k.current = previous;
                 k.previous = None;
                 k.since = Some(now);
+                k.unverified = false;
             }
             Ok(version(k, previous))
+        })
+    }
+
+    async fn pending(&self, target: &SecretKeyRef) -> Result<Option<PendingRotation>> {
+        self.faults
+            .read("secret_pending", target.to_string())
+            .await?;
+        self.with_key(target, |k| {
+            Ok(match (k.staged, k.unverified) {
+                (Some(staged), _) => Some(PendingRotation::Staged {
+                    staged: version(k, staged),
+                }),
+                (None, true) => Some(PendingRotation::Applied {
+                    current: version(k, k.current),
+                    previous: k.previous.map(|p| version(k, p)),
+                }),
+                (None, false) => None,
+            })
+        })
+    }
+
+    async fn finish(&self, target: &SecretKeyRef, intent: &Intent) -> Result<()> {
+        self.faults
+            .write("secret_finish", target.to_string(), intent.is_dry_run())
+            .await?;
+        self.with_key(target, |k| {
+            if k.staged.is_some() {
+                return Err(Error::conflict(
+                    target.to_string(),
+                    "a value is staged and not applied: nothing to finish",
+                ));
+            }
+            if !intent.is_dry_run() {
+                k.unverified = false;
+            }
+            Ok(())
         })
     }
 }

@@ -179,6 +179,8 @@ pub(crate) struct SecretKeyState {
     pub staged: Option<usize>,
     /// When the current version became current.
     pub since: Option<Timestamp>,
+    /// The current version was applied and the rotation neither finished nor reverted.
+    pub unverified: bool,
 }
 
 /// A cloud node group.
