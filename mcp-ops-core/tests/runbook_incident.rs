@@ -474,7 +474,8 @@ async fn rotation_dry_run_changes_nothing_and_returns_the_plan() {
             "rolling restart",
             "wait for rollout",
             "verify health",
-            "verify secret"
+            "verify secret",
+            "mark rotation finished"
         ]
     );
     assert_eq!(

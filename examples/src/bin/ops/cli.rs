@@ -174,9 +174,18 @@ pub enum Command {
         secret: String,
         /// The key inside it.
         key: String,
-        /// Deployments to restart (default: every deployment of the namespace).
+        /// Deployments to restart (default: every deployment of the namespace). Each must
+        /// exist and read the Secret; checked before anything changes.
         #[arg(long = "restart")]
         dependents: Vec<String>,
+        /// Finish an interrupted rotation: apply the staged value if it was not applied,
+        /// restart the dependents and verify (put the previous value back on failure).
+        #[arg(long, conflicts_with = "abort")]
+        resume: bool,
+        /// Undo an interrupted rotation: put the previous value back (or drop the staged
+        /// one) and restart the dependents when they may have read the new value.
+        #[arg(long)]
+        abort: bool,
     },
     /// Incidents (Alert Escalation, Incident Communication).
     Incident {

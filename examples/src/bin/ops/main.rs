@@ -19,6 +19,7 @@ mod cmd_deploy;
 mod cmd_diagnose;
 mod cmd_incident;
 mod cmd_maintenance;
+mod cmd_rotate;
 mod cmd_scale;
 mod cmd_security;
 mod cmd_silence;
@@ -219,7 +220,9 @@ async fn dispatch(command: &Command, g: &Global, b: &Backends) -> Outcome {
             secret,
             key,
             dependents,
-        } => cmd_maintenance::rotate(secret, key, dependents, g, b).await,
+            resume,
+            abort,
+        } => cmd_rotate::rotate(secret, key, dependents, (*resume, *abort), g, b).await,
         Command::Incident { action } => cmd_incident::incident(action, g, b).await,
         Command::Silence {
             alertname,

@@ -26,6 +26,8 @@
 //! A dry run reads the current version and returns the plan; it makes no mutating call.
 
 mod plan;
+mod preflight;
+mod resume;
 mod steps;
 
 use std::time::Duration;
@@ -68,6 +70,22 @@ impl Dependents {
     }
 }
 
+/// What a run of [`rotate_secret`] does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RotationMode {
+    /// A new rotation; refused while the last one is unfinished.
+    #[default]
+    Start,
+    /// Finish an interrupted rotation: apply the staged value if it was not applied,
+    /// restart the dependents, verify; revert on failure.
+    Resume,
+    /// Undo an interrupted rotation: put the previous value back (or drop the staged one)
+    /// and restart the dependents when they may have read the new value.
+    Abort,
+}
+
 /// What to rotate and how to check that the dependents still work.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RotateSecretInput {
@@ -88,6 +106,9 @@ pub struct RotateSecretInput {
     /// The worst health status that still counts as verified (default `Degraded`: slow is
     /// acceptable, `Unknown` and `Unhealthy` are not).
     pub worst_acceptable: HealthStatus,
+    /// Start a rotation (default), or resume or abort an unfinished one.
+    #[serde(default)]
+    pub mode: RotationMode,
 }
 
 impl RotateSecretInput {
@@ -106,6 +127,7 @@ impl RotateSecretInput {
             rollout_timeout: Duration::from_secs(600),
             health_timeout: Duration::from_secs(30),
             worst_acceptable: HealthStatus::Degraded,
+            mode: RotationMode::Start,
         }
     }
 
@@ -132,6 +154,12 @@ impl RotateSecretInput {
     /// Sets the health targets.
     pub fn with_health(mut self, health: Vec<HealthTarget>) -> Self {
         self.health = health;
+        self
+    }
+
+    /// Starts, resumes or aborts (see [`RotationMode`]).
+    pub fn with_mode(mut self, mode: RotationMode) -> Self {
+        self.mode = mode;
         self
     }
 
@@ -270,24 +298,55 @@ async fn run(
     input: &RotateSecretInput,
 ) -> Result<RotateSecretOutcome> {
     input.validate()?;
-    let target = &input.secret;
-    let label = target.to_string();
-    let rotator = backends.rotator;
+    // Every named object is checked before the first write.
+    let checked = preflight::check_state(ctx, backends, input).await?;
+    // Resolve the dependents once, so the restart and the revert's restart agree.
+    let dependents = steps::dependents(ctx, backends, input).await?;
+    if matches!(input.dependents, Dependents::Listed(_)) {
+        preflight::check_dependents(ctx, backends, input, &dependents).await?;
+    }
+    let resolved = RotateSecretInput {
+        dependents: Dependents::Listed(dependents),
+        ..input.clone()
+    };
+    let input = &resolved;
 
-    let previous = ctx
-        .step("read current version", &label)
-        .command(format!(
-            "kubectl get secret {} -n {} -o jsonpath='{{.metadata.annotations.mcp-ops\\.io/rotation}}'  # versions of {}, never the value",
-            target.name(),
-            target.namespace(),
-            target.key()
-        ))
-        .read(
-            || rotator.current(target),
-            |v| format!("version {} (fingerprint {})", v.version, v.fingerprint),
-        )
-        .await?;
+    let report = RotationReport {
+        target: input.secret.clone(),
+        phases: Vec::new(),
+        previous: checked.current.clone(),
+        current: checked.current,
+        dry_run: ctx.dry_run(),
+    };
+    let outcome = RotateSecretOutcome {
+        report: report.clone(),
+        restarts: Vec::new(),
+        health: None,
+        secret_check: None,
+        revert_restarts: Vec::new(),
+        health_after_revert: None,
+        plan: None,
+    };
+    match (input.mode, checked.pending) {
+        (RotationMode::Resume, Some(p)) => {
+            resume::resume(ctx, backends, input, &p, report, outcome).await
+        }
+        (RotationMode::Abort, Some(p)) => {
+            resume::abort(ctx, backends, input, &p, report, outcome).await
+        }
+        _ => start(ctx, backends, input, report, outcome).await,
+    }
+}
 
+/// A new rotation: generate, stage, then as [`resume::finish_or_revert`].
+async fn start(
+    ctx: &Context,
+    backends: RotationBackends<'_>,
+    input: &RotateSecretInput,
+    mut report: RotationReport,
+    mut outcome: RotateSecretOutcome,
+) -> Result<RotateSecretOutcome> {
+    let label = input.secret.to_string();
     let value = ctx
         .step("generate new value", &label)
         .command(generate_command(&input.spec))
@@ -303,32 +362,8 @@ async fn run(
         )
         .await?;
 
-    // Resolve the dependents once, so the restart and the revert's restart agree.
-    let resolved = RotateSecretInput {
-        dependents: Dependents::Listed(steps::dependents(ctx, backends, input).await?),
-        ..input.clone()
-    };
-    let input = &resolved;
-
-    let mut report = RotationReport {
-        target: target.clone(),
-        phases: Vec::new(),
-        previous: previous.clone(),
-        current: previous,
-        dry_run: ctx.dry_run(),
-    };
-    let mut outcome = RotateSecretOutcome {
-        report: report.clone(),
-        restarts: Vec::new(),
-        health: None,
-        secret_check: None,
-        revert_restarts: Vec::new(),
-        health_after_revert: None,
-        plan: None,
-    };
-
     if ctx.dry_run() {
-        plan::plan(ctx, backends, input, &value).await?;
+        plan::plan(ctx, backends, input, Some(&value), true).await?;
         outcome.plan = Some(Plan::from_journal(ctx.journal(), ctx.procedure()));
         return Ok(outcome);
     }
@@ -341,21 +376,5 @@ async fn run(
 
     let failure =
         steps::apply_restart_verify(ctx, backends, input, &mut report, &mut outcome).await;
-    if let Some(why) = failure {
-        ctx.note("decision", &label, format!("reverting: {why}"));
-        steps::revert(ctx, backends, input, &mut report, &mut outcome, &why).await?;
-        report.phases.push(RotationPhase::Reverted { why });
-    } else {
-        report.phases.push(RotationPhase::Verified);
-        ctx.note(
-            "decision",
-            &label,
-            format!(
-                "rotation verified; current fingerprint {}",
-                report.current.fingerprint
-            ),
-        );
-    }
-    outcome.report = report;
-    Ok(outcome)
+    resume::finish_or_revert(ctx, backends, input, failure, report, outcome).await
 }

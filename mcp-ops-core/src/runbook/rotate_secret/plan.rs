@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::resume::finish;
 use super::steps::{apply, health_command, label, stage};
 use super::{RotateSecretInput, RotationBackends};
 use crate::error::Result;
@@ -27,17 +28,40 @@ fn plan_read(ctx: &Context, step: &str, target: String, command: String) {
 }
 
 /// Journals every step a real run would take, as planned; calls nothing that changes state.
+/// `value`: stage it first (a new rotation); `apply`: apply the staged value (not when
+/// resuming a rotation whose value is already applied).
 pub(super) async fn plan(
     ctx: &Context,
     b: RotationBackends<'_>,
     input: &RotateSecretInput,
-    value: &SecretValue,
+    value: Option<&SecretValue>,
+    apply_staged: bool,
 ) -> Result<()> {
-    stage(ctx, b, input, value).await?;
-    apply(ctx, b, input).await?;
+    if let Some(value) = value {
+        stage(ctx, b, input, value).await?;
+    }
+    if apply_staged {
+        apply(ctx, b, input).await?;
+    }
+    plan_restarts(ctx, b, input, "rolling restart").await?;
+    for t in &input.health {
+        plan_read(ctx, "verify health", t.label(), health_command(t));
+    }
+    plan_read(ctx, "verify secret", label(input), String::new());
+    finish(ctx, b, input).await?;
+    Ok(())
+}
+
+/// Journals the restart of every dependent and the wait for its rollout, as planned.
+pub(super) async fn plan_restarts(
+    ctx: &Context,
+    b: RotationBackends<'_>,
+    input: &RotateSecretInput,
+    step: &str,
+) -> Result<()> {
     for d in input.dependents.listed() {
         let intent = ctx.intent();
-        ctx.step("rolling restart", d.qualified())
+        ctx.step(step, d.qualified())
             .command(commands::rollout_restart(d))
             .act(|| b.deployer.restart(d, intent), |_| String::new())
             .await?;
@@ -48,9 +72,5 @@ pub(super) async fn plan(
             commands::rollout_status(d, input.rollout_timeout),
         );
     }
-    for t in &input.health {
-        plan_read(ctx, "verify health", t.label(), health_command(t));
-    }
-    plan_read(ctx, "verify secret", label(input), String::new());
     Ok(())
 }

@@ -264,7 +264,18 @@ pub(super) async fn apply_restart_verify(
         Err(e) => return Some(format!("apply failed: {e}")),
     }
     report.phases.push(RotationPhase::Applied);
+    restart_verify(ctx, b, input, report, outcome).await
+}
 
+/// Restarts the dependents, waits and verifies the value that is current; returns why it
+/// failed, if it did.
+pub(super) async fn restart_verify(
+    ctx: &Context,
+    b: RotationBackends<'_>,
+    input: &RotateSecretInput,
+    report: &mut RotationReport,
+    outcome: &mut RotateSecretOutcome,
+) -> Option<String> {
     outcome.restarts = restart_all(ctx, b, input, "rolling restart").await;
     if let Some(why) = restart_failure(&outcome.restarts) {
         return Some(why);
@@ -302,22 +313,15 @@ pub(super) async fn apply_restart_verify(
     }
 }
 
-/// Puts the previous value back; restarts the dependents again when they had been restarted,
-/// then checks health once more.
-///
-/// # Errors
-/// [`Error::Backend`] when the revert itself fails.
-pub(super) async fn revert(
+/// The revert call as a journaled step (planned in a dry run).
+pub(super) async fn revert_step(
     ctx: &Context,
     b: RotationBackends<'_>,
     input: &RotateSecretInput,
-    report: &mut RotationReport,
-    outcome: &mut RotateSecretOutcome,
-    why: &str,
-) -> Result<()> {
+    report: &RotationReport,
+) -> Result<Option<crate::secrets::SecretVersion>> {
     let intent = ctx.intent();
-    let reverted = ctx
-        .step("revert to previous value", label(input))
+    ctx.step("revert to previous value", label(input))
         .action(format!(
             "put back version {} (fingerprint {})",
             report.previous.version, report.previous.fingerprint
@@ -332,7 +336,23 @@ pub(super) async fn revert(
                 )
             },
         )
-        .await;
+        .await
+}
+
+/// Puts the previous value back; restarts the dependents again when they had been restarted,
+/// then checks health once more.
+///
+/// # Errors
+/// [`Error::Backend`] when the revert itself fails.
+pub(super) async fn revert(
+    ctx: &Context,
+    b: RotationBackends<'_>,
+    input: &RotateSecretInput,
+    report: &mut RotationReport,
+    outcome: &mut RotateSecretOutcome,
+    why: &str,
+) -> Result<()> {
+    let reverted = revert_step(ctx, b, input, report).await;
     match reverted {
         Ok(Some(v)) => report.current = v,
         Ok(None) => {}
