@@ -9,6 +9,9 @@ use mcp_ops_alerts::health::PrometheusHealth;
 use mcp_ops_alerts::http_health::HttpHealthCheck;
 use mcp_ops_core::health::HttpProbe;
 use mcp_ops_core::mock::RUNBOOK_HEALTH_URL;
+
+/// The probe's URL when none was given on a real cluster: shown in plans, never requested.
+const UNCONFIGURED_HEALTH_URL: &str = "<not configured: --health-url>";
 use mcp_ops_core::{
     BackupManager, DatabaseMaintenance, HealthCheck, NodeGroupScaler, SharedClock, SystemClock,
 };
@@ -146,25 +149,35 @@ pub(crate) fn assemble(
         }
     };
 
-    // The API's health endpoint: a real GET, except on the embedded cluster without a URL.
+    // The API's health endpoint: a real GET of the URL given; the embedded cluster answers
+    // for its loopback default; on a real cluster without a URL nothing is probed (the
+    // runbook's public URL is not this cluster's) and the check is Unknown with the flag.
     let health_url = e.and_then(|e| e.health_url.clone());
     let http: Arc<dyn HealthCheck> = match (&health_url, stand_in) {
+        (Some(url), _) => {
+            ledger
+                .sources
+                .push(format!("HTTP check: GET {}", shown(url)));
+            Arc::new(HttpHealthCheck::new().map_err(|err| Failure::Failed(err.to_string()))?)
+        }
         (None, Some(s)) => {
             ledger.sources.push("HTTP check: in-memory".to_owned());
             Arc::new(s.cluster.clone())
         }
-        (url, _) => {
-            ledger.sources.push(format!(
-                "HTTP check: GET {}",
-                shown(url.as_deref().unwrap_or(RUNBOOK_HEALTH_URL))
-            ));
-            Arc::new(HttpHealthCheck::new().map_err(|err| Failure::Failed(err.to_string()))?)
+        (None, None) => {
+            ledger.sources.push("HTTP check: not configured".to_owned());
+            ledger
+                .notes
+                .push(format!("HTTP check {}", Unconfigured::HEALTH.hint()));
+            Arc::new(Unconfigured::HEALTH)
         }
     };
-    let mut health_probe = HttpProbe::new("api", RUNBOOK_HEALTH_URL);
-    if let Some(url) = &health_url {
-        health_probe.url.clone_from(url);
-    }
+    let default_url = if stand_in.is_some() {
+        RUNBOOK_HEALTH_URL
+    } else {
+        UNCONFIGURED_HEALTH_URL
+    };
+    let health_probe = HttpProbe::new("api", health_url.as_deref().unwrap_or(default_url));
 
     // Backups: CronJobs on the cluster; configuration on the cluster unless the stand-in
     // keeps it (embedded cluster without --backup-dir); dumps as above.

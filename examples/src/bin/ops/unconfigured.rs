@@ -47,6 +47,11 @@ impl Unconfigured {
         flag: "--alertmanager-url",
         env: "MCP_OPS_ALERTMANAGER_URL",
     };
+    /// The API's health endpoint.
+    pub const HEALTH: Self = Self {
+        flag: "--health-url",
+        env: "MCP_OPS_HEALTH_URL",
+    };
 
     /// `not configured: pass --x or set X`.
     pub fn hint(&self) -> String {
