@@ -8,6 +8,8 @@
 
 mod real_support;
 
+#[path = "real_rollout/apiserver_gone.rs"]
+mod apiserver_gone;
 #[path = "real_rollout/apiserver_restart.rs"]
 mod apiserver_restart;
 #[path = "real_rollout/conflicts.rs"]

@@ -311,7 +311,8 @@ async fn undo_one(
             });
         }
     };
-    match wait_rollout(ctx, deployer, d, timeout).await {
+    let live = format!("the undo to revision {to} was already sent");
+    match wait_rollout(ctx, deployer, d, timeout, &live).await {
         Ok(_) => line(RollbackStatus::Undo(UndoOutcome::RolledBack { from, to })),
         Err(why) => line(RollbackStatus::Failed {
             error: format!("undone from revision {from} to {to}, but {why}"),

@@ -2,8 +2,14 @@
 //! `kubectl rollout status` does), re-establishing dropped watches with backoff, and deciding
 //! every ADDED/MODIFIED object with [`super::status::decide`]. A 403 on the list or the watch
 //! ends the wait at once with `Error::Forbidden` (waiting cannot grant the permission).
+//!
+//! An API server that goes away is noticed within the client's retry policy: after
+//! [`RetryPolicy::max_attempts`](crate::RetryPolicy) consecutive failed re-lists or re-watches
+//! (connection refused, no answer, 5xx) the wait ends with `Error::Unavailable` — "the API
+//! server is unreachable (connection refused) since 12 s" — instead of waiting out its
+//! timeout in silence.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
@@ -44,6 +50,57 @@ fn on_event(ev: watcher::Event<Deployment>, listed: &mut bool) -> Step {
     }
 }
 
+/// Consecutive transient failures of the watch, since when.
+#[derive(Debug, Default)]
+struct Outage {
+    since: Option<Instant>,
+    failures: u32,
+}
+
+/// The innermost cause of an error (`Connection refused (os error 111)` under kube's
+/// `client error (Connect)`).
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+/// The failure in a few words: `connection refused`, `no answer within 30s`, `HTTP 503 …`.
+fn short_reason(f: &Failure, cause: &str) -> String {
+    let text = f.to_string();
+    let lower = format!("{text} {cause}").to_lowercase();
+    if lower.contains("connection refused") {
+        "connection refused".to_owned()
+    } else if lower.contains("connection reset") {
+        "connection reset".to_owned()
+    } else if let Some((i, _)) = text.char_indices().nth(160) {
+        format!("{}…", &text[..i])
+    } else {
+        text
+    }
+}
+
+impl Outage {
+    /// Counts one failure; past `budget` consecutive ones, the error to end the wait with.
+    fn fail(&mut self, f: &Failure, cause: &str, budget: u32) -> Option<Error> {
+        let since = *self.since.get_or_insert_with(Instant::now);
+        self.failures += 1;
+        (self.failures >= budget).then(|| {
+            Error::unavailable(
+                crate::error::BACKEND,
+                format!(
+                    "the API server is unreachable ({}) since {} s ({} attempts)",
+                    short_reason(f, cause),
+                    since.elapsed().as_secs(),
+                    self.failures
+                ),
+            )
+        })
+    }
+}
+
 impl KubeCluster {
     /// Waits by watch until the rollout of `target` is Complete or Failed.
     pub(crate) async fn watch_rollout(
@@ -72,21 +129,32 @@ impl KubeCluster {
         let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
         let mut stream = watcher(api, config).default_backoff().boxed();
         let mut listed = false;
+        let budget = self.retry_policy().max_attempts.max(2);
+        let mut down = Outage::default();
         let wait = async {
             while let Some(ev) = stream.next().await {
                 match ev {
-                    Ok(ev) => match on_event(ev, &mut listed) {
-                        Step::Done(s) => return Ok(s),
-                        Step::Gone => {
-                            return Err(Error::not_found("deployment", target.qualified()));
+                    Ok(ev) => {
+                        down = Outage::default();
+                        match on_event(ev, &mut listed) {
+                            Step::Done(s) => return Ok(s),
+                            Step::Gone => {
+                                return Err(Error::not_found("deployment", target.qualified()));
+                            }
+                            Step::Continue => {}
                         }
-                        Step::Continue => {}
-                    },
+                    }
                     Err(e) => {
+                        let cause = root_cause(&e);
                         let failure = Failure::from(e);
                         // A refusal does not go away by watching again: fail now, typed.
                         if failure.is_forbidden() {
                             return Err(failure.into_core("deployment", &target.qualified()));
+                        }
+                        if failure.is_transient()
+                            && let Some(e) = down.fail(&failure, &cause, budget)
+                        {
+                            return Err(e);
                         }
                         tracing::debug!(error = %failure, "watch interrupted; re-establishing");
                     }

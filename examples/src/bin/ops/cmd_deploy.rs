@@ -84,9 +84,12 @@ pub async fn deploy(args: &DeployArgs, g: &Global, b: &Backends) -> Outcome {
             Status::Failed,
             format!("rolled back from revision {from} to {to}: {why}"),
         ),
-        DeployOutcome::RollbackFailed { why, error } => {
-            (Status::Failed, format!("rollback failed ({why}): {error}"))
-        }
+        DeployOutcome::RollbackFailed { why, error } => (
+            Status::Failed,
+            format!(
+                "not verified and not rolled back: {why}; the automatic rollback failed: {error}"
+            ),
+        ),
         DeployOutcome::Unverified {
             revision,
             why,

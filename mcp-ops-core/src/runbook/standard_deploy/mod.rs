@@ -231,7 +231,8 @@ async fn verify(
 ) -> std::result::Result<(Revision, Option<String>), String> {
     let d = &req.deployment;
     let target = d.qualified();
-    let revision = wait_rollout(ctx, b.deployer, d, req.rollout_timeout).await?;
+    let live = format!("the Deployment was already patched to image {}", req.image);
+    let revision = wait_rollout(ctx, b.deployer, d, req.rollout_timeout, &live).await?;
     match check_health(ctx, b.health, &req.health).await {
         Ok(r) if matches!(r.status, HealthStatus::Healthy | HealthStatus::Degraded) => {}
         Ok(r) => return Err(format!("health check {}: {}", r.status.as_str(), r.message)),

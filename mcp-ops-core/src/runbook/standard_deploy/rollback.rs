@@ -61,7 +61,8 @@ pub(super) async fn auto_rollback(
         Ok(None) => return failed(ctx, b, req, why, "dry run".to_owned()).await,
         Err(e) => return failed(ctx, b, req, why, e.to_string()).await,
     };
-    let rollout = match wait_rollout(ctx, b.deployer, d, req.rollout_timeout).await {
+    let live = format!("the undo to revision {to} was already sent");
+    let rollout = match wait_rollout(ctx, b.deployer, d, req.rollout_timeout, &live).await {
         Ok(r) => format!("revision {r} rolled out"),
         Err(e) => format!("the rollback's rollout failed ({e})"),
     };

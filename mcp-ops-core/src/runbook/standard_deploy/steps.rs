@@ -12,11 +12,16 @@ use crate::types::{DeploymentRef, Revision};
 /// `kubectl rollout status … --timeout=…`, one attempt bounded a little past the timeout:
 /// the revision rolled out, or why not (a rollout that failed or did not finish is journaled
 /// as a failed step).
+///
+/// `live` says what is already applied (`the Deployment was already patched to image X`): when
+/// the API server became unreachable during the wait, the reason names it, with the command
+/// to check the rollout once the server answers, instead of a bare "timed out".
 pub(crate) async fn wait_rollout(
     ctx: &Context,
     deployer: &dyn Deployer,
     d: &DeploymentRef,
     timeout: Duration,
+    live: &str,
 ) -> std::result::Result<Revision, String> {
     ctx.step("wait for rollout", d.qualified())
         .command(commands::rollout_status(d, timeout))
@@ -35,6 +40,10 @@ pub(crate) async fn wait_rollout(
         .await
         .map_err(|e| match e {
             Error::Backend { message, .. } => message,
+            Error::Unavailable { reason, .. } => format!(
+                "{reason}; {live}: check with `{}` once it answers",
+                commands::rollout_status(d, timeout)
+            ),
             other => format!("rollout did not complete: {other}"),
         })
 }
