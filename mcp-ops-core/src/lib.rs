@@ -57,6 +57,7 @@ pub mod secrets;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod types;
+pub mod url_check;
 
 pub use backup::{
     BackupId, BackupKind, BackupManager, BackupRecord, BackupRequest, BackupStatus, IntegrityCheck,

@@ -54,6 +54,7 @@ impl PgConfig {
     /// [`DbError::InvalidInput`] naming `field` when the string cannot be parsed or names no
     /// host, or naming `PGSSLMODE` when that holds an unknown mode.
     pub fn parse_field(field: &'static str, value: &str) -> Result<Self> {
+        crate::pg::conninfo::check_text(field, value)?;
         let (driver_text, tls) = crate::pg::conninfo::split_tls_options(value);
         let mut inner = tokio_postgres::Config::from_str(&driver_text).map_err(|e| {
             // Only messages that cannot contain part of the value are passed on.
@@ -67,6 +68,12 @@ impl PgConfig {
         })?;
         if inner.get_hosts().is_empty() && inner.get_hostaddrs().is_empty() {
             return Err(DbError::invalid(field, "no host given"));
+        }
+        if inner.get_ports().contains(&0) {
+            return Err(DbError::invalid(
+                field,
+                "the port must be a number from 1 to 65535",
+            ));
         }
         if !tls.mode_given
             && let Some(mode) = std::env::var_os(PGSSLMODE).filter(|v| !v.is_empty())
@@ -302,6 +309,11 @@ impl RedisConfig {
     /// # Errors
     /// [`DbError::InvalidInput`] naming `field`.
     pub fn parse_field(field: &'static str, value: &str) -> Result<Self> {
+        if let Some(why) =
+            mcp_ops_core::url_check::url_problem(value, &["redis", "rediss", "redis+unix", "unix"])
+        {
+            return Err(DbError::invalid(field, why));
+        }
         let client = redis::Client::open(value)
             .map_err(|_| DbError::invalid(field, "not a valid Redis URL"))?;
         let has_password = client

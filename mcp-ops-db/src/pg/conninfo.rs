@@ -176,6 +176,24 @@ fn key_values(s: &str) -> Option<Params> {
     }
 }
 
+/// Refuses, before the driver parses it, a connection string with a control character or
+/// whitespace inside a URL, an unknown scheme, a bad `%` escape or a port outside 1–65535.
+/// The reason never quotes the value.
+pub(crate) fn check_text(field: &'static str, value: &str) -> crate::Result<()> {
+    if value.contains("://") {
+        if let Some(why) = mcp_ops_core::url_check::url_problem(value, &["postgres", "postgresql"])
+        {
+            return Err(crate::DbError::invalid(field, why));
+        }
+    } else if value.chars().any(char::is_control) {
+        return Err(crate::DbError::invalid(
+            field,
+            "contains a control character (a newline or a tab, say)",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -11,6 +11,7 @@ use mcp_ops_alerts::config::AlertsConfig;
 use mcp_ops_alerts::prometheus::PrometheusClient;
 use mcp_ops_core::SecretValue;
 use mcp_ops_core::health::redact_url;
+use mcp_ops_core::url_check::url_problem;
 use mcp_ops_db::{PgConfig, RedisConfig};
 use mcp_ops_k8s::config_backup::AgeRecipients;
 
@@ -66,12 +67,16 @@ impl Endpoints {
         let prometheus = g
             .prometheus_url
             .as_deref()
+            .map(|v| http_url("--prometheus-url", v))
+            .transpose()?
             .map(PrometheusClient::new)
             .transpose()
             .map_err(|e| Failure::BadInput(format!("--prometheus-url: {e}")))?;
         let alertmanager = g
             .alertmanager_url
             .as_deref()
+            .map(|v| http_url("--alertmanager-url", v))
+            .transpose()?
             .map(AlertmanagerClient::new)
             .transpose()
             .map_err(|e| Failure::BadInput(format!("--alertmanager-url: {e}")))?;
@@ -143,20 +148,16 @@ fn bad(e: mcp_ops_db::DbError) -> Failure {
     Failure::BadInput(e.to_string())
 }
 
-/// An http(s) URL with a host; the error does not repeat it.
+/// An http(s) URL with a host and a sane port; the error does not repeat it.
 fn health_url(v: &str) -> Result<String, Failure> {
-    let rest = v
-        .strip_prefix("https://")
-        .or_else(|| v.strip_prefix("http://"));
-    match rest {
-        Some(rest)
-            if !rest.is_empty() && !rest.starts_with('/') && !v.contains(char::is_whitespace) =>
-        {
-            Ok(v.to_owned())
-        }
-        _ => Err(Failure::BadInput(
-            "--health-url must be an http:// or https:// URL with a host".to_owned(),
-        )),
+    http_url("--health-url", v).map(str::to_owned)
+}
+
+/// `v` when it is an http(s) URL `ops` may request; else bad input naming `flag` only.
+fn http_url<'a>(flag: &str, v: &'a str) -> Result<&'a str, Failure> {
+    match url_problem(v, &["http", "https"]) {
+        None => Ok(v),
+        Some(why) => Err(Failure::BadInput(format!("{flag} {why}"))),
     }
 }
 
