@@ -281,11 +281,23 @@ pub trait BackupManager: Send + Sync {
     /// [`crate::Error::Unsupported`] for a kind this backend does not take.
     async fn backup(&self, request: &BackupRequest, intent: &Intent) -> Result<BackupRecord>;
 
-    /// Every backup known, oldest first.
+    /// Every valid backup known, oldest first. A file that is not a valid backup (a corrupt
+    /// or foreign manifest, one whose id is not its file name's) is left out, never fatal:
+    /// [`BackupManager::notices`] names it.
     ///
     /// # Errors
     /// Backend errors.
     async fn list(&self) -> Result<Vec<BackupRecord>>;
+
+    /// One line for the user per thing found in the store that is not a backup: a manifest
+    /// skipped by [`BackupManager::list`] with its path and why, a leftover of an interrupted
+    /// backup removed. Default: none.
+    ///
+    /// # Errors
+    /// Backend errors.
+    async fn notices(&self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
 
     /// Verifies a backup; `test_restore` asks for a restore into a scratch target with the
     /// given checks, where supported.

@@ -112,6 +112,23 @@ impl BackupManager for PgBackups {
         manifests.iter().map(|m| self.record(m)).collect()
     }
 
+    async fn notices(&self) -> Result<Vec<String>> {
+        let mut out: Vec<String> = self
+            .store
+            .skipped()
+            .await?
+            .into_iter()
+            .map(|s| format!("skipped {}: {}", s.path, s.reason))
+            .collect();
+        out.extend(
+            self.store
+                .removed_leftovers()
+                .into_iter()
+                .map(|p| format!("removed {p}: left by an interrupted backup")),
+        );
+        Ok(out)
+    }
+
     async fn verify(
         &self,
         id: &BackupId,

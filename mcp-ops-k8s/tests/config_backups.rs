@@ -65,9 +65,12 @@ fn intent(dry_run: bool) -> Intent {
         .with_dry_run(dry_run)
 }
 
+/// The files in `dir`; none when it does not exist (it is created by the first backup).
 fn files(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
@@ -273,7 +276,10 @@ async fn dry_run_backup_writes_nothing() {
     assert_eq!(plan.finished, None);
     assert_eq!(plan.kind, request().kind);
     assert!(plan.id.as_str().starts_with("config-mcp-production-"));
-    assert!(files(&f.dir).is_empty());
+    assert!(
+        !f.dir.exists(),
+        "the directory is created by the first write, not before"
+    );
     assert!(f.backups.list().await.unwrap().is_empty());
     let r = f.backups.verify(&plan.id, None).await;
     assert!(matches!(r, Err(Error::NotFound { .. })), "{r:?}");
@@ -308,15 +314,32 @@ async fn ids_cannot_leave_the_directory_and_foreign_files_are_skipped() {
     std::fs::write(f.dir.join("corrupt.json"), "{ not json").unwrap();
     std::fs::write(f.dir.join("notes.txt"), "hello").unwrap();
     assert_eq!(f.backups.list().await.unwrap(), vec![record]);
+    // Each is skipped and named, with why; asked for by id, it is bad input naming the file
+    // (exit 2 in the CLI), never a "kubernetes error".
+    let notices = f.backups.notices().await.unwrap();
+    assert_eq!(notices.len(), 3, "{notices:?}");
     for name in ["evil", "other", "corrupt"] {
+        let path = f.dir.join(format!("{name}.json")).display().to_string();
+        assert!(
+            notices
+                .iter()
+                .any(|n| n.starts_with(&format!("skipped {path}: "))),
+            "{name}: {notices:?}"
+        );
         let id = BackupId::new(name).unwrap();
         let v = f.backups.verify(&id, None).await;
-        assert!(matches!(v, Err(Error::Backend { .. })), "{name}: {v:?}");
+        assert!(
+            matches!(v, Err(Error::InvalidInput { .. })),
+            "{name}: {v:?}"
+        );
         let r = f
             .backups
             .restore(&id, &RestoreOptions::default(), &intent(false))
             .await;
-        assert!(matches!(r, Err(Error::Backend { .. })), "{name}: {r:?}");
+        let e = r.unwrap_err();
+        assert!(matches!(e, Error::InvalidInput { .. }), "{name}: {e:?}");
+        assert!(e.to_string().contains(&path), "{e}");
+        assert!(!e.to_string().contains("kubernetes"), "{e}");
     }
     let unknown = BackupId::new("config-mcp-production-unknown").unwrap();
     let r = f

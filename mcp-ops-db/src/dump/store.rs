@@ -154,13 +154,16 @@ impl LocalDirStore {
                 .and_then(|id| self.read_manifest(&id));
             match read {
                 Ok(m) => valid.push(m),
-                Err(e) => skipped.push(SkippedFile {
-                    path: entry.path().display().to_string(),
-                    reason: match e {
-                        DbError::InvalidInput { reason, .. } => reason,
+                Err(e) => {
+                    let path = entry.path().display().to_string();
+                    let reason = match e {
+                        DbError::InvalidInput { reason, .. } => reason
+                            .strip_prefix(&format!("{path}: "))
+                            .map_or_else(|| reason.clone(), str::to_owned),
                         other => other.to_string(),
-                    },
-                }),
+                    };
+                    skipped.push(SkippedFile { path, reason });
+                }
             }
         }
         valid.sort_by(|a, b| a.started_at.cmp(&b.started_at).then(a.id.cmp(&b.id)));

@@ -9,16 +9,69 @@ use mcp_ops_core::backup::BackupId;
 use mcp_ops_core::{Error, Result};
 
 use super::ConfigBackupManifest;
-use crate::error::BACKEND;
 
-/// A file error as a non-retryable backend error with `context`.
+/// The backend named in file errors: the backup directory, never "kubernetes".
+const FILES: &str = "backup-store";
+
+/// A file error as a non-retryable backend error with `context` and the OS reason.
 pub(super) fn io_error(context: String, e: std::io::Error) -> Error {
     Error::Backend {
-        backend: BACKEND,
+        backend: FILES,
         message: format!("{context}: {e}"),
         retryable: false,
         source: Some(Box::new(e)),
     }
+}
+
+/// Bad backup state (corrupt, foreign, not a regular file): one line naming the file.
+pub(super) fn bad_file(path: &Path, why: impl std::fmt::Display) -> Error {
+    Error::invalid("backup file", format!("{}: {why}", path.display()))
+}
+
+/// Reads at most `cap` bytes of `path`, which must be a regular file: a symlink is not
+/// followed, a FIFO does not block, the opened handle's type is checked. `Ok(None)` when it
+/// does not exist.
+pub(super) fn read_regular(path: &Path, cap: u64) -> Result<Option<Vec<u8>>> {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags.bits() as i32)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+            return Err(bad_file(path, "is a symbolic link; refused"));
+        }
+        Err(e) => return Err(bad_file(path, e)),
+    };
+    let meta = file.metadata().map_err(|e| bad_file(path, e))?;
+    if !meta.is_file() {
+        return Err(bad_file(path, "is not a regular file; refused"));
+    }
+    let mut bytes = Vec::new();
+    file.take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| bad_file(path, e))?;
+    if bytes.len() as u64 > cap {
+        return Err(bad_file(path, format!("larger than {cap} bytes; refused")));
+    }
+    Ok(Some(bytes))
+}
+
+/// Creates the backup directory (mode 0700) when missing: on the first write, never before.
+pub(super) fn ensure_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| io_error(format!("creating {}", dir.display()), e))
 }
 
 /// Runs blocking file work off the async runtime.
@@ -27,7 +80,7 @@ pub(super) async fn blocking<T: Send + 'static>(
 ) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| Error::backend(BACKEND, format!("file task failed: {e}"), false))?
+        .map_err(|e| Error::backend(FILES, format!("file task failed: {e}"), false))?
 }
 
 /// SHA-256 of `bytes`, as lower-case hex.
@@ -36,15 +89,21 @@ pub(super) fn sha256_hex(bytes: &[u8]) -> Result<String> {
     Ok(hex::encode(sha2::Sha256::digest(bytes)))
 }
 
-/// Writes `bytes` to a new file (never an existing one), mode 0600 on unix, and fsyncs it.
+/// Writes `bytes` to a new file (never an existing one), mode 0600, and fsyncs it; what it
+/// created is removed when a write fails (a full disk).
 fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
-    #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.flush())
+        .and_then(|()| file.sync_all());
+    if written.is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+    written
 }
 
 /// The file name `<id>.<ext>` inside `dir`, after checking the id is one plain file stem.
@@ -58,44 +117,43 @@ pub(super) fn file_in(dir: &Path, id: &str, ext: &str) -> Result<PathBuf> {
     Ok(dir.join(format!("{id}.{ext}")))
 }
 
-/// `NotFound` for a missing file of backup `id`, any other read error as a backend error.
-pub(super) fn not_found_or(e: std::io::Error, id: &BackupId, path: &Path) -> Error {
-    if e.kind() == std::io::ErrorKind::NotFound {
-        Error::not_found("backup", id.as_str())
-    } else {
-        io_error(format!("reading {}", path.display()), e)
-    }
-}
+/// Manifests are small; a larger file is not one.
+const MANIFEST_CAP: u64 = 1 << 20;
 
-/// Reads and parses the manifest at `path`, which must name backup `id`.
+/// Reads and parses the manifest at `path`, which must name backup `id` (its file name).
+/// A corrupt, foreign or non-regular file is [`Error::InvalidInput`] naming the file.
 pub(super) fn read_manifest(path: &Path, id: &BackupId) -> Result<ConfigBackupManifest> {
-    let bytes = std::fs::read(path).map_err(|e| not_found_or(e, id, path))?;
-    let m: ConfigBackupManifest = serde_json::from_slice(&bytes).map_err(|e| {
-        Error::backend(
-            BACKEND,
-            format!("corrupt manifest {}: {e}", path.display()),
-            false,
-        )
-    })?;
+    let bytes =
+        read_regular(path, MANIFEST_CAP)?.ok_or_else(|| Error::not_found("backup", id.as_str()))?;
+    let m: ConfigBackupManifest =
+        serde_json::from_slice(&bytes).map_err(|e| bad_file(path, format!("corrupt: {e}")))?;
     if &m.id != id {
-        return Err(Error::backend(
-            BACKEND,
-            format!("manifest {} names backup {}", path.display(), m.id),
-            false,
+        return Err(bad_file(
+            path,
+            format!("names backup {} but its file name says {id}; refused", m.id),
         ));
     }
     Ok(m)
 }
 
-/// The manifests in `dir`: files that are not `<id>.json` are ignored, and a manifest that
-/// cannot be read (or names another id) is skipped with a warning.
-pub(super) fn read_manifests(dir: &Path) -> Result<Vec<ConfigBackupManifest>> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| io_error(format!("listing {}", dir.display()), e))?;
+/// The manifests in `dir` and the files skipped (`"<path>: <why>"`): files that are not
+/// `<id>.json` are ignored (so are database dumps' `<id>.manifest.json`), a manifest that
+/// cannot be read or names another id is skipped, never fatal. A missing directory holds
+/// no backup.
+pub(super) fn read_manifests(dir: &Path) -> Result<(Vec<ConfigBackupManifest>, Vec<String>)> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
+        Err(e) => return Err(io_error(format!("listing {}", dir.display()), e)),
+    };
     let mut out = Vec::new();
+    let mut skipped = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| io_error(format!("listing {}", dir.display()), e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".manifest.json") {
+            continue;
+        }
         let Some(id) = name
             .strip_suffix(".json")
             .and_then(|s| BackupId::new(s).ok())
@@ -104,12 +162,12 @@ pub(super) fn read_manifests(dir: &Path) -> Result<Vec<ConfigBackupManifest>> {
         };
         match read_manifest(&entry.path(), &id) {
             Ok(m) => out.push(m),
-            Err(e) => {
-                tracing::warn!(file = %name, error = %e, "skipping a backup manifest")
-            }
+            Err(Error::InvalidInput { reason, .. }) => skipped.push(reason),
+            Err(e) => skipped.push(format!("{}: {e}", entry.path().display())),
         }
     }
-    Ok(out)
+    skipped.sort();
+    Ok((out, skipped))
 }
 
 /// Stores `yaml` under the first free id from `base` and then its manifest; returns the
@@ -120,6 +178,7 @@ pub(super) fn store(
     yaml: &str,
     mut m: ConfigBackupManifest,
 ) -> Result<ConfigBackupManifest> {
+    ensure_dir(dir)?;
     let mut reserved = None;
     for n in 1..=100 {
         let id = if n == 1 {
@@ -161,7 +220,7 @@ pub(super) fn store(
         m.id = id;
         m.finished = Timestamp::now();
         let json = serde_json::to_vec_pretty(&m)
-            .map_err(|e| Error::backend(BACKEND, format!("writing the manifest: {e}"), false))?;
+            .map_err(|e| Error::backend(FILES, format!("writing the manifest: {e}"), false))?;
         write_new(&partial_manifest, &json)
             .map_err(|e| io_error(format!("writing {}", partial_manifest.display()), e))?;
         std::fs::rename(&partial_manifest, &manifest)
@@ -173,8 +232,12 @@ pub(super) fn store(
         }
         return Err(e);
     }
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
+    let synced = std::fs::File::open(dir).and_then(|d| d.sync_all());
+    if let Err(e) = synced {
+        for p in [&data, &manifest] {
+            let _ = std::fs::remove_file(p);
+        }
+        return Err(io_error(format!("fsync of {}", dir.display()), e));
     }
     Ok(m)
 }

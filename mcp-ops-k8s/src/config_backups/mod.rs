@@ -59,9 +59,7 @@ use crate::cluster::KubeCluster;
 use crate::config_backup::encryption::parse_identities;
 use crate::config_backup::{AgeRecipients, ConfigRestore, SecretEncryption};
 use crate::error::BACKEND;
-use files::{
-    blocking, file_in, io_error, not_found_or, read_manifest, read_manifests, sha256_hex, store,
-};
+use files::{blocking, file_in, read_manifest, read_manifests, read_regular, sha256_hex, store};
 
 /// What `<id>.json` holds next to a configuration backup `<id>.yaml`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,13 +120,12 @@ impl ConfigBackups {
     /// [`Error::Backend`] when the directory cannot be created.
     pub fn new(kube: KubeCluster, dir: impl Into<PathBuf>) -> Result<Self> {
         let dir = dir.into();
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder
-            .create(&dir)
-            .map_err(|e| io_error(format!("creating {}", dir.display()), e))?;
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::invalid(
+                "backup directory",
+                format!("{} is not a directory", dir.display()),
+            ));
+        }
         Ok(Self {
             kube,
             dir,
@@ -222,10 +219,16 @@ impl ConfigBackups {
         let manifest = self.manifest(id).await?;
         let path = self.yaml_path(id)?;
         let owned = id.clone();
-        let yaml = blocking(move || match std::fs::read_to_string(&path) {
-            Ok(y) => Ok(Some(y)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(not_found_or(e, &owned, &path)),
+        // Never more than the manifest's size (+1, to see a longer file).
+        let cap = manifest.size;
+        let yaml = blocking(move || {
+            let _ = &owned;
+            match read_regular(&path, cap.saturating_add(1))? {
+                None => Ok(None),
+                Some(bytes) => String::from_utf8(bytes)
+                    .map(Some)
+                    .map_err(|_| files::bad_file(&path, "not UTF-8 text")),
+            }
         })
         .await?;
         Ok((manifest, yaml))
@@ -299,13 +302,22 @@ impl BackupManager for ConfigBackups {
 
     async fn list(&self) -> Result<Vec<BackupRecord>> {
         let dir = self.dir.clone();
-        let manifests = blocking(move || read_manifests(&dir)).await?;
+        let (manifests, _) = blocking(move || read_manifests(&dir)).await?;
         let mut records = manifests
             .iter()
             .map(|m| self.record(m))
             .collect::<Result<Vec<_>>>()?;
         records.sort_by(|a, b| a.started.cmp(&b.started).then_with(|| a.id.cmp(&b.id)));
         Ok(records)
+    }
+
+    async fn notices(&self) -> Result<Vec<String>> {
+        let dir = self.dir.clone();
+        let (_, skipped) = blocking(move || read_manifests(&dir)).await?;
+        Ok(skipped
+            .into_iter()
+            .map(|s| format!("skipped {s}"))
+            .collect())
     }
 
     async fn verify(

@@ -103,6 +103,17 @@ impl BackupManager for RoutedBackups {
         Ok(all)
     }
 
+    async fn notices(&self) -> Result<Vec<String>> {
+        let mut all = Vec::new();
+        if let DatabaseBackups::Backend(b) = &self.database {
+            all.extend(b.notices().await?);
+        }
+        if let Some(config) = &self.config {
+            all.extend(config.notices().await?);
+        }
+        Ok(all)
+    }
+
     async fn verify(
         &self,
         id: &BackupId,

@@ -113,19 +113,26 @@ pub async fn backup(
         Status::Ok
     };
     let summary = format!("backup {} written to {}", record.id, record.location);
-    Ok(Report::new("backup", status, summary, to_value(&record))
+    let report = Report::new("backup", status, summary, to_value(&record))
         .table("Backup", records_table(std::slice::from_ref(&record)))
-        .journal(journal))
+        .journal(journal);
+    with_notices(report, b).await
 }
 
 /// `ops backups`.
 pub async fn list(b: &Backends) -> Outcome {
     let records = b.backups.list().await?;
     let summary = format!("{} backups", records.len());
-    Ok(
-        Report::new("backups", Status::Ok, summary, to_value(&records))
-            .table("Backups", records_table(&records)),
-    )
+    let report = Report::new("backups", Status::Ok, summary, to_value(&records))
+        .table("Backups", records_table(&records));
+    with_notices(report, b).await
+}
+
+/// Adds what the backup store found besides backups (manifests skipped and why, leftovers
+/// of interrupted backups removed) to the report's notes.
+async fn with_notices(mut report: Report, b: &Backends) -> Outcome {
+    report.notes.extend(b.backups.notices().await?);
+    Ok(report)
 }
 
 /// `id`, or for `latest` the newest database backup.
@@ -180,8 +187,9 @@ pub async fn verify(id: &str, b: &Backends) -> Outcome {
             test,
         ],
     ];
-    Ok(Report::new("verify", status, summary, to_value(&report))
-        .table("Verification", table(&["CHECK", "RESULT"], rows)))
+    let out = Report::new("verify", status, summary, to_value(&report))
+        .table("Verification", table(&["CHECK", "RESULT"], rows));
+    with_notices(out, b).await
 }
 
 /// `ops restore <id|latest>`: the runbook's Recovery Procedures (`recover_database`) for a
@@ -235,9 +243,10 @@ pub async fn restore(
             e.outcome.word().to_owned(),
         ]
     });
-    Ok(Report::new("restore", status, summary, to_value(&report))
+    let out = Report::new("restore", status, summary, to_value(&report))
         .table("Steps", table(&["STEP", "TARGET", "OUTCOME"], rows))
-        .journal(steps))
+        .journal(steps);
+    with_notices(out, b).await
 }
 
 /// Re-applies a configuration backup: checksum first, encrypted Secrets decrypted with
