@@ -256,8 +256,8 @@ async fn concurrent_sequences_over_separate_values_never_repeat() {
     assert_eq!(all.last(), Some(&200), "no update was lost");
 }
 
-/// Every operation on `store` fails with a backend error naming the path and hiding the file's
-/// contents, and the file's bytes stay as they were.
+/// Every operation on `store` fails with bad input (`state file`, exit 2 in the CLI) naming
+/// the path and hiding the file's contents, and the file's bytes stay as they were.
 async fn assert_refused(path: &Path, contents: &[u8], expect: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, contents).unwrap();
@@ -277,9 +277,8 @@ async fn assert_refused(path: &Path, contents: &[u8], expect: &str) {
         assert!(
             matches!(
                 e,
-                Error::Backend {
-                    backend: "file-store",
-                    retryable: false,
+                Error::InvalidInput {
+                    field: "state file",
                     ..
                 }
             ),
@@ -355,9 +354,13 @@ async fn file_and_created_directories_are_private() {
     let dir = tempfile::tempdir().unwrap();
     let path = state_path(&dir);
     let store = FileEscalationStore::new(&path).unwrap();
+    // Nothing exists before the first change; reads create nothing either.
+    assert!(!dir.path().join("state").exists());
+    assert!(store.incidents().await.unwrap().is_empty());
+    assert!(!dir.path().join("state").exists());
+    store.save(&incident("INC-A", 1), &[]).await.unwrap();
     assert_eq!(mode(&dir.path().join("state")), 0o700);
     assert_eq!(mode(path.parent().unwrap()), 0o700);
-    store.save(&incident("INC-A", 1), &[]).await.unwrap();
     assert_eq!(mode(&path), 0o600);
     assert_eq!(
         mode(&dir.path().join("state/mcp-ops/incidents.json.lock")),
@@ -484,5 +487,28 @@ mod contract {
         escalator_contract(&engine, &EscalatorFixture::runbook().with_notifier(slack))
             .await
             .unwrap();
+    }
+
+    /// 50 engines, each over its own store value of one file (as 50 `ops` processes are):
+    /// every concurrent open, update, acknowledge, resolve and tick is kept.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn fifty_engines_over_one_file_lose_no_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let replicas: Vec<Arc<dyn mcp_ops_core::Escalator>> = (0..50)
+            .map(|_| {
+                let store = FileEscalationStore::new(super::state_path(&dir)).unwrap();
+                Arc::new(EscalationEngine::new(
+                    Arc::new(store),
+                    Arc::new(SystemClock),
+                )) as Arc<dyn mcp_ops_core::Escalator>
+            })
+            .collect();
+        mcp_ops_core::testing::escalator_concurrency_contract(
+            &replicas,
+            &EscalatorFixture::runbook(),
+            50,
+        )
+        .await
+        .unwrap();
     }
 }

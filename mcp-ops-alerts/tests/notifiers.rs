@@ -306,3 +306,57 @@ async fn email_authenticates_and_hides_the_password() {
     );
     assert_no_secret(&err, "wrong-horse-staple");
 }
+
+/// Values refused when the notifier is built: nothing is sent, the error never repeats the
+/// secret.
+#[test]
+fn unsafe_or_malformed_notifier_settings_are_refused_at_construction() {
+    use mcp_ops_alerts::notify::SmtpSecurity;
+    for key in [
+        "abc def",
+        " R0UTINGKEY",
+        "R0UTING\tKEY",
+        "key-with-dash",
+        &"k".repeat(65),
+    ] {
+        let e = PagerDutyNotifier::new(SecretValue::from_str_value(key)).unwrap_err();
+        assert!(!e.to_string().contains(key.trim()), "{e}");
+    }
+    PagerDutyNotifier::new(SecretValue::from_str_value(
+        "0123456789abcdef0123456789abcdef",
+    ))
+    .unwrap();
+    for hook in [
+        "http://hooks.slack.com/services/T/B/SECRETHOOK",
+        "https://u:SECRETHOOK@hooks.slack.com/services/T/B/X",
+        "ftp://hooks.slack.com/SECRETHOOK",
+        "hooks.slack.com/SECRETHOOK",
+    ] {
+        let e = SlackNotifier::new(SecretValue::from_str_value(hook)).unwrap_err();
+        assert!(!e.to_string().contains("SECRETHOOK"), "{e}");
+    }
+    for hook in [
+        "https://hooks.slack.com/services/T/B/X",
+        "http://127.0.0.1:9/hook",
+        "http://[::1]:9/hook",
+        "http://localhost:9/hook",
+    ] {
+        SlackNotifier::new(SecretValue::from_str_value(hook)).unwrap();
+    }
+    let email = |host: &str, port: u16, security: SmtpSecurity| EmailConfig {
+        credentials: Some(("ops".into(), SecretValue::from_str_value("SECRETPW"))),
+        security,
+        ..EmailConfig::plain(host, port, "ops@company.com", vec!["a@company.com".into()])
+    };
+    for bad in [
+        email("smtp.company.com", 25, SmtpSecurity::Plain),
+        email("smtp.company.com", 0, SmtpSecurity::StartTls),
+        email("smtp company.com", 587, SmtpSecurity::StartTls),
+        email("", 587, SmtpSecurity::StartTls),
+    ] {
+        let e = EmailNotifier::new(bad).unwrap_err();
+        assert!(!e.to_string().contains("SECRETPW"), "{e}");
+    }
+    EmailNotifier::new(email("smtp.company.com", 587, SmtpSecurity::StartTls)).unwrap();
+    EmailNotifier::new(email("127.0.0.1", 2525, SmtpSecurity::Plain)).unwrap();
+}

@@ -163,18 +163,18 @@ impl Matcher {
     /// An equality matcher `name="value"`.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for an empty name.
+    /// [`Error::InvalidInput`] for a name that is not a label name, a value that is not one
+    /// line, or an `alertname` that no alert can have (see
+    /// [`crate::escalation_silence::check_matcher`]).
     pub fn equal(name: impl Into<String>, value: impl Into<String>) -> Result<Self> {
-        let name = name.into();
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(Error::invalid("matcher name", "must be [A-Za-z0-9_]+"));
-        }
-        Ok(Self {
-            name,
+        let m = Self {
+            name: name.into(),
             value: value.into(),
             is_regex: false,
             is_equal: true,
-        })
+        };
+        crate::escalation_silence::check_matcher(&m)?;
+        Ok(m)
     }
 
     /// Whether `labels` satisfy this (non-regex) matcher; regex matchers are evaluated by
@@ -242,27 +242,14 @@ pub struct SilenceRequest {
 }
 
 impl SilenceRequest {
-    /// Checks: at least one matcher, end after start, creator and comment present.
+    /// Checks the request (see [`crate::escalation_silence::check_silence`]): valid
+    /// matchers, one of them selective, an `alertname` that can exist, an end after the start
+    /// and at most 7 days later, a creator and a comment of one visible line.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] naming the field.
     pub fn validate(&self) -> Result<()> {
-        if self.matchers.is_empty() {
-            return Err(Error::invalid(
-                "matchers",
-                "a silence needs at least one matcher",
-            ));
-        }
-        if self.ends_at <= self.starts_at {
-            return Err(Error::invalid("ends_at", "must be after starts_at"));
-        }
-        if self.created_by.trim().is_empty() {
-            return Err(Error::invalid("created_by", "must not be empty"));
-        }
-        if self.comment.trim().is_empty() {
-            return Err(Error::invalid("comment", "must not be empty"));
-        }
-        Ok(())
+        crate::escalation_silence::check_silence(self)
     }
 }
 

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::types::Severity;
+use crate::types::text::{LINE_MAX, TEXT_MAX, check_line, check_text};
 
 /// An incident's id: 1–64 characters of `[A-Za-z0-9-_]`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -88,8 +89,9 @@ pub struct NewIncident {
 }
 
 impl NewIncident {
-    /// Validates the fields: title, service and impact non-empty, at most 512 characters,
-    /// no control characters.
+    /// Validates the fields: title, service, impact and investigating are one line each, at
+    /// most [`LINE_MAX`] characters, not empty once spaces and invisible characters are
+    /// removed, without control or bidi characters (see [`crate::types::text`]).
     ///
     /// # Errors
     /// [`Error::InvalidInput`] naming the first bad field.
@@ -98,16 +100,9 @@ impl NewIncident {
             ("title", &self.title),
             ("service", &self.service),
             ("impact", &self.impact),
+            ("investigating", &self.investigating),
         ] {
-            if v.trim().is_empty() {
-                return Err(Error::invalid(field, "must not be empty"));
-            }
-            if v.chars().count() > 512 {
-                return Err(Error::invalid(field, "must be at most 512 characters"));
-            }
-            if v.chars().any(char::is_control) {
-                return Err(Error::invalid(field, "must not contain control characters"));
-            }
+            check_line(field, v, LINE_MAX)?;
         }
         Ok(())
     }
@@ -145,6 +140,48 @@ pub struct IncidentUpdate {
     pub actions: String,
     /// Expected time to resolution.
     pub eta: Option<Duration>,
+}
+
+impl IncidentUpdate {
+    /// Validates the update: `actions` (and `root_cause` when given) are texts of at most
+    /// [`TEXT_MAX`] characters, not empty, without bidi or control characters besides line
+    /// feeds and tabs; `eta`, when given, is more than zero and at most 30 days.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the bad field.
+    pub fn validate(&self) -> Result<()> {
+        check_text("actions", &self.actions, TEXT_MAX)?;
+        if let Some(cause) = &self.root_cause {
+            check_text("root cause", cause, TEXT_MAX)?;
+        }
+        if let Some(eta) = self.eta
+            && (eta.is_zero() || eta > Duration::from_secs(30 * 24 * 3600))
+        {
+            return Err(Error::invalid(
+                "eta",
+                "must be between 1 second and 30 days",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Validates a resolution (what fixed an incident): a text of at most [`TEXT_MAX`]
+/// characters, as [`IncidentUpdate::validate`] checks `actions`.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `resolution`.
+pub fn validate_resolution(resolution: &str) -> Result<()> {
+    check_text("resolution", resolution, TEXT_MAX)
+}
+
+/// Validates who acknowledges an incident: one line of at most 128 characters (a name or
+/// handle), as [`NewIncident::validate`] checks a title.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `acknowledged by`.
+pub fn validate_actor(by: &str) -> Result<()> {
+    check_line("acknowledged by", by, 128)
 }
 
 /// An incident and its history.

@@ -42,6 +42,7 @@ pub mod clock;
 pub mod deploy;
 pub mod error;
 pub mod escalation;
+pub mod escalation_silence;
 pub mod health;
 pub mod incident;
 pub mod maintenance;

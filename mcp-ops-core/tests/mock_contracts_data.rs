@@ -118,6 +118,20 @@ async fn maintenance_contract_passes_with_and_without_pg_stat_statements() {
     assert!(v.rule.contains("Unsupported"), "{v}");
 }
 
+/// The mock keeps every one of 50 concurrent changes, like the real stores.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn escalator_concurrency_contract_passes_on_the_mock_alerting() {
+    let alerting: Arc<dyn mcp_ops_core::Escalator> = Arc::new(MockAlerting::builder().build());
+    let replicas = vec![alerting; 50];
+    mcp_ops_core::testing::escalator_concurrency_contract(
+        &replicas,
+        &EscalatorFixture::runbook(),
+        50,
+    )
+    .await
+    .unwrap();
+}
+
 #[tokio::test]
 async fn escalator_contract_passes_on_the_mock_alerting() {
     let slack = RecordingNotifier::slack();

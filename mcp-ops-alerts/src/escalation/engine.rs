@@ -274,9 +274,7 @@ impl Escalator for EscalationEngine {
         update: &IncidentUpdate,
         intent: &Intent,
     ) -> Result<Incident> {
-        if update.actions.trim().is_empty() {
-            return Err(Error::invalid("actions", "must not be empty"));
-        }
+        update.validate()?;
         let _serial = self.serial.lock().await;
         let now = self.clock.now();
         let change = |mut incident: Incident| {
@@ -295,6 +293,7 @@ impl Escalator for EscalationEngine {
     /// then delivered like every other message. An incident already acknowledged is returned
     /// unchanged and nothing is sent again; a dry run sends nothing.
     async fn acknowledge(&self, id: &IncidentId, intent: &Intent) -> Result<Incident> {
+        mcp_ops_core::incident::validate_actor(intent.actor())?;
         let _serial = self.serial.lock().await;
         let now = self.clock.now();
         let change = |mut incident: Incident| {
@@ -321,9 +320,7 @@ impl Escalator for EscalationEngine {
         resolution: &str,
         intent: &Intent,
     ) -> Result<Incident> {
-        if resolution.trim().is_empty() {
-            return Err(Error::invalid("resolution", "must not be empty"));
-        }
+        mcp_ops_core::incident::validate_resolution(resolution)?;
         let _serial = self.serial.lock().await;
         let now = self.clock.now();
         let change = |mut incident: Incident| {

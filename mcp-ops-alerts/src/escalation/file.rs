@@ -49,8 +49,11 @@ impl StateFile {
 ///
 /// - The whole state (sequence, incidents, outbox) lives in one file with a `"version": 1`
 ///   field; a missing file is an empty store.
-/// - Every operation holds an advisory lock on the sidecar file `<path>.lock` for its whole
-///   read-modify-write (exclusive for changes, shared for reads). The data file itself is not
+/// - Every change holds an exclusive advisory lock on the sidecar file `<path>.lock` for its
+///   whole read-modify-write ([`EscalationStore::modify`] included), so concurrent processes
+///   lose no change. Reads take a shared lock when the lock file can be opened and otherwise
+///   read without it (a read-only state directory still lists incidents). Nothing — directory,
+///   lock file, state file — is created before the first change. The data file itself is not
 ///   locked because it is replaced by `rename`. The lock is `flock(2)` on Unix: advisory, per
 ///   open file (so two store values in one process exclude each other too), and not reliable
 ///   on network file systems.
@@ -89,14 +92,15 @@ fn io_error(path: &Path, what: &str, e: &io::Error) -> Error {
     Error::backend(BACKEND, format!("{}: {what}: {e}", path.display()), false)
 }
 
+/// A state file this build cannot use: bad input (exit 2 in the CLI) naming the file and the
+/// reason, never its contents.
 fn not_a_state_file(path: &Path, why: &str) -> Error {
-    Error::backend(
-        BACKEND,
+    Error::invalid(
+        "state file",
         format!(
             "{}: not an mcp-ops escalation state file ({why}); it was left untouched",
             path.display()
         ),
-        false,
     )
 }
 
@@ -120,14 +124,13 @@ fn decode(path: &Path, bytes: &[u8]) -> Result<StateFile> {
         .as_u64()
         .ok_or_else(|| not_a_state_file(path, "\"version\" is not a number"))?;
     if version != FILE_FORMAT_VERSION {
-        return Err(Error::backend(
-            BACKEND,
+        return Err(Error::invalid(
+            "state file",
             format!(
                 "{}: escalation state file version {version} is not supported (this build \
                  reads version {FILE_FORMAT_VERSION}); it was left untouched",
                 path.display()
             ),
-            false,
         ));
     }
     serde_json::from_value(value).map_err(|_| {
@@ -156,13 +159,13 @@ fn open_private(path: &Path, truncate: bool) -> io::Result<File> {
 
 impl FileEscalationStore {
     /// A store kept in the file at `path` (for example
-    /// `~/.local/state/mcp-ops/incidents.json`). The parent directory is created if missing
-    /// (mode `0700` on Unix; an existing directory keeps its permissions); the file itself is
-    /// created by the first change.
+    /// `~/.local/state/mcp-ops/incidents.json`). Nothing is created here: the parent
+    /// directory (mode `0700` on Unix; an existing directory keeps its permissions), the lock
+    /// file and the state file are created by the first change, so bad input and reads leave
+    /// no trace.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] when `path` has no file name; [`Error::Backend`] when the
-    /// directory cannot be created.
+    /// [`Error::InvalidInput`] when `path` has no file name.
     pub fn new(path: impl Into<PathBuf>) -> Result<Self> {
         let path = path.into();
         if path.file_name().is_none() {
@@ -171,7 +174,13 @@ impl FileEscalationStore {
                 format!("{}: must name a file", path.display()),
             ));
         }
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let lock_path = sibling(&path, ".lock");
+        Ok(Self { path, lock_path })
+    }
+
+    /// Creates the parent directory (`0700`) if it is missing.
+    fn create_dir(&self) -> Result<()> {
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             let mut builder = fs::DirBuilder::new();
             builder.recursive(true);
             #[cfg(unix)]
@@ -180,8 +189,7 @@ impl FileEscalationStore {
                 .create(dir)
                 .map_err(|e| io_error(dir, "cannot create directory", &e))?;
         }
-        let lock_path = sibling(&path, ".lock");
-        Ok(Self { path, lock_path })
+        Ok(())
     }
 
     /// The state file.
@@ -190,24 +198,40 @@ impl FileEscalationStore {
         &self.path
     }
 
-    /// Takes the lock; it is released when the returned file is dropped.
-    fn lock(&self, exclusive: bool) -> Result<File> {
+    /// Takes the exclusive lock for a change (creating the directory and the lock file if
+    /// needed); it is released when the returned file is dropped.
+    fn lock(&self) -> Result<File> {
+        self.create_dir()?;
         let file = open_private(&self.lock_path, false)
             .map_err(|e| io_error(&self.lock_path, "cannot open lock file", &e))?;
-        let locked = if exclusive {
-            file.lock()
-        } else {
-            file.lock_shared()
-        };
-        locked.map_err(|e| io_error(&self.lock_path, "cannot lock", &e))?;
+        file.lock()
+            .map_err(|e| io_error(&self.lock_path, "cannot lock", &e))?;
         Ok(file)
+    }
+
+    /// Takes the shared lock for a read when the lock file can be opened; without one (no
+    /// change was ever made, or a read-only directory the file cannot be opened in) the
+    /// read goes ahead unlocked: it still sees a whole file, since changes replace it by
+    /// `rename`.
+    fn lock_shared(&self) -> Option<File> {
+        let file = File::open(&self.lock_path).ok()?;
+        match file.lock_shared() {
+            Ok(()) => Some(file),
+            Err(e) => {
+                tracing::debug!(lock = %self.lock_path.display(), error = %e, "reading without the lock");
+                None
+            }
+        }
     }
 
     fn load(&self) -> Result<StateFile> {
         match fs::read(&self.path) {
             Ok(bytes) => decode(&self.path, &bytes),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(StateFile::empty()),
-            Err(e) => Err(io_error(&self.path, "cannot read", &e)),
+            Err(e) => Err(Error::invalid(
+                "state file",
+                format!("{}: cannot read: {e}", self.path.display()),
+            )),
         }
     }
 
@@ -236,12 +260,12 @@ impl FileEscalationStore {
     }
 
     fn read<T>(&self, f: impl FnOnce(StateFile) -> T) -> Result<T> {
-        let _lock = self.lock(false)?;
+        let _lock = self.lock_shared();
         Ok(f(self.load()?))
     }
 
     fn update<T>(&self, f: impl FnOnce(&mut StateFile) -> Result<T>) -> Result<T> {
-        let _lock = self.lock(true)?;
+        let _lock = self.lock()?;
         let mut state = self.load()?;
         let out = f(&mut state)?;
         self.write(&state)?;
@@ -269,7 +293,7 @@ impl EscalationStore for FileEscalationStore {
     }
 
     async fn modify(&self, id: &IncidentId, change: &Change<'_>) -> Result<Incident> {
-        let _lock = self.lock(true)?;
+        let _lock = self.lock()?;
         let mut state = self.load()?;
         let current = state
             .incidents

@@ -100,11 +100,42 @@ impl EmailNotifier {
     /// Builds the notifier (the connection pool opens on first send).
     ///
     /// # Errors
-    /// [`AlertsError::InvalidInput`] for bad addresses, no recipients or bad TLS parameters.
+    /// [`AlertsError::InvalidInput`] for bad addresses, no recipients, bad TLS parameters,
+    /// port 0, a malformed host, or credentials without TLS (`Plain` with a password) to a host
+    /// that is not loopback.
     pub fn new(config: EmailConfig) -> Result<Self> {
         if config.to.is_empty() {
             return Err(AlertsError::InvalidInput(
                 "email notifier without recipients".into(),
+            ));
+        }
+        let loopback = config.host.eq_ignore_ascii_case("localhost")
+            || config
+                .host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if config.credentials.is_some() && config.security == SmtpSecurity::Plain && !loopback {
+            return Err(AlertsError::InvalidInput(
+                "smtp authentication without TLS would send the password in clear (accepted \
+                 for a loopback relay only); use starttls or tls (MCP_OPS_SMTP_SECURITY)"
+                    .into(),
+            ));
+        }
+        if config.port == 0 {
+            return Err(AlertsError::InvalidInput(
+                "smtp port 0 is not a port".into(),
+            ));
+        }
+        let host_ok = !config.host.is_empty()
+            && config.host.len() <= 253
+            && config.host.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+            });
+        if !host_ok {
+            return Err(AlertsError::InvalidInput(
+                "smtp host must be a host name or an IP address".into(),
             ));
         }
         let from = mailbox(&config.from)?;

@@ -81,6 +81,33 @@ pub(crate) fn check_secret(s: &mcp_ops_core::SecretValue, what: &str) -> crate::
     }
 }
 
+/// Checks that a notifier's URL (a secret) is `https://`, or `http://` to a loopback host
+/// (`127.0.0.0/8`, `::1`, `localhost`: a local relay or a test server), without user
+/// information. Errors name `what`, never the URL.
+pub(crate) fn check_https(url: &str, what: &str) -> crate::Result<()> {
+    let bad = |why: &str| Err(crate::AlertsError::InvalidInput(format!("{what} {why}")));
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return bad("is not a URL");
+    };
+    if !u.username().is_empty() || u.password().is_some() {
+        return bad("must not carry a user name or password");
+    }
+    let Some(host) = u.host_str().filter(|h| !h.is_empty()) else {
+        return bad("has no host");
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        "http" => bad("must be https:// (http:// is accepted for loopback hosts only)"),
+        _ => bad("is not an http(s) URL"),
+    }
+}
+
 /// Cuts `s` to at most `max` characters, ending with `…` when cut.
 pub(crate) fn truncate_chars(s: &str, max: usize) -> String {
     if s.chars().count() <= max {

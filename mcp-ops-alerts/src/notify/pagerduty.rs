@@ -94,6 +94,14 @@ impl PagerDutyNotifier {
     /// [`AlertsError::InvalidInput`] for an empty key (the error never repeats the key).
     pub fn new(routing_key: SecretValue) -> Result<Self> {
         check_secret(&routing_key, "pagerduty routing key")?;
+        let key = secret_str(&routing_key);
+        if key.len() > 64 || !key.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(AlertsError::InvalidInput(
+                "pagerduty routing key must be 1 to 64 letters and digits (an integration key \
+                 is 32); it has a space or another character"
+                    .into(),
+            ));
+        }
         Ok(Self {
             http: reqwest::Client::new(),
             routing_key,

@@ -5,8 +5,10 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::http::post_json;
-use super::notice::{Notice, NoticeKind, Receipt, check_secret, secret_str, truncate_chars};
-use crate::error::{AlertsError, Result};
+use super::notice::{
+    Notice, NoticeKind, Receipt, check_https, check_secret, secret_str, truncate_chars,
+};
+use crate::error::Result;
 use mcp_ops_core::SecretValue;
 
 const BACKEND: &str = "slack";
@@ -31,18 +33,11 @@ impl SlackNotifier {
     /// A notifier posting to `webhook` (`https://hooks.slack.com/services/…`).
     ///
     /// # Errors
-    /// [`AlertsError::InvalidInput`] when the webhook is not an http(s) URL (the error does
-    /// not repeat it).
+    /// [`AlertsError::InvalidInput`] when the webhook is not an `https://` URL (`http://` is
+    /// accepted for loopback hosts only) or carries credentials (the error does not repeat it).
     pub fn new(webhook: SecretValue) -> Result<Self> {
         check_secret(&webhook, "slack webhook")?;
-        let ok = reqwest::Url::parse(secret_str(&webhook))
-            .map(|u| matches!(u.scheme(), "http" | "https"))
-            .unwrap_or(false);
-        if !ok {
-            return Err(AlertsError::InvalidInput(
-                "slack webhook is not an http(s) URL".into(),
-            ));
-        }
+        check_https(secret_str(&webhook), "slack webhook")?;
         Ok(Self {
             http: reqwest::Client::new(),
             webhook,

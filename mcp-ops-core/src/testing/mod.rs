@@ -8,6 +8,7 @@
 mod backup;
 mod deploy;
 mod escalation;
+mod escalation_concurrency;
 mod health;
 mod maintenance;
 mod scale;
@@ -16,6 +17,7 @@ mod secrets;
 pub use backup::*;
 pub use deploy::*;
 pub use escalation::*;
+pub use escalation_concurrency::*;
 pub use health::*;
 pub use maintenance::*;
 pub use scale::*;

@@ -37,6 +37,7 @@ pub mod revision;
 pub mod secret;
 pub mod selector;
 pub mod severity;
+pub mod text;
 
 pub use image::ImageRef;
 pub use intent::Intent;

@@ -51,6 +51,10 @@ pub async fn incident(action: &IncidentAction, g: &Global, b: &Backends) -> Outc
                     resolution: resolution.clone(),
                 });
             }
+            // Every signal is checked before the incident is opened: bad input changes nothing.
+            for signal in &signals {
+                signal.validate()?;
+            }
             open(&spec, signals, g, b).await
         }
         IncidentAction::Update { id, actions } => {
@@ -184,8 +188,10 @@ async fn open(
     let end_word = end["end"].as_str().unwrap_or("?").replace('_', " ");
     let status = if g.dry_run {
         Status::Planned
-    } else {
+    } else if outcome.failures.is_empty() {
         Status::Ok
+    } else {
+        Status::Failed
     };
     let summary = match &outcome.incident {
         Some(i) if !i.is_resolved() => format!(
@@ -201,6 +207,10 @@ async fn open(
         Some(i) => format!("incident {} ({}): {end_word}", i.id, i.severity),
         None => format!("incident: {end_word}"),
     };
+    let summary = match outcome.failures.first() {
+        Some(first) => format!("{summary}; FAILED: {first}"),
+        None => summary,
+    };
     let messages = outcome.messages.iter().map(|m| {
         vec![
             format!("{:?}", m.kind),
@@ -211,6 +221,9 @@ async fn open(
     let mut report = Report::new("incident-open", status, summary, to_value(&outcome))
         .table("Messages", table(&["KIND", "SUBJECT", "LEVEL"], messages))
         .journal(ctx.journal().entries());
+    for f in &outcome.failures {
+        report.notes.push(format!("failed: {f}"));
+    }
     if let Some(i) = outcome.incident.as_ref().filter(|i| !i.is_resolved()) {
         report.notes.push(format!(
             "{} stays open: `ops incident ack|update|resolve {}`; run `ops incident tick` every minute to escalate it",

@@ -129,9 +129,7 @@ impl Escalator for MockAlerting {
         self.faults
             .write("update", id.as_str(), intent.is_dry_run())
             .await?;
-        if update.actions.trim().is_empty() {
-            return Err(Error::invalid("actions", "must not be empty"));
-        }
+        update.validate()?;
         let (incident, message) = self.change(id, intent, |i, now| {
             i.updates.push((now, update.clone()));
             Ok(Some(render_update(i, update)))
@@ -146,6 +144,7 @@ impl Escalator for MockAlerting {
         self.faults
             .write("acknowledge", id.as_str(), intent.is_dry_run())
             .await?;
+        crate::incident::validate_actor(intent.actor())?;
         // Like the engine: only the first acknowledgement of an escalating incident changes
         // it and tells the channels (PagerDuty stops paging); a second one is a no-op.
         let (incident, message) = self.change(id, intent, |i, now| {
@@ -173,9 +172,7 @@ impl Escalator for MockAlerting {
         self.faults
             .write("resolve", id.as_str(), intent.is_dry_run())
             .await?;
-        if resolution.trim().is_empty() {
-            return Err(Error::invalid("resolution", "must not be empty"));
-        }
+        crate::incident::validate_resolution(resolution)?;
         let (incident, message) = self.change(id, intent, |i, now| {
             i.state = IncidentState::Resolved {
                 at: now,

@@ -90,6 +90,22 @@ pub enum IncidentSignal {
     },
 }
 
+impl IncidentSignal {
+    /// Checks the signal's text (who acknowledges, the update, the resolution) as the
+    /// escalator will, so a caller holding every signal up front (`ops incident open
+    /// --ack-by … --update … --resolve …`) can refuse bad input before the incident is opened.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the bad field.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            Self::Acknowledge { by } => crate::incident::validate_actor(by),
+            Self::Update(update) => update.validate(),
+            Self::Resolve { resolution } => crate::incident::validate_resolution(resolution),
+        }
+    }
+}
+
 /// The incident to run and how.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IncidentSpec {
