@@ -1,6 +1,8 @@
-//! Least privilege, proven on a real control plane (kube-apiserver with the RBAC authorizer,
+//! Least privilege, proven on a real control plane. `deploy/rbac.yaml` (the CLI's operate and
+//! restore roles): [`each_role_runs_its_commands_and_is_refused_the_rest`]. `deploy/rbac-sdk.yaml`
+//! (one identity for the whole SDK), below: (kube-apiserver with the RBAC authorizer,
 //! a bound ServiceAccount token): every operation of the Kubernetes backends succeeds with
-//! exactly the rules of `deploy/rbac.yaml`, and without any single one of its
+//! exactly the rules of `deploy/rbac-sdk.yaml`, and without any single one of its
 //! `(role, apiGroup, resource, verb)` grants some operation fails with a typed
 //! `Error::Forbidden` naming that verb and resource — so the manifest grants nothing unused.
 //!
@@ -21,6 +23,8 @@
 
 #[path = "real_rbac/ops.rs"]
 mod ops;
+#[path = "real_rbac/roles.rs"]
+mod roles;
 #[path = "real_rbac/rules.rs"]
 mod rules;
 #[path = "real_rbac/sandbox.rs"]
@@ -34,6 +38,18 @@ use serde_json::Value;
 use ops::run_all;
 use rules::{Rule, documents, rules};
 use sandbox::Sandbox;
+
+/// `deploy/rbac.yaml`'s two roles: operate runs its commands (rotation by Secret name
+/// included) and is refused every Secret not named, `list secrets`, Jobs, exec, pod deletion
+/// and workload creation; restore backs up and restores the configuration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_runs_its_commands_and_is_refused_the_rest() {
+    let cp = ControlPlane::shared().await.unwrap();
+    let r = roles::Roles::new(cp).await;
+    let problems = roles::prove(cp, &r).await;
+    r.remove(cp).await;
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
 
 fn parallel() -> usize {
     std::env::var("MCP_OPS_RBAC_PARALLEL")

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 /// The manifest under test.
-pub const RBAC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/rbac.yaml");
+pub const RBAC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/rbac-sdk.yaml");
 /// The ServiceAccount the manifest binds.
 pub const ACCOUNT: &str = "mcp-ops";
 
