@@ -577,3 +577,54 @@ async fn a_malformed_blob_is_not_readable() {
     assert_eq!(report.readable, Some(false));
     assert!(!report.passed());
 }
+
+#[tokio::test]
+async fn leftovers_are_cleaned_and_reported_and_a_fifo_is_refused_without_hanging() {
+    let f = fixture().await;
+    std::fs::create_dir_all(&f.dir).unwrap();
+    let old = f
+        .dir
+        .join(".config-mcp-production-20200101-000000.yaml.partial");
+    let fresh = f
+        .dir
+        .join(".config-mcp-production-20200101-000001.yaml.partial");
+    for p in [&old, &fresh] {
+        std::fs::write(p, "kind: List").unwrap();
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(7200))
+        .unwrap();
+    let record = f.backups.backup(&request(), &intent(false)).await.unwrap();
+    assert!(!old.exists() && fresh.exists());
+    let notices = f.backups.notices().await.unwrap();
+    assert_eq!(
+        notices,
+        vec![format!(
+            "removed {}: left by an interrupted backup",
+            old.display()
+        )]
+    );
+
+    // The YAML replaced by a FIFO: refused, naming the file, instead of blocking forever.
+    let yaml = f.backups.yaml_path(&record.id).unwrap();
+    std::fs::remove_file(&yaml).unwrap();
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&yaml)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let v = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        f.backups.verify(&record.id, None),
+    )
+    .await
+    .expect("verify of a FIFO must not hang");
+    let e = v.unwrap_err();
+    assert!(matches!(e, Error::InvalidInput { .. }), "{e:?}");
+    assert!(e.to_string().contains(&yaml.display().to_string()), "{e}");
+}

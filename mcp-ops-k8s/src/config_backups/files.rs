@@ -117,6 +117,46 @@ pub(super) fn file_in(dir: &Path, id: &str, ext: &str) -> Result<PathBuf> {
     Ok(dir.join(format!("{id}.{ext}")))
 }
 
+/// How old a hidden `.partial` file must be to count as the leftover of an interrupted
+/// configuration backup (a backup writes and renames its files within seconds).
+pub(super) const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes hidden `.<id>.yaml.partial` / `.<id>.json.partial` files in `dir` last modified
+/// over [`STALE_AFTER`] ago; returns their paths. Failures are logged, never fatal.
+pub(super) fn remove_stale_partials(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let now = std::time::SystemTime::now();
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.')
+            || !(name.ends_with(".yaml.partial") || name.ends_with(".json.partial"))
+        {
+            continue;
+        }
+        let path = entry.path();
+        let stale = std::fs::symlink_metadata(&path).is_ok_and(|m| {
+            m.is_file()
+                && m.modified()
+                    .ok()
+                    .and_then(|t| now.duration_since(t).ok())
+                    .is_some_and(|age| age >= STALE_AFTER)
+        });
+        if !stale {
+            continue;
+        }
+        match std::fs::remove_file(&path) {
+            Ok(()) => removed.push(path.display().to_string()),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "could not remove a leftover")
+            }
+        }
+    }
+    removed
+}
+
 /// Manifests are small; a larger file is not one.
 const MANIFEST_CAP: u64 = 1 << 20;
 

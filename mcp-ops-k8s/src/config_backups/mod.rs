@@ -110,6 +110,8 @@ pub struct ConfigBackups {
     dir: PathBuf,
     encryption: SecretEncryption,
     identity: Option<SecretValue>,
+    /// Leftovers of interrupted backups removed so far (for [`BackupManager::notices`]).
+    removed: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl ConfigBackups {
@@ -131,6 +133,7 @@ impl ConfigBackups {
             dir,
             encryption: SecretEncryption::None,
             identity: None,
+            removed: std::sync::Arc::default(),
         })
     }
 
@@ -296,7 +299,14 @@ impl BackupManager for ConfigBackups {
         };
         let dir = self.dir.clone();
         let yaml = export.yaml;
-        let m = blocking(move || store(&dir, &base, &yaml, manifest)).await?;
+        let (m, removed) = blocking(move || {
+            let removed = files::remove_stale_partials(&dir);
+            Ok((store(&dir, &base, &yaml, manifest)?, removed))
+        })
+        .await?;
+        if let Ok(mut r) = self.removed.lock() {
+            r.extend(removed);
+        }
         self.record(&m)
     }
 
@@ -314,10 +324,17 @@ impl BackupManager for ConfigBackups {
     async fn notices(&self) -> Result<Vec<String>> {
         let dir = self.dir.clone();
         let (_, skipped) = blocking(move || read_manifests(&dir)).await?;
-        Ok(skipped
+        let mut out: Vec<String> = skipped
             .into_iter()
             .map(|s| format!("skipped {s}"))
-            .collect())
+            .collect();
+        if let Ok(r) = self.removed.lock() {
+            out.extend(
+                r.iter()
+                    .map(|p| format!("removed {p}: left by an interrupted backup")),
+            );
+        }
+        Ok(out)
     }
 
     async fn verify(
