@@ -201,6 +201,11 @@ impl FileEscalationStore {
     /// Takes the exclusive lock for a change (creating the directory and the lock file if
     /// needed); it is released when the returned file is dropped.
     fn lock(&self) -> Result<File> {
+        if !self.lock_path.exists() {
+            // The first change here: refuse a state file this build cannot use before
+            // creating the directory or the lock file.
+            self.load()?;
+        }
         self.create_dir()?;
         let file = open_private(&self.lock_path, false)
             .map_err(|e| io_error(&self.lock_path, "cannot open lock file", &e))?;

@@ -13,6 +13,9 @@ use super::store::{Change, DeliveryStatus, EscalationStore, OutboxEntry, prunabl
 
 const BACKEND: &str = "postgres";
 
+/// The advisory lock key that serializes [`PgEscalationStore::migrate`] across processes.
+const MIGRATION_LOCK: i64 = 0x6d63_706f_7073_0001;
+
 /// Attempts of one [`EscalationStore::modify`] when PostgreSQL reports a serialization
 /// failure or a deadlock (SQLSTATE 40001, 40P01).
 const MODIFY_ATTEMPTS: u32 = 10;
@@ -96,8 +99,16 @@ impl PgEscalationStore {
     /// # Errors
     /// [`Error::Unavailable`] when the database cannot be reached.
     pub async fn migrate(&self) -> Result<()> {
-        let c = self.client().await?;
-        c.batch_execute(SCHEMA).await.map_err(|e| db(&e))
+        let mut c = self.client().await?;
+        // Concurrent `CREATE … IF NOT EXISTS` can still collide in the catalog (50 `ops`
+        // processes starting at once on a new database); a transaction-scoped advisory lock
+        // makes them take turns.
+        let tx = c.transaction().await.map_err(|e| db(&e))?;
+        tx.batch_execute(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK});"))
+            .await
+            .map_err(|e| db(&e))?;
+        tx.batch_execute(SCHEMA).await.map_err(|e| db(&e))?;
+        tx.commit().await.map_err(|e| db(&e))
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object> {
