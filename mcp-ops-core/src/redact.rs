@@ -99,13 +99,38 @@ pub fn redact_url(url: &str) -> String {
     let after = after.split_once('#').map_or(after, |(before, _)| before);
     match after.split_once('?') {
         Some((path, query)) => {
-            out.push_str(path);
+            out.push_str(&mask_webhook_path(path));
             out.push('?');
             out.push_str(&mask_query(query));
         }
-        None => out.push_str(after),
+        None => out.push_str(&mask_webhook_path(after)),
     }
     escape_controls(&out)
+}
+
+/// Path segments that, in a webhook URL, are followed by the credential itself
+/// (`https://hooks.slack.com/services/T…/B…/<token>`, `…/api/webhooks/<id>/<token>`).
+const WEBHOOK_SEGMENTS: &[&str] = &["services", "webhooks", "webhook", "hooks", "hook"];
+
+/// `path` with everything after a webhook segment hidden: `/services/***`.
+fn mask_webhook_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut segments = path.split('/').peekable();
+    while let Some(segment) = segments.next() {
+        out.push_str(segment);
+        let is_hook = WEBHOOK_SEGMENTS
+            .iter()
+            .any(|w| segment.eq_ignore_ascii_case(w));
+        if is_hook && segments.peek().is_some_and(|next| !next.is_empty()) {
+            out.push('/');
+            out.push_str(MASK);
+            return out;
+        }
+        if segments.peek().is_some() {
+            out.push('/');
+        }
+    }
+    out
 }
 
 /// When `authority` looks like `user:pass` cut short by a raw delimiter (`u:ab/cd@host`),
@@ -343,6 +368,15 @@ mod tests {
             ("postgres://db:5432/a\nb", "postgres://db:5432/a\\nb"),
             ("not a url", "not a url"),
             ("", ""),
+            (
+                "https://hooks.slack.com/services/T0/B0/XXXXsecret",
+                "https://hooks.slack.com/services/***",
+            ),
+            (
+                "https://discord.com/api/webhooks/123/tok-en",
+                "https://discord.com/api/webhooks/***",
+            ),
+            ("https://h/hooks/", "https://h/hooks/"),
         ] {
             assert_eq!(redact_url(url), shown, "{url}");
         }
