@@ -41,10 +41,12 @@ fn bounds_change(
 ) -> Result<Decision<BoundsChange>> {
     let min = asked.min.unwrap_or(cur.min);
     let max = asked.max.unwrap_or(cur.max);
-    if min > max || max.get() == 0 {
+    if min > max || min.get() == 0 {
         return Err(Error::invalid(
             "autoscaler bounds",
-            format!("minReplicas {min} must be at most maxReplicas {max}, and max at least 1"),
+            format!(
+                "minReplicas {min} must be at least 1 (an autoscaler cannot scale to zero) and at most maxReplicas {max}"
+            ),
         ));
     }
     let patch = json!({"spec": {"minReplicas": min.get(), "maxReplicas": max.get()}});

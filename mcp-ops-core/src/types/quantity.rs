@@ -171,6 +171,16 @@ impl Quantity {
             .map(|n| self.with(n))
     }
 
+    /// Whether the value is a whole number of milli-units (`500m`, `2`; not `1n`, `0.5m`).
+    pub fn is_whole_millis(&self) -> bool {
+        self.nanos % NANOS_PER_MILLI == 0
+    }
+
+    /// Whether the value is a whole number of units (`1Gi`, `3`; not `500m`, `0.5`).
+    pub fn is_whole_units(&self) -> bool {
+        self.nanos % NANOS_PER_UNIT == 0
+    }
+
     /// Whether the value is zero.
     pub fn is_zero(&self) -> bool {
         self.nanos == 0

@@ -85,6 +85,50 @@ impl ResourceRequirements {
         Ok(Self { requests, limits })
     }
 
+    /// Requirements to *set* on a container (vertical scaling): as [`new`](Self::new), and
+    /// every amount given must be one a container can run with — CPU at least `1m` and a
+    /// whole number of millicores, memory at least one byte and a whole number of bytes
+    /// (`0`, `0.5`, `1m` of memory, `1n` of CPU are refused). Reading an existing
+    /// container's resources uses [`new`](Self::new), which accepts what the API server
+    /// stored.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] (field `resources`) naming the amount and the rule.
+    pub fn for_change(requests: ResourceList, limits: ResourceList) -> Result<Self> {
+        // The amounts first: `0.5` of memory is refused as such, not as "above its request".
+        let unchecked = Self { requests, limits };
+        unchecked.check_for_change()?;
+        Self::new(unchecked.requests, unchecked.limits)
+    }
+
+    /// The checks of [`for_change`](Self::for_change) on existing requirements.
+    ///
+    /// # Errors
+    /// As [`for_change`](Self::for_change).
+    pub fn check_for_change(&self) -> Result<()> {
+        for (kind, list) in [("request", &self.requests), ("limit", &self.limits)] {
+            if let Some(q) = &list.cpu
+                && (q.is_zero() || !q.is_whole_millis())
+            {
+                return Err(Error::invalid(
+                    "resources",
+                    format!("cpu {kind} {q} must be at least 1m and a whole number of millicores"),
+                ));
+            }
+            if let Some(q) = &list.memory
+                && (q.is_zero() || !q.is_whole_units())
+            {
+                return Err(Error::invalid(
+                    "resources",
+                    format!(
+                        "memory {kind} {q} must be at least one byte and a whole number of bytes (e.g. 512Mi, 1Gi)"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The runbook's vertical scaling numbers for `mcp-typescript-api`: requests CPU `500m`,
     /// memory `1Gi`; limits CPU `2000m`, memory `4Gi`.
     pub fn runbook_typescript_api() -> Self {

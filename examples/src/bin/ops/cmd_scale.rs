@@ -43,7 +43,7 @@ fn input(args: &ScaleArgs, g: &Global) -> Result<ScaleOutInput, Failure> {
         input.vertical.push(VerticalTarget {
             deployment,
             container: ContainerName::new(container)?,
-            resources: ResourceRequirements::new(ResourceList::new(cpu, memory), limits)?,
+            resources: ResourceRequirements::for_change(ResourceList::new(cpu, memory), limits)?,
         });
     }
     Ok(input)
@@ -57,6 +57,27 @@ pub async fn scale(args: &ScaleArgs, g: &Global, b: &Backends) -> Outcome {
         scaler: b.scaler.as_ref(),
         node_groups: b.node_groups.as_deref(),
     };
+    // Every named object is read before the first write (the autoscaler patch comes first):
+    // a misspelt deployment or container changes nothing.
+    for t in &input.horizontal {
+        b.scaler.replicas(&t.deployment).await?;
+        if t.replicas.get() == 0
+            && let Some(a) = b.scaler.autoscaler(&t.deployment).await?
+        {
+            return Err(Failure::BadInput(format!(
+                "invalid replicas: {}: autoscaler {} cannot hold 0 replicas (its minimum must be at least 1)",
+                t.deployment, a.name
+            )));
+        }
+    }
+    for t in &input.vertical {
+        b.scaler.resources(&t.deployment, &t.container).await?;
+    }
+    if args.hpa_max.is_some() {
+        b.scaler
+            .replicas(&DeploymentRef::new(&g.namespace, &args.deployment)?)
+            .await?;
+    }
     let hpa = match args.hpa_max {
         Some(n) => Some(hpa_max(n, args, g, &ctx, b).await?),
         None => None,
@@ -76,7 +97,7 @@ pub async fn scale(args: &ScaleArgs, g: &Global, b: &Backends) -> Outcome {
         ScaleOutStatus::Partial { failed } => {
             format!("scale: partly failed: {}", failed.join("; "))
         }
-        other => format!("scale: {other:?}"),
+        _ => "scale: ended in a state this ops does not know; see --output json".to_owned(),
     };
     let mut data = to_value(&report);
     let mut changes = changes_table(&report);
@@ -188,7 +209,7 @@ fn changes_table(report: &ScaleOutReport) -> comfy_table::Table {
                 from.0, from.1, to.0, to.1
             ),
             HorizontalChange::Unchanged { replicas } => format!("unchanged ({replicas})"),
-            other => format!("{other:?}"),
+            _ => "changed (see --output json)".to_owned(),
         };
         vec![
             r.deployment.to_string(),

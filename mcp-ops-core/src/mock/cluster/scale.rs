@@ -111,10 +111,10 @@ impl Scaler for MockCluster {
                 format!("min {} exceeds max {}", to.0, to.1),
             ));
         }
-        if to.1.get() == 0 {
+        if to.1.get() == 0 || to.0.get() == 0 {
             return Err(Error::invalid(
                 "autoscaler bounds",
-                "max must be at least 1",
+                "min and max must be at least 1 (an autoscaler cannot scale to zero)",
             ));
         }
         let name = hpa.name.clone();

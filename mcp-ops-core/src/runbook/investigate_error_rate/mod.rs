@@ -185,6 +185,37 @@ pub enum Cause {
     CacheUnavailable,
 }
 
+impl std::fmt::Display for Cause {
+    /// The runbook's words with the numbers: `database connection pool exhausted (95 of 100
+    /// connections)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cause::ConnectionPoolExhausted { used, max } => write!(
+                f,
+                "database connection pool exhausted ({used} of {max} connections)"
+            ),
+            Cause::MemoryGrowth { service, ratio } => write!(
+                f,
+                "memory growth in {service} ({:.1} % of its limit)",
+                ratio * 100.0
+            ),
+            Cause::ExternalOutage {
+                service,
+                error_rate,
+            } => write!(
+                f,
+                "external service outage behind {service} ({:.1} % errors)",
+                error_rate * 100.0
+            ),
+            Cause::Configuration { problems } => {
+                write!(f, "configuration issues: {}", problems.join("; "))
+            }
+            Cause::DatabaseUnavailable => f.write_str("the database does not answer"),
+            Cause::CacheUnavailable => f.write_str("the cache does not answer"),
+        }
+    }
+}
+
 /// A cause with its evidence and what to do about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Diagnosis {

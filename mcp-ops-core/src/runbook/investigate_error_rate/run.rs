@@ -260,7 +260,7 @@ pub(super) async fn run(
         ctx.note(
             "classify",
             ns.as_str(),
-            format!("{:?}: {}", d.cause, advice.join("; ")),
+            format!("{}: {}", d.cause, advice.join("; ")),
         );
     }
     let summary =

@@ -107,6 +107,18 @@ pub(crate) async fn decide(
                 )),
             }
         }
+        if let Some(a) = &hpa
+            && t.replicas.get() == 0
+        {
+            return Err(crate::Error::invalid(
+                "replicas",
+                format!(
+                    "{}: autoscaler {} cannot hold 0 replicas (its minimum must be at least 1)",
+                    d.qualified(),
+                    a.name
+                ),
+            ));
+        }
         let change = match hpa {
             Some(a) => {
                 let to = (t.replicas, a.max.max(t.replicas));

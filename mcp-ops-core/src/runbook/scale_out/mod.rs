@@ -215,6 +215,10 @@ async fn run(
     if force.is_some_and(|r| r.trim().is_empty()) {
         return Err(crate::Error::invalid("force", "forcing needs a reason"));
     }
+    // Values a container cannot run with are refused before anything is read or written.
+    for t in &input.vertical {
+        t.resources.check_for_change()?;
+    }
     let (mut horizontal, mut violations) =
         horizontal::decide(ctx, b.scaler, &input.horizontal, force).await?;
     let nodes = if input.vertical.is_empty() && !input.capacity_report {
