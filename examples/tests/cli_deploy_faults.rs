@@ -487,3 +487,58 @@ fn bad_values_and_missing_objects_are_refused_before_anything_changes() {
         refused_on(&c, &args, says);
     }
 }
+
+#[test]
+fn the_cluster_lost_mid_bake_leaves_the_deploy_unverified_even_with_metrics() {
+    let rt = runtime();
+    let prom = prometheus(&rt);
+    let h = HealthServer::start();
+    let c = SeparateSim::start();
+    let image = format!("{API}={V1}");
+    let child = spawn_ops(
+        &[
+            "--health-url",
+            h.url(),
+            "--prometheus-url",
+            prom.url(),
+            "deploy",
+            API,
+            &image,
+            "--evidence",
+            "CI green",
+            "--force",
+            "no database",
+            "--bake-seconds",
+            "20",
+        ],
+        c.kubeconfig(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let d = c
+            .sim
+            .get("apps/v1", "Deployment", "mcp-production", API)
+            .unwrap();
+        let s = &d["status"];
+        if image_now(&c) == V1
+            && s["updatedReplicas"] == d["spec"]["replicas"]
+            && s["availableReplicas"] == d["spec"]["replicas"]
+            && s["replicas"] == d["spec"]["replicas"]
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the rollout did not complete");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The bake has begun (health and smoke tests go to the health server): the cluster goes.
+    std::thread::sleep(Duration::from_secs(3));
+    drop(c);
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.starts_with("deployed without verification: "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("pods unread in"), "{stdout}");
+}
