@@ -132,6 +132,20 @@ pub async fn backup_contract(
         listed.windows(2).all(|w| w[0].started <= w[1].started),
         || "list is not oldest first".to_owned(),
     )?;
+    // What the store found besides backups never names a valid backup as skipped.
+    let notices = step(C, "notices", b.notices().await)?;
+    ensure(
+        C,
+        !notices
+            .iter()
+            .any(|n| n.starts_with("skipped") && n.contains(record.id.as_str())),
+        || {
+            format!(
+                "backup {} is listed and also reported skipped: {notices:?}",
+                record.id
+            )
+        },
+    )?;
 
     // A fresh backup verifies, with and without a test restore.
     let report = step(C, "verify", b.verify(&record.id, None).await)?;
