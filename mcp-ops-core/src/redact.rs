@@ -221,6 +221,32 @@ pub fn redact_json(value: &mut serde_json::Value) {
     }
 }
 
+/// A JSON parse error told without the document's content: serde's messages quote values
+/// (`invalid type: string "…"`), so only the place and a reason from a fixed set are kept.
+///
+/// ```
+/// let e = serde_json::from_str::<u64>(r#""s3cr3t""#).unwrap_err();
+/// let shown = mcp_ops_core::redact::json_error(&e);
+/// assert_eq!(shown, "line 1 column 8: unexpected structure (content not shown)");
+/// ```
+pub fn json_error(e: &serde_json::Error) -> String {
+    let reason = match e.classify() {
+        serde_json::error::Category::Io => "cannot be read",
+        serde_json::error::Category::Syntax => "not valid JSON",
+        serde_json::error::Category::Data => "unexpected structure",
+        serde_json::error::Category::Eof => "truncated",
+    };
+    if e.line() == 0 {
+        format!("{reason} (content not shown)")
+    } else {
+        format!(
+            "line {} column {}: {reason} (content not shown)",
+            e.line(),
+            e.column()
+        )
+    }
+}
+
 /// Characters that end a URL embedded in free text.
 fn ends_url(c: char) -> bool {
     c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`')

@@ -66,6 +66,17 @@ pub(crate) fn describe_infer(error: &InferConfigError) -> String {
     }
 }
 
+/// Any YAML parse error told as line, column and a reason from a fixed set (configuration
+/// backups hold ConfigMap values; the parser's snippet would quote them).
+pub(crate) fn yaml_error(parse: &serde_saphyr::Error) -> String {
+    let at = parse
+        .location()
+        .map(|l| format!("line {} column {}: ", l.line(), l.column()))
+        .unwrap_or_default();
+    let reason = parse_reason(parse).replace("not a kubeconfig: ", "");
+    format!("{at}{reason}")
+}
+
 /// A reason from a fixed set: serde's messages quote values (`invalid type: string "…"`) and
 /// the YAML parser's quote the lines around the error.
 fn parse_reason(parse: &serde_saphyr::Error) -> &'static str {

@@ -125,8 +125,12 @@ impl KubeCluster {
         intent: &Intent,
         identity: Option<&SecretValue>,
     ) -> Result<ConfigRestore> {
-        let docs: Vec<Value> = serde_saphyr::from_str_multiple(yaml)
-            .map_err(|e| Error::invalid("configuration backup", format!("not YAML: {e}")))?;
+        let docs: Vec<Value> = serde_saphyr::from_str_multiple(yaml).map_err(|e| {
+            Error::invalid(
+                "configuration backup",
+                crate::kubeconfig_error::yaml_error(&e),
+            )
+        })?;
         let identities = identity.map(parse_identities).transpose()?;
         let ns = namespace.as_str();
         let steps = docs
