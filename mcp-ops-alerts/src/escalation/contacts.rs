@@ -160,19 +160,30 @@ impl Contacts {
     /// Parses a JSON contacts file.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] with the parse error.
+    /// [`Error::InvalidInput`] with the parse error, or naming an entry
+    /// [`Contacts::validate`] refuses.
     pub fn from_json(text: &str) -> Result<Self> {
-        serde_json::from_str(text).map_err(|e| Error::invalid("contacts", e.to_string()))
+        let contacts: Self =
+            serde_json::from_str(text).map_err(|e| Error::invalid("contacts", e.to_string()))?;
+        contacts.validate()?;
+        Ok(contacts)
     }
 
     /// Reads a JSON contacts file.
     ///
     /// # Errors
-    /// [`Error::NotFound`] when the file cannot be read; [`Error::InvalidInput`] when it
-    /// does not parse.
+    /// [`Error::NotFound`] when the file does not exist; [`Error::InvalidInput`] when it
+    /// cannot be read (with the OS reason), does not parse or holds a bad entry.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|_| Error::not_found("contacts file", path.display().to_string()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                Error::not_found("contacts file", path.display().to_string())
+            }
+            _ => Error::invalid(
+                "contacts file",
+                format!("{}: cannot read: {e}", path.display()),
+            ),
+        })?;
         Self::from_json(&text)
     }
 

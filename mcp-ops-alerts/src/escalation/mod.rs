@@ -3,6 +3,7 @@
 
 mod alerting;
 pub mod contacts;
+mod contacts_check;
 mod delivery;
 pub mod engine;
 mod file;
