@@ -358,3 +358,25 @@ fn records_table(records: &[BackupRecord]) -> comfy_table::Table {
         }),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_are_positive_and_bounded() {
+        assert_eq!(parse_deadline("3600"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_deadline("90m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_deadline("2h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(parse_deadline("1h 30m"), Ok(Duration::from_secs(5400)));
+        for bad in ["0", "0s", "-5m", "", "soon", "31d", "99999999999999999999"] {
+            assert!(parse_deadline(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            data_step(None).timeout,
+            Duration::MAX,
+            "no deadline by default"
+        );
+        assert_eq!(data_step(None).attempts, 1, "a dump is never repeated");
+    }
+}
