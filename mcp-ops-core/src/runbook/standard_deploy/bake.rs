@@ -16,13 +16,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub(super) use super::bake_metrics::promql;
+use super::bake_metrics::{Reading, breach_reason, describe, probes, read};
+use super::human_duration;
 use super::pod_watch::{PodVerdict, PodWatch};
-use super::{human_duration, percent};
 use crate::deploy::{Deployer, PodHealth};
-use crate::health::{
-    HealthCheck, HealthStatus, HealthTarget, MetricKind, MetricProbe, ObservedValue,
-};
-use crate::policy::Policy;
+use crate::health::HealthCheck;
 use crate::runbook::{Context, StepPolicy};
 use crate::types::DeploymentRef;
 
@@ -53,79 +52,6 @@ impl Default for BakeConfig {
             service: None,
         }
     }
-}
-
-/// One sample's readings.
-#[derive(Debug, Clone, Default)]
-struct Reading {
-    error_rate: Option<f64>,
-    p95: Option<Duration>,
-    /// The checker judged a metric unhealthy without giving a number.
-    unhealthy_without_value: bool,
-    /// Why a metric had no value, when one had none.
-    missing: Option<String>,
-}
-
-impl Reading {
-    fn has_data(&self) -> bool {
-        self.error_rate.is_some() || self.p95.is_some() || self.unhealthy_without_value
-    }
-}
-
-fn value_of(status: HealthStatus, observed: Option<&ObservedValue>) -> (Option<f64>, bool) {
-    let v = match observed {
-        Some(ObservedValue::Ratio(v) | ObservedValue::Number(v)) => Some(*v),
-        Some(ObservedValue::Duration(d)) => Some(d.as_secs_f64()),
-        _ => None,
-    };
-    let v = v.filter(|v| v.is_finite());
-    (v, v.is_none() && status == HealthStatus::Unhealthy)
-}
-
-/// One metric: its value, whether it was judged unhealthy without one, and why it had none.
-type Probe = (Option<f64>, bool, Option<String>);
-
-async fn read(checker: &dyn HealthCheck, probe: MetricProbe, limit: Duration) -> Probe {
-    let name = probe.metric.as_str();
-    let target = HealthTarget::Metric(probe);
-    match tokio::time::timeout(limit, checker.check(&target)).await {
-        Ok(Ok(report)) => {
-            let observed = report
-                .observation(name)
-                .or_else(|| report.observed.first().map(|o| &o.value));
-            let (v, bad) = value_of(report.status, observed);
-            let missing = (v.is_none() && !bad).then(|| format!("{name}: {}", report.message));
-            (v, bad, missing)
-        }
-        Ok(Err(e)) => {
-            tracing::warn!("metric check failed, sample inconclusive: {e}");
-            (None, false, Some(format!("{name}: {e}")))
-        }
-        Err(_) => (
-            None,
-            false,
-            Some(format!(
-                "{name}: the metric source did not answer within {}",
-                human_duration(limit)
-            )),
-        ),
-    }
-}
-
-fn probes(service: &str, policy: &Policy, window: Duration) -> (MetricProbe, MetricProbe) {
-    let er = MetricProbe {
-        service: service.to_owned(),
-        metric: MetricKind::ErrorRate,
-        threshold: policy.rollback_error_rate,
-        window,
-    };
-    let p95 = MetricProbe {
-        service: service.to_owned(),
-        metric: MetricKind::P95Latency,
-        threshold: policy.rollback_p95_latency.as_secs_f64(),
-        window,
-    };
-    (er, p95)
 }
 
 /// How a bake ended.
@@ -171,48 +97,6 @@ pub struct BakeSummary {
     pub pods: Option<PodHealth>,
     /// The verdict.
     pub verdict: BakeVerdict,
-}
-
-/// The runbook's two Prometheus queries for `service`, as the equivalent command.
-pub(super) fn promql(service: &str, window: Duration) -> String {
-    let w = format!("{}m", window.as_secs() / 60);
-    let sel = format!("service=\"{service}\"");
-    let errors = format!("rate(http_requests_total{{{sel},status=~\"5..\"}}[{w}])");
-    let total = format!("rate(http_requests_total{{{sel}}}[{w}])");
-    let p95 = format!(
-        "histogram_quantile(0.95, rate(http_request_duration_seconds_bucket{{{sel}}}[{w}]))"
-    );
-    format!("promql: {errors} / {total}; {p95}")
-}
-
-fn describe(r: &Reading) -> String {
-    let er = r.error_rate.map_or("no data".to_owned(), percent);
-    let p95 = r.p95.map_or("no data".to_owned(), |d| {
-        format!("{:.2} s", d.as_secs_f64())
-    });
-    format!("error rate {er}, p95 {p95}")
-}
-
-fn breach_reason(r: &Reading, policy: &Policy) -> Option<String> {
-    let mut why = Vec::new();
-    if let Some(er) = r.error_rate.filter(|er| *er > policy.rollback_error_rate) {
-        why.push(format!(
-            "error rate {} > {}",
-            percent(er),
-            percent(policy.rollback_error_rate)
-        ));
-    }
-    if let Some(p) = r.p95.filter(|p| *p > policy.rollback_p95_latency) {
-        why.push(format!(
-            "p95 {:.2} s > {}",
-            p.as_secs_f64(),
-            human_duration(policy.rollback_p95_latency)
-        ));
-    }
-    if why.is_empty() && r.unhealthy_without_value {
-        why.push("the metric checker reports a rollback threshold breached".to_owned());
-    }
-    (!why.is_empty()).then(|| why.join(" and "))
 }
 
 /// What the bake watches.

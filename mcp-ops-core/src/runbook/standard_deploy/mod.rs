@@ -28,6 +28,7 @@
 //! the plan without a mutating call.
 
 mod bake;
+mod bake_metrics;
 mod gates;
 mod no_data;
 mod pod_watch;
