@@ -368,3 +368,42 @@ fn a_real_cluster_without_health_url_probes_nothing_and_says_so() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_failing_exec_plugin_is_reported_without_its_environment_or_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kubeconfig");
+    std::fs::write(
+        &path,
+        "apiVersion: v1
+kind: Config
+current-context: c
+clusters:
+- name: c
+  cluster: {server: 'https://127.0.0.1:1', insecure-skip-tls-verify: true}
+contexts:
+- name: c
+  context: {cluster: c, user: u}
+users:
+- name: u
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: sh
+      args: ['-c', 'exit 3', 'tok-s3cr3t']
+      env:
+      - name: SECRET
+        value: env-val-q9
+",
+    )
+    .unwrap();
+    let out = ops()
+        .args(["--kubeconfig", path.to_str().unwrap(), "capacity"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("credentials"), "{stderr}");
+    assert_clean(&stderr);
+}

@@ -134,8 +134,16 @@ impl KubeConfig {
         // kube 5 adds its own retry layer by default (15 retries, delays up to 1000 s): far
         // from bounded. The SDK's RetryPolicy is the one retry loop.
         config.default_retry = false;
-        let client = kube::Client::try_from(config)
-            .map_err(|e| ConfigError::Client(mcp_ops_core::redact_text(&e.to_string())))?;
+        let client = kube::Client::try_from(config).map_err(|e| match e {
+            // kube's text of an exec plugin failure lists the plugin's environment (values
+            // included) and command line.
+            kube::Error::Auth(_) => ConfigError::Client(
+                "the kubeconfig's credentials cannot be obtained (exec plugin, token file or \
+                 client certificate failed; details not shown as they may hold credentials)"
+                    .to_owned(),
+            ),
+            other => ConfigError::Client(mcp_ops_core::redact_text(&other.to_string())),
+        })?;
         let mut cluster = KubeCluster::new(client).with_retry(self.retry);
         if let Some(m) = self.field_manager {
             cluster = cluster.with_field_manager(m);

@@ -132,6 +132,12 @@ impl From<kube::Error> for Failure {
             // an exec plugin's output: redacted before anyone sees them.
             kube::Error::HyperError(e) => Failure::Connect(redact_text(&e.to_string())),
             kube::Error::Service(e) => Failure::Connect(redact_text(&e.to_string())),
+            // An exec plugin's or token file's failure may print the credential itself.
+            kube::Error::Auth(_) => Failure::Other(
+                "authentication with the kubeconfig's credentials failed (exec plugin, token or \
+                 client certificate; details not shown as they may hold credentials)"
+                    .to_owned(),
+            ),
             other => Failure::Other(redact_text(&other.to_string())),
         }
     }
