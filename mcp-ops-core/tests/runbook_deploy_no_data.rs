@@ -276,3 +276,16 @@ async fn a_missing_deployment_or_container_is_not_found_before_any_gate() {
     assert!(env.cluster.faults().state_changes().is_empty());
     assert_eq!(env.db.faults().count("list_backups"), 0, "no gate ran");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_skipped_bake_is_deployed_without_verification() {
+    let env = Env::new().await;
+    let mut req = request(NoDataPolicy::Hold);
+    req.bake.duration = Duration::ZERO;
+    let report = env.deploy(&req).await.unwrap();
+    let DeployOutcome::Unverified { why, .. } = &report.outcome else {
+        panic!("{:?}", report.outcome);
+    };
+    assert!(why.contains("the bake was skipped"), "{why}");
+    assert!(report.bake.is_none());
+}
