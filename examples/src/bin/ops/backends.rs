@@ -178,7 +178,7 @@ impl Backends {
         let kube = config
             .build()
             .await
-            .map_err(|e| Failure::BadInput(e.to_string()))?;
+            .map_err(|e| Failure::BadInput(format!("cannot load kubeconfig: {e}")))?;
         let cluster = Cluster {
             kube,
             namespace: Namespace::new(namespace)?,
