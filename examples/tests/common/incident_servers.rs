@@ -1,4 +1,6 @@
 //! Notification endpoints that fail, for the incident fault tests: a closed port, an HTTP
+#![allow(dead_code)]
+
 //! server answering a fixed status (500, or 200 to recover), counting what it received.
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -10,7 +10,7 @@ use mcp_ops_core::{IncidentId, NewIncident};
 use crate::backends::Backends;
 use crate::cli::{Global, IncidentAction};
 use crate::output::{Report, Status, table, to_value};
-use crate::{Failure, Outcome, context, context_as, incident_delivery};
+use crate::{Failure, Outcome, context, context_as, incident_delivery, incident_list};
 
 /// Where to look when an id is unknown.
 const NO_SUCH: &str = "`ops incident list` shows the open incidents of this state directory (--state-dir, MCP_OPS_STATE_DIR)";
@@ -125,7 +125,7 @@ pub async fn incident(action: &IncidentAction, g: &Global, b: &Backends) -> Outc
         IncidentAction::Prune { older_than_days } => prune(*older_than_days, g, b).await,
         IncidentAction::List => {
             let open = b.escalator.open_incidents().await?;
-            list(open, b).await
+            incident_list::list(open, b).await
         }
     }
 }
@@ -317,69 +317,8 @@ async fn prune(days: u32, g: &Global, b: &Backends) -> Outcome {
     })
 }
 
-/// `ops incident list`: the open incidents with the state of their messages, and every
-/// message no channel delivered (dead letters included).
-async fn list(open: Vec<Incident>, b: &Backends) -> Outcome {
-    let failing = incident_delivery::failing(b, None).await?;
-    let (failing, max) = failing.unwrap_or_default();
-    let delivery = |i: &Incident| {
-        let bad: Vec<_> = failing.iter().filter(|m| m.incident == i.id).collect();
-        match bad.iter().filter(|m| m.undelivered()).count() {
-            0 if bad.is_empty() => "delivered".to_owned(),
-            0 => "some channels failing".to_owned(),
-            n => format!("NOT DELIVERED ({n})"),
-        }
-    };
-    let mut data = Vec::new();
-    for i in &open {
-        let mut v = to_value(i);
-        if let Some(obj) = v.as_object_mut() {
-            obj.insert(
-                "delivery".to_owned(),
-                serde_json::Value::String(delivery(i)),
-            );
-        }
-        data.push(v);
-    }
-    let rows = open.iter().map(|i| {
-        vec![
-            i.id.to_string(),
-            i.severity.to_string(),
-            state(&i.state),
-            format!("L{}", i.level),
-            delivery(i),
-            i.title.clone(),
-        ]
-    });
-    let summary = format!("{} open incidents", open.len());
-    let mut report = Report::new(
-        "incident-list",
-        Status::Ok,
-        summary,
-        serde_json::Value::Array(data),
-    )
-    .table(
-        "Open incidents",
-        table(
-            &["ID", "SEVERITY", "STATE", "LEVEL", "DELIVERY", "TITLE"],
-            rows,
-        ),
-    )
-    .table(
-        "Undelivered messages (each `ops incident tick` retries them)",
-        incident_delivery::failures_table(&failing, max),
-    );
-    let dead = failing.iter().filter(|m| m.undelivered()).count();
-    if dead > 0 {
-        report.notes.push(format!(
-            "{dead} message(s) reached no channel; `ops incident tick` retries them"
-        ));
-    }
-    Ok(report)
-}
-
 /// `open`, `acknowledged by alice`, `resolved: rolled back`.
-fn state(s: &IncidentState) -> String {
+pub(crate) fn state(s: &IncidentState) -> String {
     match s {
         IncidentState::Open => "open".to_owned(),
         IncidentState::Acknowledged { by, .. } => format!("acknowledged by {by}"),

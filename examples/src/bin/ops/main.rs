@@ -28,6 +28,7 @@ mod endpoints;
 mod escalator_route;
 mod health_route;
 mod incident_delivery;
+mod incident_list;
 mod incident_store;
 mod output;
 mod progress;
