@@ -119,7 +119,8 @@ impl LocalDirStore {
         if bytes.is_empty() {
             return Err(bad_file(&path, "empty manifest"));
         }
-        let m: BackupManifest = serde_json::from_slice(&bytes).map_err(|e| bad_file(&path, e))?;
+        let m: BackupManifest = serde_json::from_slice(&bytes)
+            .map_err(|e| bad_file(&path, mcp_ops_core::redact::json_error(&e)))?;
         if &m.id != id {
             return Err(bad_file(
                 &path,

@@ -165,8 +165,12 @@ const MANIFEST_CAP: u64 = 1 << 20;
 pub(super) fn read_manifest(path: &Path, id: &BackupId) -> Result<ConfigBackupManifest> {
     let bytes =
         read_regular(path, MANIFEST_CAP)?.ok_or_else(|| Error::not_found("backup", id.as_str()))?;
-    let m: ConfigBackupManifest =
-        serde_json::from_slice(&bytes).map_err(|e| bad_file(path, format!("corrupt: {e}")))?;
+    let m: ConfigBackupManifest = serde_json::from_slice(&bytes).map_err(|e| {
+        bad_file(
+            path,
+            format!("corrupt: {}", mcp_ops_core::redact::json_error(&e)),
+        )
+    })?;
     if &m.id != id {
         return Err(bad_file(
             path,
