@@ -128,6 +128,12 @@ fn a_full_disk_fails_the_backup_with_the_os_reason_and_leaves_every_command_work
     for cmd in [&["verify", "latest"][..], &["restore", "latest"][..]] {
         one_line_exit_2(&ops_in(&url, &disk.dir, cmd), &["no database backup yet"]);
     }
+    // Only bad manifests: latest says how many were skipped and where to look.
+    std::fs::write(disk.dir.join("zero.manifest.json"), "").unwrap();
+    one_line_exit_2(
+        &ops_in(&url, &disk.dir, &["verify", "latest"]),
+        &["no database backup yet (1 bad files skipped: see `ops backups`)"],
+    );
 }
 
 #[test]
@@ -156,7 +162,7 @@ fn bad_manifests_are_skipped_and_named_and_a_renamed_one_is_refused() {
     for (name, why) in [
         ("corrupt", "line 1 column"),
         ("empty", "empty manifest"),
-        ("foreign", "missing field"),
+        ("foreign", "line 1 column"),
         ("zzz-renamed", "file name says zzz-renamed"),
         ("adir", "not a regular file"),
     ] {

@@ -146,14 +146,33 @@ async fn resolve(id: &str, b: &Backends) -> Result<BackupId, Failure> {
             missing.hint()
         )));
     }
-    b.backups
+    let latest = b
+        .backups
         .list()
         .await?
         .into_iter()
         .filter(|r| matches!(r.kind, BackupKind::Database { .. }))
         .max_by_key(|r| r.started)
-        .map(|r| r.id)
-        .ok_or_else(|| Failure::BadInput("there is no database backup yet".to_owned()))
+        .map(|r| r.id);
+    match latest {
+        Some(id) => Ok(id),
+        None => {
+            let skipped = b
+                .backups
+                .notices()
+                .await?
+                .iter()
+                .filter(|n| n.starts_with("skipped"))
+                .count();
+            Err(Failure::BadInput(if skipped == 0 {
+                "there is no database backup yet".to_owned()
+            } else {
+                format!(
+                    "there is no database backup yet ({skipped} bad files skipped: see `ops backups`)"
+                )
+            }))
+        }
+    }
 }
 
 /// `ops verify <id|latest>`: checksum and a test restore of the runbook's integrity check.
