@@ -494,18 +494,20 @@ mod contract {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn fifty_engines_over_one_file_lose_no_change() {
         let dir = tempfile::tempdir().unwrap();
+
+        let slack = mcp_ops_core::mock::RecordingNotifier::slack();
         let replicas: Vec<Arc<dyn mcp_ops_core::Escalator>> = (0..50)
             .map(|_| {
                 let store = FileEscalationStore::new(super::state_path(&dir)).unwrap();
-                Arc::new(EscalationEngine::new(
-                    Arc::new(store),
-                    Arc::new(SystemClock),
-                )) as Arc<dyn mcp_ops_core::Escalator>
+                Arc::new(
+                    EscalationEngine::new(Arc::new(store), Arc::new(SystemClock))
+                        .with_notifier(Arc::new(slack.clone())),
+                ) as Arc<dyn mcp_ops_core::Escalator>
             })
             .collect();
         mcp_ops_core::testing::escalator_concurrency_contract(
             &replicas,
-            &EscalatorFixture::runbook(),
+            &EscalatorFixture::runbook().with_notifier(slack),
             50,
         )
         .await

@@ -277,24 +277,28 @@ async fn prune_forgets_only_old_delivered_resolved_incidents_in_postgres() {
     prune::prune_keeps_what_is_still_needed(&store).await;
 }
 
-/// 50 engines, each with a pool of its own over one database (as 50 `ops --incidents-url`
-/// processes are): every concurrent open, update, acknowledge, resolve and tick is kept.
+/// 50 engines over one database (as 50 `ops --incidents-url` processes are; they share one
+/// pool here so the server's connection limit holds): every concurrent open, update,
+/// acknowledge, resolve and tick is kept, and every message is sent once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_engines_over_one_database_lose_no_change() {
     let pg = TestPg::start();
     PgEscalationStore::new(pg.pool()).migrate().await.unwrap();
+
+    let slack = mcp_ops_core::mock::RecordingNotifier::slack();
+    let pool = pg.pool();
     let replicas: Vec<Arc<dyn Escalator>> = (0..50)
         .map(|_| {
-            let store = PgEscalationStore::new(pg.pool());
-            Arc::new(EscalationEngine::new(
-                Arc::new(store),
-                Arc::new(mcp_ops_core::SystemClock),
-            )) as Arc<dyn Escalator>
+            let store = PgEscalationStore::new(pool.clone());
+            Arc::new(
+                EscalationEngine::new(Arc::new(store), Arc::new(mcp_ops_core::SystemClock))
+                    .with_notifier(Arc::new(slack.clone())),
+            ) as Arc<dyn Escalator>
         })
         .collect();
     mcp_ops_core::testing::escalator_concurrency_contract(
         &replicas,
-        &mcp_ops_core::testing::EscalatorFixture::runbook(),
+        &mcp_ops_core::testing::EscalatorFixture::runbook().with_notifier(slack),
         50,
     )
     .await

@@ -121,11 +121,16 @@ async fn maintenance_contract_passes_with_and_without_pg_stat_statements() {
 /// The mock keeps every one of 50 concurrent changes, like the real stores.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn escalator_concurrency_contract_passes_on_the_mock_alerting() {
-    let alerting: Arc<dyn mcp_ops_core::Escalator> = Arc::new(MockAlerting::builder().build());
+    let slack = RecordingNotifier::slack();
+    let alerting: Arc<dyn mcp_ops_core::Escalator> = Arc::new(
+        MockAlerting::builder()
+            .notifier(Arc::new(slack.clone()))
+            .build(),
+    );
     let replicas = vec![alerting; 50];
     mcp_ops_core::testing::escalator_concurrency_contract(
         &replicas,
-        &EscalatorFixture::runbook(),
+        &EscalatorFixture::runbook().with_notifier(slack),
         50,
     )
     .await

@@ -78,6 +78,14 @@ impl EscalationEngine {
             DeliveryStatus::Pending { attempts, .. } => attempts + 1,
             _ => return Ok(true),
         };
+        if !self
+            .store
+            .claim(&entry.key, attempts - 1, self.clock.now())
+            .await?
+        {
+            // Another process is delivering it (or already did): its queue waits for that.
+            return Ok(false);
+        }
         let status = match notifier.send(&entry.message).await {
             Ok(d) => DeliveryStatus::Sent {
                 at: d.at,

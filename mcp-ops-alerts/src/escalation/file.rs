@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 
 use super::store::{
-    Change, DeliveryStatus, EscalationStore, OutboxEntry, prunable, save_into, settle,
+    Change, DeliveryStatus, EscalationStore, OutboxEntry, claimed, prunable, save_into, settle,
 };
 
 const BACKEND: &str = "file-store";
@@ -342,6 +342,23 @@ impl EscalationStore for FileEscalationStore {
                 .ok_or_else(|| Error::not_found("outbox entry", key))?;
             entry.status = settle(&entry.status, status);
             Ok(())
+        })
+    }
+
+    async fn claim(&self, key: &str, attempts: u32, now: Timestamp) -> Result<bool> {
+        self.update(|s| {
+            let entry = s
+                .outbox
+                .iter_mut()
+                .find(|e| e.key == key)
+                .ok_or_else(|| Error::not_found("outbox entry", key))?;
+            Ok(match claimed(&entry.status, attempts, now) {
+                Some(status) => {
+                    entry.status = status;
+                    true
+                }
+                None => false,
+            })
         })
     }
 

@@ -9,7 +9,9 @@ use deadpool_postgres::tokio_postgres;
 use jiff::Timestamp;
 use mcp_ops_core::{Error, Incident, IncidentId, Result};
 
-use super::store::{Change, DeliveryStatus, EscalationStore, OutboxEntry, prunable, settle};
+use super::store::{
+    Change, DeliveryStatus, EscalationStore, OutboxEntry, claimed, prunable, settle,
+};
 
 const BACKEND: &str = "postgres";
 
@@ -262,6 +264,33 @@ impl EscalationStore for PgEscalationStore {
         .await
         .map_err(|e| db(&e))?;
         tx.commit().await.map_err(|e| db(&e))
+    }
+
+    async fn claim(&self, key: &str, attempts: u32, now: Timestamp) -> Result<bool> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(|e| db(&e))?;
+        let row = tx
+            .query_opt(
+                "SELECT body FROM mcp_ops_outbox WHERE key = $1 FOR UPDATE",
+                &[&key],
+            )
+            .await
+            .map_err(|e| db(&e))?
+            .ok_or_else(|| Error::not_found("outbox entry", key))?;
+        let mut entry: OutboxEntry = parse(row.get::<_, &str>(0))?;
+        let Some(status) = claimed(&entry.status, attempts, now) else {
+            tx.rollback().await.map_err(|e| db(&e))?;
+            return Ok(false);
+        };
+        entry.status = status;
+        tx.execute(
+            "UPDATE mcp_ops_outbox SET pending = $2, body = $3 WHERE key = $1",
+            &[&key, &entry.is_pending(), &json(&entry)?],
+        )
+        .await
+        .map_err(|e| db(&e))?;
+        tx.commit().await.map_err(|e| db(&e))?;
+        Ok(true)
     }
 
     async fn outbox(&self, incident: &IncidentId) -> Result<Vec<OutboxEntry>> {

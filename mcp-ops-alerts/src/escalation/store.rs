@@ -153,6 +153,17 @@ pub trait EscalationStore: Send + Sync + std::fmt::Debug {
     /// [`Error::NotFound`] for an unknown key; backend errors.
     async fn set_status(&self, key: &str, status: DeliveryStatus) -> Result<()>;
 
+    /// Claims the next delivery attempt of entry `key` at `now`: when it is still pending
+    /// after exactly `attempts` attempts and no attempt is under way (one started less than
+    /// two minutes ago), records attempt `attempts + 1` as under way and returns `true`;
+    /// otherwise (sent, given up, or another process claimed it first) changes nothing and
+    /// returns `false`. Two processes delivering the same outbox at once thus
+    /// never send one attempt twice; an attempt whose process died counts as failed.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown key; backend errors.
+    async fn claim(&self, key: &str, attempts: u32, now: Timestamp) -> Result<bool>;
+
     /// All entries of one incident, oldest first.
     ///
     /// # Errors
@@ -194,6 +205,41 @@ pub(crate) fn settle(current: &DeliveryStatus, new: DeliveryStatus) -> DeliveryS
         DeliveryStatus::Sent { .. } => current.clone(),
         _ => new,
     }
+}
+
+/// How `last_error` marks an attempt under way (followed by its start time).
+const IN_FLIGHT: &str = "attempt started at ";
+
+/// How long an attempt under way keeps others off its entry: longer than any notifier's
+/// timeout, so only a process that died leaves an entry locked that long.
+const LEASE: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// The status a successful [`EscalationStore::claim`] at `now` records, or `None` when the
+/// entry is not pending after exactly `attempts` attempts or another attempt is under way.
+pub(crate) fn claimed(
+    current: &DeliveryStatus,
+    attempts: u32,
+    now: Timestamp,
+) -> Option<DeliveryStatus> {
+    let DeliveryStatus::Pending {
+        attempts: n,
+        last_error,
+    } = current
+    else {
+        return None;
+    };
+    let started = last_error
+        .as_deref()
+        .and_then(|e| e.strip_prefix(IN_FLIGHT))
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|t| t.parse::<Timestamp>().ok());
+    if started.is_some_and(|t| mcp_ops_core::clock::elapsed_between(t, now) < LEASE) {
+        return None;
+    }
+    (*n == attempts).then(|| DeliveryStatus::Pending {
+        attempts: attempts + 1,
+        last_error: Some(format!("{IN_FLIGHT}{now}, outcome unknown")),
+    })
 }
 
 /// Saves `incident` and queues the entries of `outbox` whose key is new into `incidents` and
@@ -321,6 +367,23 @@ impl EscalationStore for InMemoryStore {
                 .ok_or_else(|| Error::not_found("outbox entry", key))?;
             e.status = settle(&e.status, status);
             Ok(())
+        })
+    }
+
+    async fn claim(&self, key: &str, attempts: u32, now: Timestamp) -> Result<bool> {
+        self.with(|s| {
+            let e = s
+                .outbox
+                .iter_mut()
+                .find(|e| e.key == key)
+                .ok_or_else(|| Error::not_found("outbox entry", key))?;
+            Ok(match claimed(&e.status, attempts, now) {
+                Some(status) => {
+                    e.status = status;
+                    true
+                }
+                None => false,
+            })
         })
     }
 

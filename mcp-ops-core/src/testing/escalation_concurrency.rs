@@ -12,6 +12,7 @@ use super::escalation::EscalatorFixture;
 use super::{ContractViolation, ensure, step};
 use crate::escalation::Escalator;
 use crate::incident::{IncidentId, IncidentState, IncidentUpdate};
+use crate::notify::MessageKind;
 use crate::types::Intent;
 
 const C: &str = "escalator concurrency";
@@ -28,7 +29,8 @@ fn intent(actor: &str) -> Result<Intent, ContractViolation> {
 /// resolutions (one per incident) and `n` ticks of one overdue incident at once, spread over
 /// `replicas` (escalators sharing one state), and checks that every change was kept: `n`
 /// distinct incidents, all `n` updates, exactly one acknowledgement that every caller sees,
-/// `n` resolved incidents, and levels 2 and 3 each notified once.
+/// `n` resolved incidents, and levels 2 and 3 each notified once; with the fixture's
+/// notifier, that each message reached it exactly once.
 ///
 /// # Errors
 /// The first rule the backend breaks.
@@ -196,5 +198,33 @@ pub async fn escalator_concurrency_contract(
         "resolve",
         at(0).resolve(&overdue.id, "contract: resolved", &run).await,
     )?;
+    if let Some(notifier) = &fx.notifier {
+        // Each message reached the channel once: no concurrent deliverer sent one twice.
+        let sent = notifier.messages();
+        let count = |id: &IncidentId, kind: MessageKind| {
+            sent.iter()
+                .filter(|m| &m.incident == id && m.kind == kind)
+                .count()
+        };
+        for id in &ids {
+            ensure(C, count(id, MessageKind::Detected) == 1, || {
+                format!(
+                    "{id}: {} INCIDENT DETECTED sent",
+                    count(id, MessageKind::Detected)
+                )
+            })?;
+        }
+        let checks = [
+            (&first, MessageKind::Update, n),
+            (&first, MessageKind::Acknowledged, 1),
+            (&overdue.id, MessageKind::Escalation, 2),
+        ];
+        for (id, kind, want) in checks {
+            let got = count(id, kind);
+            ensure(C, got == want, || {
+                format!("{id}: {got} {kind:?} messages sent, expected {want}")
+            })?;
+        }
+    }
     Ok(())
 }

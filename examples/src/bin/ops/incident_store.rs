@@ -61,6 +61,10 @@ impl EscalationStore for MigratedOnUse {
         self.store().await?.set_status(key, status).await
     }
 
+    async fn claim(&self, key: &str, attempts: u32, now: jiff::Timestamp) -> Result<bool> {
+        self.store().await?.claim(key, attempts, now).await
+    }
+
     async fn outbox(&self, incident: &IncidentId) -> Result<Vec<OutboxEntry>> {
         self.store().await?.outbox(incident).await
     }
