@@ -307,31 +307,47 @@ fn no_command_of_the_readme_shows_a_secret() {
         outcomes.push(ops(args, &servers));
     }
     let bad = corpus.secret("bad");
-    let malformed = [
+    // Malformed (bad input: exit 2, one line) and unreachable (exit 1) endpoints.
+    let endpoints = [
         (
             "--database-url",
             format!("postgresql://leak_user:{bad}@127.0.0.1:0/mcp_db"),
+            2,
         ),
         (
             "--database-url",
             format!("postgresql://leak_user:{bad}@127.0.0.1:5432/mcp%zz\n"),
+            2,
         ),
-        ("--redis-url", format!("redis://:{bad}@127.0.0.1:1/")),
         (
             "--health-url",
             format!("http://u:{bad}@[::1/health?token={bad}"),
+            2,
         ),
+        (
+            "--alertmanager-url",
+            format!("http://a:{bad}@ho<st:9093/"),
+            2,
+        ),
+        ("--redis-url", format!("redis://:{bad}@127.0.0.1:1/"), 1),
         (
             "--prometheus-url",
             format!("http://p:{bad}@127.0.0.1:1/?token={bad}"),
+            1,
         ),
     ];
-    for (flag, value) in &malformed {
-        outcomes.push(ops(&[flag, value.as_str(), "triage"], &servers));
-        outcomes.push(ops(
-            &["--output", "json", flag, value.as_str(), "triage"],
-            &servers,
-        ));
+    for (flag, value, code) in &endpoints {
+        for args in [
+            vec![*flag, value.as_str(), "triage"],
+            vec!["--output", "json", flag, value.as_str(), "triage"],
+        ] {
+            let outcome = ops(&args, &servers);
+            assert_eq!(outcome.code, Some(*code), "{outcome}");
+            if *code == 2 {
+                assert_eq!(outcome.stderr.lines().count(), 1, "{outcome}");
+            }
+            outcomes.push(outcome);
+        }
     }
     let broken = files.path().join("broken-kubeconfig");
     std::fs::write(
@@ -364,7 +380,10 @@ fn no_command_of_the_readme_shows_a_secret() {
     let written = secret_corpus::files_under(files.path());
     // The database dump, its manifest and the configuration backup at least: the file scan
     // below is never empty.
-    assert!(written.len() >= 3, "ops wrote too little to scan: {written:?}");
+    assert!(
+        written.len() >= 3,
+        "ops wrote too little to scan: {written:?}"
+    );
     for file in written {
         if file == kubeconfig || file == broken || file == identity_file {
             continue;

@@ -42,6 +42,9 @@ pub fn url_problem(value: &str, schemes: &[&str]) -> Option<String> {
         if host.is_empty() && !scheme.starts_with("postgres") {
             return Some("has no host".to_owned());
         }
+        if let Some(problem) = host_problem(hp, host) {
+            return Some(problem.to_owned());
+        }
         if let Some(port) = port {
             match port.parse::<u32>() {
                 Ok(1..=65535) => {}
@@ -69,6 +72,25 @@ pub fn escape_problem(value: &str) -> Option<&'static str> {
         }
     }
     None
+}
+
+/// Why the host of `host_port` (`host` as [`split_port`] gives it) cannot name a server: an
+/// IPv6 literal whose bracket is not closed or that is not an address, or a name with
+/// characters no host name or address has.
+fn host_problem(host_port: &str, host: &str) -> Option<&'static str> {
+    if let Some(rest) = host_port.strip_prefix('[') {
+        let Some((inside, _)) = rest.split_once(']') else {
+            return Some("has a host with an unclosed [ (IPv6 is written [::1])");
+        };
+        let address = inside.split_once('%').map_or(inside, |(a, _)| a);
+        return address
+            .parse::<std::net::Ipv6Addr>()
+            .is_err()
+            .then_some("has a host that is not an IPv6 address inside [ ]");
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "-._~%".contains(c);
+    (!host.chars().all(allowed))
+        .then_some("has a host with characters no host name has (letters, digits, - and . only)")
 }
 
 /// `host:port` split (IPv6 `[::1]:5432` included).
@@ -114,6 +136,22 @@ mod tests {
         ] {
             let why = url_problem(bad, pg).unwrap_or_else(|| panic!("accepted {bad:?}"));
             assert!(!why.contains("s3cr3t") && !why.contains('\n'), "{why}");
+        }
+        let http = &["http", "https"];
+        for ok in [
+            "http://u:p@[::1]:8080/health?token=t",
+            "https://api.example.com/health",
+        ] {
+            assert_eq!(url_problem(ok, http), None, "{ok}");
+        }
+        for bad in [
+            "http://u:s3cr3t@[::1/health?token=s3cr3t",
+            "http://u:s3cr3t@[nothex]:80/health",
+            "http://u:s3cr3t@ho<st/health",
+            "http://u:s3cr3t@host]:80/health",
+        ] {
+            let why = url_problem(bad, http).unwrap_or_else(|| panic!("accepted {bad:?}"));
+            assert!(!why.contains("s3cr3t"), "{why}");
         }
         assert!(url_problem("redis://:pw@cache:0", &["redis"]).is_some());
         assert!(url_problem("redis:///0", &["redis"]).is_some());
