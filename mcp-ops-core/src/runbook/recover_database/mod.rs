@@ -293,6 +293,9 @@ async fn run(
         report.status = RecoveryStatus::Planned;
         return Ok(finish(ctx, report));
     }
+    report.scale_back_failures.extend(
+        standby::wait_for_autoscalers(ctx, backends.scaler, &changed, input.rollout_timeout).await,
+    );
     for d in changed.iter().map(Remembered::deployment) {
         let waited = ctx
             .step("wait for rollout", d.qualified())

@@ -284,3 +284,68 @@ pub(crate) async fn scale_back(
     }
     failures
 }
+
+/// After [`scale_back`], waits until every autoscaler whose bounds were put back has brought
+/// its deployment to at least the restored minimum: the autoscaler acts on its own schedule,
+/// so a rollout wait right after the bounds change would see the pinned replica count and
+/// report done while the deployment is still growing. Bounded by `timeout` per deployment;
+/// one failure per deployment that did not get there.
+pub(crate) async fn wait_for_autoscalers(
+    ctx: &Context,
+    scaler: &dyn Scaler,
+    changed: &[Remembered],
+    timeout: std::time::Duration,
+) -> Vec<RestoreFailure> {
+    let mut failures = Vec::new();
+    for entry in changed {
+        let Remembered::Bounds {
+            deployment,
+            autoscaler,
+            from: (min, _),
+            ..
+        } = entry
+        else {
+            continue;
+        };
+        let reached = ctx
+            .step("wait for autoscaler", deployment.qualified())
+            .action(format!(
+                "wait until {autoscaler} runs at least {min} replicas"
+            ))
+            .command(format!(
+                "kubectl get hpa {autoscaler} -n {} --watch",
+                deployment.namespace
+            ))
+            .timeout(timeout.saturating_add(std::time::Duration::from_secs(5)))
+            .read(
+                || async {
+                    let deadline = ctx
+                        .now()
+                        .as_second()
+                        .saturating_add(i64::try_from(timeout.as_secs()).unwrap_or(i64::MAX));
+                    loop {
+                        let now = scaler.replicas(deployment).await?;
+                        if now >= *min || ctx.now().as_second() >= deadline {
+                            return Ok(now);
+                        }
+                        ctx.sleep(std::time::Duration::from_millis(500)).await;
+                    }
+                },
+                |now| format!("{now} replicas"),
+            )
+            .await;
+        let why = match reached {
+            Ok(now) if now >= *min => continue,
+            Ok(now) => format!(
+                "{autoscaler} left it at {now} replicas, below its minimum {min}, after {}s",
+                timeout.as_secs()
+            ),
+            Err(e) => e.to_string(),
+        };
+        failures.push(RestoreFailure {
+            deployment: deployment.clone(),
+            why,
+        });
+    }
+    failures
+}
