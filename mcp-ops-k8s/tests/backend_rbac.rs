@@ -24,7 +24,8 @@ const NS: &str = "mcp-production";
 
 fn rules() -> (Vec<Value>, Vec<Value>) {
     let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/rbac-sdk.yaml")).unwrap();
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/rbac-sdk.yaml"))
+            .unwrap();
     let docs: Vec<Value> = serde_saphyr::from_str_multiple(&text).unwrap();
     let role = |name: &str| -> Vec<Value> {
         docs.iter()

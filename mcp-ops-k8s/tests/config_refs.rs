@@ -318,7 +318,8 @@ fn needed(path: &str) -> Option<(String, String, &'static str)> {
 #[tokio::test]
 async fn deploy_rbac_grants_every_request_of_the_check() {
     let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/rbac-sdk.yaml")).unwrap();
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/rbac-sdk.yaml"))
+            .unwrap();
     let docs: Vec<Value> = serde_saphyr::from_str_multiple(&text).unwrap();
     let rules = docs
         .iter()
