@@ -129,6 +129,8 @@ fn refused_on(c: &SeparateSim, args: &[&str], says: &str) {
 fn bad_values_and_missing_objects_are_refused_before_anything_changes() {
     let c = SeparateSim::start();
     let v1 = format!("{API}={V1}");
+    // Evidence of 100,000 characters: over the 4,096 a free text may have.
+    let huge = "tests passed ".repeat(100_000 / 13);
     for (args, says) in [
         (
             vec!["scale", "mcp-rust-server", "--cpu", "0", "--memory", "1Gi"],
@@ -206,6 +208,34 @@ fn bad_values_and_missing_objects_are_refused_before_anything_changes() {
             "24 h bound",
         ),
         (vec!["rollback", "nothere"], "not found"),
+        (
+            vec!["deploy", API, &v1, "--evidence", &huge],
+            "checklist.tests",
+        ),
+        (
+            vec![
+                "deploy",
+                API,
+                &v1,
+                "--evidence",
+                "ok",
+                "--force",
+                "\u{202e}reason",
+            ],
+            "force",
+        ),
+        (
+            vec![
+                "deploy",
+                API,
+                &v1,
+                "--evidence",
+                "ok",
+                "--rollback-plan",
+                "\u{200b}",
+            ],
+            "rollback_plan",
+        ),
     ] {
         refused_on(&c, &args, says);
     }

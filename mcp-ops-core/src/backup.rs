@@ -221,6 +221,38 @@ impl VerificationReport {
             && self.readable != Some(false)
             && !matches!(self.test_restore, TestRestore::Failed { .. })
     }
+
+    /// What failed, in words (`"the checksum does not match; not readable by the restore
+    /// tool"`), or `"passed"`.
+    ///
+    /// ```
+    /// # use mcp_ops_core::backup::{BackupId, TestRestore, VerificationReport};
+    /// let report = VerificationReport {
+    ///     id: BackupId::new("nightly-1").unwrap(),
+    ///     checksum_ok: true,
+    ///     readable: Some(false),
+    ///     test_restore: TestRestore::Skipped,
+    ///     verified_at: jiff::Timestamp::UNIX_EPOCH,
+    /// };
+    /// assert_eq!(report.failures(), "not readable by the restore tool");
+    /// ```
+    pub fn failures(&self) -> String {
+        let mut why = Vec::new();
+        if !self.checksum_ok {
+            why.push("the checksum does not match".to_owned());
+        }
+        if self.readable == Some(false) {
+            why.push("not readable by the restore tool".to_owned());
+        }
+        if let TestRestore::Failed { reason } = &self.test_restore {
+            why.push(format!("the test restore failed: {reason}"));
+        }
+        if why.is_empty() {
+            "passed".to_owned()
+        } else {
+            why.join("; ")
+        }
+    }
 }
 
 /// How to restore.

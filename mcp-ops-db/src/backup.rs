@@ -195,8 +195,8 @@ impl BackupManager for PgBackups {
                 return Err(Error::policy(
                     "verified-backup",
                     format!(
-                        "backup {id} failed verification (checksum ok: {}, readable: {:?}); nothing restored",
-                        v.checksum_ok, v.readable
+                        "backup {id} failed verification ({}); nothing restored",
+                        v.failures()
                     ),
                 ));
             }

@@ -88,8 +88,8 @@ impl ConfigBackups {
                 return Err(Error::policy(
                     "verified-backup",
                     format!(
-                        "backup {id} failed verification (readable: {:?}); nothing restored",
-                        v.readable
+                        "backup {id} failed verification ({}); nothing restored",
+                        v.failures()
                     ),
                 ));
             }

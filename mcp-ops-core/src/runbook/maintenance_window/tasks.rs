@@ -67,15 +67,7 @@ pub(crate) async fn backup_and_verify(
                 if v.passed() {
                     "verified".to_owned()
                 } else {
-                    let readable = match v.readable {
-                        Some(true) => "yes",
-                        Some(false) => "no",
-                        None => "not checked",
-                    };
-                    format!(
-                        "FAILED (checksum ok: {}, readable: {readable})",
-                        if v.checksum_ok { "yes" } else { "no" }
-                    )
+                    format!("FAILED ({})", v.failures())
                 }
             },
         )

@@ -5,7 +5,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    BackupGate, BakeConfig, BakeSummary, Checklist, GateVerdict, NoDataPolicy, RUNBOOK_HEALTH_URL,
+    BackupGate, BakeConfig, BakeSummary, Checklist, GateResult, GateVerdict, NoDataPolicy,
+    RUNBOOK_HEALTH_URL,
 };
 use crate::backup::BackupManager;
 use crate::deploy::Deployer;
@@ -15,7 +16,7 @@ use crate::health::{HealthCheck, HealthStatus, HttpProbe};
 use crate::incident::IncidentId;
 use crate::runbook::Plan;
 use crate::runbook::smoke::SmokeTest;
-use crate::types::{ContainerName, DeploymentRef, ImageRef, Revision, Severity};
+use crate::types::{ContainerName, DeploymentRef, ImageRef, Revision, Severity, text};
 
 /// How incidents opened by a procedure are filled in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,6 +159,25 @@ impl DeployRequest {
                 "force",
                 "a forced deployment needs a reason",
             ));
+        }
+        if let Some(reason) = &self.force {
+            text::check_text("force", reason, text::LINE_MAX)?;
+        }
+        let gates = [
+            ("checklist.tests", &self.checklist.tests),
+            ("checklist.security_scans", &self.checklist.security_scans),
+            ("checklist.benchmarks", &self.checklist.benchmarks),
+        ];
+        for (field, gate) in gates {
+            match gate {
+                GateResult::Passed { evidence: words } | GateResult::Failed { reason: words } => {
+                    text::check_text(field, words, text::TEXT_MAX)?;
+                }
+                _ => {}
+            }
+        }
+        if let Some(plan) = &self.checklist.rollback_plan {
+            text::check_text("checklist.rollback_plan", plan, text::TEXT_MAX)?;
         }
         Ok(())
     }
