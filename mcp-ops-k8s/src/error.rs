@@ -130,8 +130,8 @@ impl From<kube::Error> for Failure {
             }
             // Connection and auth errors may carry the server URL (with its credentials) or
             // an exec plugin's output: redacted before anyone sees them.
-            kube::Error::HyperError(e) => Failure::Connect(redact_text(&e.to_string())),
-            kube::Error::Service(e) => Failure::Connect(redact_text(&e.to_string())),
+            kube::Error::HyperError(e) => Failure::Connect(redact_text(&with_causes(&e))),
+            kube::Error::Service(e) => Failure::Connect(redact_text(&with_causes(e.as_ref()))),
             // An exec plugin's or token file's failure may print the credential itself.
             kube::Error::Auth(_) => Failure::Other(
                 "authentication with the kubeconfig's credentials failed (exec plugin, token or \
@@ -161,6 +161,22 @@ impl From<kube::runtime::wait::Error> for Failure {
     }
 }
 
+/// `e` and its causes, `outer: inner: innermost`, each said once: hyper's "client error
+/// (Connect)" alone hides the OS reason ("Connection refused") that says what went wrong.
+fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let next = c.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        cause = c.source();
+    }
+    text
+}
+
 /// A malformed object from the server (a field we need is missing or unparsable).
 pub(crate) fn malformed(what: impl Into<String>) -> Error {
     Error::backend(BACKEND, what.into(), false)
@@ -170,6 +186,17 @@ pub(crate) fn malformed(what: impl Into<String>) -> Error {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn connection_errors_keep_their_os_reason() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("client error (Connect)")]
+        struct Outer(#[source] std::io::Error);
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let text = with_causes(&Outer(refused));
+        assert!(text.starts_with("client error (Connect): "), "{text}");
+        assert!(text.to_lowercase().contains("refused"), "{text}");
+    }
 
     #[test]
     fn a_denial_names_its_permission() {

@@ -7,7 +7,11 @@
 //! [`RetryPolicy::max_attempts`](crate::RetryPolicy) consecutive failed re-lists or re-watches
 //! (connection refused, no answer, 5xx) the wait ends with `Error::Unavailable` — "the API
 //! server is unreachable (connection refused) since 12 s" — instead of waiting out its
-//! timeout in silence.
+//! timeout in silence. A frozen API server (accepting connections, answering nothing) would
+//! leave a watch silent for minutes, so the wait also GETs the Deployment every
+//! [`HEARTBEAT`] with the same bound: a GET that fails or does not answer counts as a failed
+//! attempt, one that answers resets the count and decides the rollout too (an event the watch
+//! missed cannot stall the wait).
 
 use std::time::{Duration, Instant};
 
@@ -82,22 +86,51 @@ fn short_reason(f: &Failure, cause: &str) -> String {
     }
 }
 
+/// How often the wait checks that the API server answers, and how long it waits for it.
+pub(crate) const HEARTBEAT: Duration = Duration::from_secs(5);
+
 impl Outage {
-    /// Counts one failure; past `budget` consecutive ones, the error to end the wait with.
-    fn fail(&mut self, f: &Failure, cause: &str, budget: u32) -> Option<Error> {
+    /// Counts one failure (`reason` in a few words); past `budget` consecutive ones, the
+    /// error to end the wait with.
+    fn fail(&mut self, reason: &str, budget: u32) -> Option<Error> {
         let since = *self.since.get_or_insert_with(Instant::now);
         self.failures += 1;
         (self.failures >= budget).then(|| {
             Error::unavailable(
                 crate::error::BACKEND,
                 format!(
-                    "the API server is unreachable ({}) since {} s ({} attempts)",
-                    short_reason(f, cause),
+                    "the API server is unreachable ({reason}) since {} s ({} attempts)",
                     since.elapsed().as_secs(),
                     self.failures
                 ),
             )
         })
+    }
+}
+
+/// What one heartbeat GET says.
+enum Beat {
+    /// The server answered with the Deployment.
+    Answered(Box<Deployment>),
+    /// A failure that waiting cannot fix (403, 404): the wait ends with it.
+    Fatal(Error),
+    /// No answer, or a transient failure, in a few words.
+    Missed(String),
+}
+
+async fn heartbeat(api: &kube::Api<Deployment>, target: &DeploymentRef) -> Beat {
+    match tokio::time::timeout(HEARTBEAT, api.get(target.name.as_str())).await {
+        Ok(Ok(d)) => Beat::Answered(Box::new(d)),
+        Ok(Err(e)) => {
+            let cause = root_cause(&e);
+            let failure = Failure::from(e);
+            if failure.is_transient() {
+                Beat::Missed(short_reason(&failure, &cause))
+            } else {
+                Beat::Fatal(failure.into_core("deployment", &target.qualified()))
+            }
+        }
+        Err(_) => Beat::Missed(format!("no answer within {} s", HEARTBEAT.as_secs())),
     }
 }
 
@@ -127,12 +160,37 @@ impl KubeCluster {
         }
         let api = self.namespaced::<Deployment>(ns);
         let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
-        let mut stream = watcher(api, config).default_backoff().boxed();
+        let mut stream = watcher(api.clone(), config).default_backoff().boxed();
         let mut listed = false;
         let budget = self.retry_policy().max_attempts.max(2);
         let mut down = Outage::default();
+        let mut beats =
+            tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
+        beats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let wait = async {
-            while let Some(ev) = stream.next().await {
+            loop {
+                let ev = tokio::select! {
+                    ev = stream.next() => ev,
+                    _ = beats.tick() => {
+                        match heartbeat(&api, target).await {
+                            Beat::Answered(d) => {
+                                down = Outage::default();
+                                let s = decide(&d);
+                                if s.is_terminal() {
+                                    return Ok(s);
+                                }
+                            }
+                            Beat::Fatal(e) => return Err(e),
+                            Beat::Missed(reason) => {
+                                if let Some(e) = down.fail(&reason, budget) {
+                                    return Err(e);
+                                }
+                            }
+                        }
+                        continue;
+                    }
+                };
+                let Some(ev) = ev else { break };
                 match ev {
                     Ok(ev) => {
                         down = Outage::default();
@@ -152,7 +210,7 @@ impl KubeCluster {
                             return Err(failure.into_core("deployment", &target.qualified()));
                         }
                         if failure.is_transient()
-                            && let Some(e) = down.fail(&failure, &cause, budget)
+                            && let Some(e) = down.fail(&short_reason(&failure, &cause), budget)
                         {
                             return Err(e);
                         }
