@@ -170,13 +170,18 @@ impl DeployRequest {
         ];
         for (field, gate) in gates {
             match gate {
-                GateResult::Passed { evidence: words } | GateResult::Failed { reason: words } => {
+                // Blank words are the gate's to refuse ("no evidence"), with its report.
+                GateResult::Passed { evidence: words } | GateResult::Failed { reason: words }
+                    if !words.trim().is_empty() =>
+                {
                     text::check_text(field, words, text::TEXT_MAX)?;
                 }
                 _ => {}
             }
         }
-        if let Some(plan) = &self.checklist.rollback_plan {
+        if let Some(plan) = self.checklist.rollback_plan.as_deref()
+            && !plan.trim().is_empty()
+        {
             text::check_text("checklist.rollback_plan", plan, text::TEXT_MAX)?;
         }
         Ok(())
