@@ -5,8 +5,6 @@
 //! backups cleaned and reported.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "common/backup_tmpfs.rs"]
-mod backup_tmpfs;
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
@@ -14,9 +12,13 @@ use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, SystemTime};
 
-use backup_tmpfs::Tmpfs;
 use common::ops;
 use mcp_ops_db::testing::TestPostgres;
+
+/// A tmpfs of `size` on a fresh directory (the test fails saying why if it cannot mount).
+fn small_disk(size: &str) -> mcp_ops_db::testing::SmallDisk {
+    mcp_ops_db::testing::SmallDisk::mount(size).unwrap_or_else(|e| panic!("{e}"))
+}
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -100,9 +102,9 @@ fn backup_id(url: &str, dir: &Path) -> String {
 fn a_full_disk_fails_the_backup_with_the_os_reason_and_leaves_every_command_working() {
     let rt = runtime();
     let (_pg, url) = postgres(&rt, 40_000);
-    let disk = Tmpfs::mount("256k");
+    let disk = small_disk("256k");
 
-    let out = ops_in(&url, &disk.dir, &["backup", "db", "mcp_db"]);
+    let out = ops_in(&url, disk.path(), &["backup", "db", "mcp_db"]);
     let err = text(&out.stderr);
     assert_eq!(
         out.status.code(),
@@ -116,9 +118,13 @@ fn a_full_disk_fails_the_backup_with_the_os_reason_and_leaves_every_command_work
         "{}",
         text(&out.stdout)
     );
-    assert!(names(&disk.dir).is_empty(), "left: {:?}", names(&disk.dir));
+    assert!(
+        names(disk.path()).is_empty(),
+        "left: {:?}",
+        names(disk.path())
+    );
 
-    let out = ops_in(&url, &disk.dir, &["backups"]);
+    let out = ops_in(&url, disk.path(), &["backups"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("0 backups"),
@@ -126,12 +132,12 @@ fn a_full_disk_fails_the_backup_with_the_os_reason_and_leaves_every_command_work
         text(&out.stdout)
     );
     for cmd in [&["verify", "latest"][..], &["restore", "latest"][..]] {
-        one_line_exit_2(&ops_in(&url, &disk.dir, cmd), &["no database backup yet"]);
+        one_line_exit_2(&ops_in(&url, disk.path(), cmd), &["no database backup yet"]);
     }
     // Only bad manifests: latest says how many were skipped and where to look.
-    std::fs::write(disk.dir.join("zero.manifest.json"), "").unwrap();
+    std::fs::write(disk.path().join("zero.manifest.json"), "").unwrap();
     one_line_exit_2(
-        &ops_in(&url, &disk.dir, &["verify", "latest"]),
+        &ops_in(&url, disk.path(), &["verify", "latest"]),
         &["no database backup yet (1 bad files skipped: see `ops backups`)"],
     );
 }

@@ -141,45 +141,24 @@ fn corrupt_or_unreadable_state_files_are_one_line_naming_the_file() {
 /// the OS reason.
 #[test]
 fn a_read_only_state_directory_still_lists_incidents() {
-    let dir = tempfile::tempdir().unwrap();
-    let mnt = dir.path().join("ro");
-    std::fs::create_dir(&mnt).unwrap();
-    let mount = |args: &[&str]| {
-        let ok = std::process::Command::new("mount")
-            .args(args)
-            .status()
-            .unwrap()
-            .success();
-        assert!(
-            ok,
-            "mount {args:?} failed (the test needs root to mount a tmpfs)"
-        );
-    };
-    let m = mnt.to_str().unwrap();
-    mount(&["-t", "tmpfs", "-o", "size=1m", "tmpfs", m]);
-    struct Unmount<'a>(&'a str);
-    impl Drop for Unmount<'_> {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount").arg(self.0).status();
-        }
-    }
-    let _unmount = Unmount(m);
-    let (code, doc, text) = incident(&mnt, "http://127.0.0.1:9/x", &["list"]);
+    let disk = mcp_ops_db::testing::SmallDisk::mount("1m").unwrap_or_else(|e| panic!("{e}"));
+    let mnt = disk.path();
+    let (code, doc, text) = incident(mnt, "http://127.0.0.1:9/x", &["list"]);
     assert_eq!(code, 0, "{text}");
     assert!(
-        std::fs::read_dir(&mnt).unwrap().next().is_none(),
+        std::fs::read_dir(mnt).unwrap().next().is_none(),
         "a read created files"
     );
     let out = ops()
-        .env("MCP_OPS_STATE_DIR", &mnt)
+        .env("MCP_OPS_STATE_DIR", mnt)
         .args(["--output", "json", "incident", "open", "API down"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let opened: Value = serde_json::from_slice(&out.stdout).unwrap();
-    mount(&["-o", "remount,ro", m]);
+    disk.remount_read_only().unwrap_or_else(|e| panic!("{e}"));
     let out = ops()
-        .env("MCP_OPS_STATE_DIR", &mnt)
+        .env("MCP_OPS_STATE_DIR", mnt)
         .args(["--output", "json", "incident", "list"])
         .output()
         .unwrap();
@@ -195,7 +174,7 @@ fn a_read_only_state_directory_still_lists_incidents() {
         opened["report"]["incident"]["id"]
     );
     let out = ops()
-        .env("MCP_OPS_STATE_DIR", &mnt)
+        .env("MCP_OPS_STATE_DIR", mnt)
         .args(["incident", "update", &id(&opened), "restarted pods"])
         .output()
         .unwrap();

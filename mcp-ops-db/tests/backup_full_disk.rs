@@ -4,53 +4,15 @@
 //! OS reason, leave no file behind, and the store keeps working once there is room.
 
 use mcp_ops_db::pg::connect;
-use mcp_ops_db::testing::TestPostgres;
+use mcp_ops_db::testing::{SmallDisk, TestPostgres};
 use mcp_ops_db::{BackupId, BackupManifest, BackupStore, DbError, LocalDirStore, PgBackups};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
-/// A tmpfs of `size` mounted on a fresh directory; unmounted on drop.
-struct Tmpfs {
-    _parent: tempfile::TempDir,
-    dir: PathBuf,
-}
-
-impl Tmpfs {
-    fn mount(size: &str) -> Self {
-        let parent = tempfile::tempdir().unwrap();
-        let dir = parent.path().join("full");
-        std::fs::create_dir(&dir).unwrap();
-        let out = Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size},mode=0700"),
-                "tmpfs",
-            ])
-            .arg(&dir)
-            .output()
-            .unwrap_or_else(|e| {
-                panic!("cannot run mount (install util-linux: apt-get install -y mount): {e}")
-            });
-        assert!(
-            out.status.success(),
-            "this test needs a size-limited tmpfs and could not mount one (run as root, or with CAP_SYS_ADMIN): {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Self {
-            _parent: parent,
-            dir,
-        }
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.dir).status();
-    }
+/// A tmpfs of `size` on a fresh directory (the test fails saying why if it cannot mount).
+fn small_disk(size: &str) -> SmallDisk {
+    SmallDisk::mount(size).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn files(dir: &Path) -> Vec<String> {
@@ -89,16 +51,20 @@ async fn a_dump_larger_than_the_disk_fails_with_the_os_reason_and_leaves_nothing
         )
         .await
         .unwrap();
-    let disk = Tmpfs::mount("256k");
-    let store = Arc::new(LocalDirStore::new(&disk.dir).unwrap());
+    let disk = small_disk("256k");
+    let store = Arc::new(LocalDirStore::new(disk.path()).unwrap());
     let backups = PgBackups::new(config.clone(), store.clone());
 
     let e = backups.backup().await.unwrap_err();
     assert!(matches!(e, DbError::Io { .. }), "{e:?}");
     let text = e.to_string();
     assert!(text.contains("No space left on device"), "{text}");
-    assert!(text.contains(&disk.dir.display().to_string()), "{text}");
-    assert!(files(&disk.dir).is_empty(), "left: {:?}", files(&disk.dir));
+    assert!(text.contains(&disk.path().display().to_string()), "{text}");
+    assert!(
+        files(disk.path()).is_empty(),
+        "left: {:?}",
+        files(disk.path())
+    );
     assert!(store.list().await.unwrap().is_empty());
     assert!(store.skipped().await.unwrap().is_empty());
     let core: mcp_ops_core::Error = e.into();
@@ -110,9 +76,9 @@ async fn a_dump_larger_than_the_disk_fails_with_the_os_reason_and_leaves_nothing
 
 #[tokio::test]
 async fn a_manifest_that_does_not_fit_fails_the_backup_and_publishes_nothing() {
-    let disk = Tmpfs::mount("64k");
-    let store = LocalDirStore::new(&disk.dir).unwrap();
-    let filler = fill(&disk.dir);
+    let disk = small_disk("64k");
+    let store = LocalDirStore::new(disk.path()).unwrap();
+    let filler = fill(disk.path());
     let id = BackupId::new("app-20260101T000000Z-00000001").unwrap();
     // No data bytes need a block; the manifest does, and there is none left.
     let sink = store.create(&id).await.unwrap();
@@ -131,7 +97,7 @@ async fn a_manifest_that_does_not_fit_fails_the_backup_and_publishes_nothing() {
     let text = e.to_string();
     assert!(text.contains("No space left on device"), "{text}");
     assert!(text.contains("manifest.json"), "{text}");
-    assert_eq!(files(&disk.dir), vec!["filler".to_owned()]);
+    assert_eq!(files(disk.path()), vec!["filler".to_owned()]);
     assert!(store.list().await.unwrap().is_empty());
     assert!(matches!(
         store.manifest(&id).await,
@@ -155,8 +121,8 @@ async fn a_dump_that_fills_the_disk_mid_stream_keeps_earlier_backups_listable() 
         .batch_execute("CREATE TABLE users AS SELECT g AS id FROM generate_series(1, 10) g")
         .await
         .unwrap();
-    let disk = Tmpfs::mount("512k");
-    let store = Arc::new(LocalDirStore::new(&disk.dir).unwrap());
+    let disk = small_disk("512k");
+    let store = Arc::new(LocalDirStore::new(disk.path()).unwrap());
     let backups = PgBackups::new(config.clone(), store.clone());
     let first = backups.backup().await.unwrap();
     connect(&config)
@@ -173,7 +139,7 @@ async fn a_dump_that_fills_the_disk_mid_stream_keeps_earlier_backups_listable() 
     assert_eq!(store.list().await.unwrap(), vec![first.clone()]);
     assert!(store.skipped().await.unwrap().is_empty());
     assert_eq!(
-        files(&disk.dir),
+        files(disk.path()),
         vec![
             format!("{}.dump", first.id),
             format!("{}.manifest.json", first.id)

@@ -6,7 +6,7 @@
 //! user (PostgreSQL refuses root). [`TestPostgres::start_tls`] starts one that accepts TCP
 //! only with TLS, with a server certificate from a throw-away CA (rcgen).
 //! [`TestRedis::start`] starts `redis-server` without
-//! persistence. Both stop their server when dropped, also while a test panics. When a
+//! persistence. [`SmallDisk`] mounts a size-limited tmpfs for full-disk tests. All stop their server (or unmount) when dropped, also while a test panics. When a
 //! program is missing, they fail with the command that installs it.
 //!
 //! `MCP_OPS_TEST_DATABASE_URL` / `MCP_OPS_TEST_REDIS_URL` make `start()` use an existing
@@ -16,9 +16,11 @@ mod certs;
 mod postgres;
 mod process;
 mod redis;
+mod small_disk;
 
 pub use self::postgres::TestPostgres;
 pub use self::redis::TestRedis;
+pub use self::small_disk::SmallDisk;
 
 /// Environment variable naming an existing PostgreSQL server for tests (a superuser URL).
 pub const TEST_DATABASE_URL: &str = "MCP_OPS_TEST_DATABASE_URL";
