@@ -10,18 +10,21 @@ use serde_json::json;
 
 use crate::real_support::*;
 
-#[tokio::test]
-async fn a_wait_ends_as_unreachable_when_the_apiserver_stays_away() {
-    let cp = ControlPlane::start(ControlPlaneOptions::default())
-        .await
-        .unwrap();
-    let ns = Ns::new(&cp, "apiserver-gone").await;
-    // A rollout that cannot finish by itself for 10 minutes: its new pod is ready only
-    // after minReadySeconds.
+/// A rollout that cannot finish by itself for 10 minutes (its new pod is ready only after
+/// minReadySeconds), and `wait_for_rollout` on it running in a task, checked to be waiting.
+async fn waiting_on_a_slow_rollout(
+    cp: &ControlPlane,
+    prefix: &str,
+) -> (
+    tokio::task::JoinHandle<mcp_ops_core::Result<mcp_ops_core::RolloutStatus>>,
+    mcp_ops_k8s::KubeCluster,
+    mcp_ops_core::types::DeploymentRef,
+) {
+    let ns = Ns::new(cp, prefix).await;
     let mut slow = deployment("slow", "registry.local/slow:v1", 1);
     slow["spec"]["minReadySeconds"] = json!(600);
     slow["spec"]["progressDeadlineSeconds"] = json!(1200);
-    create_only(&cp, &ns, slow).await;
+    create_only(cp, &ns, slow).await;
     let k = cp.cluster(&ns).await.unwrap();
     let t = target(&ns, "slow");
     k.set_image(
@@ -38,6 +41,15 @@ async fn a_wait_ends_as_unreachable_when_the_apiserver_stays_away() {
     };
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(!wait.is_finished(), "the rollout was still in progress");
+    (wait, k, t)
+}
+
+#[tokio::test]
+async fn a_wait_ends_as_unreachable_when_the_apiserver_stays_away() {
+    let cp = ControlPlane::start(ControlPlaneOptions::default())
+        .await
+        .unwrap();
+    let (wait, k, t) = waiting_on_a_slow_rollout(&cp, "apiserver-gone").await;
     cp.stop_apiserver().await.unwrap();
 
     let err = wait.await.unwrap().unwrap_err();
@@ -85,27 +97,7 @@ async fn a_wait_ends_as_unreachable_when_the_apiserver_freezes() {
     let cp = ControlPlane::start(ControlPlaneOptions::default())
         .await
         .unwrap();
-    let ns = Ns::new(&cp, "apiserver-frozen").await;
-    let mut slow = deployment("slow", "registry.local/slow:v1", 1);
-    slow["spec"]["minReadySeconds"] = json!(600);
-    slow["spec"]["progressDeadlineSeconds"] = json!(1200);
-    create_only(&cp, &ns, slow).await;
-    let k = cp.cluster(&ns).await.unwrap();
-    let t = target(&ns, "slow");
-    k.set_image(
-        &t,
-        &container("slow"),
-        &image("registry.local/slow:v2"),
-        &intent("deploy"),
-    )
-    .await
-    .unwrap();
-    let wait = {
-        let (k, t) = (k.clone(), t.clone());
-        tokio::spawn(async move { k.wait_for_rollout(&t, Duration::from_secs(600)).await })
-    };
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    assert!(!wait.is_finished(), "the rollout was still in progress");
+    let (wait, _, _) = waiting_on_a_slow_rollout(&cp, "apiserver-frozen").await;
     // SIGSTOP: connections are still accepted by the kernel, nothing is answered; the watch
     // alone would stay silent for minutes.
     let pid = apiserver_pid(&cp);
