@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 
 use super::store::{
-    Change, DeliveryStatus, EscalationStore, OutboxEntry, claimed, prunable, save_into, settle,
+    Change, DeliveryStatus, EscalationStore, OutboxEntry, claim_entry, prunable, save_into,
+    settle_entry,
 };
 
 const BACKEND: &str = "file-store";
@@ -334,32 +335,11 @@ impl EscalationStore for FileEscalationStore {
     }
 
     async fn set_status(&self, key: &str, status: DeliveryStatus) -> Result<()> {
-        self.update(|s| {
-            let entry = s
-                .outbox
-                .iter_mut()
-                .find(|e| e.key == key)
-                .ok_or_else(|| Error::not_found("outbox entry", key))?;
-            entry.status = settle(&entry.status, status);
-            Ok(())
-        })
+        self.update(|s| settle_entry(&mut s.outbox, key, status))
     }
 
     async fn claim(&self, key: &str, attempts: u32, now: Timestamp) -> Result<bool> {
-        self.update(|s| {
-            let entry = s
-                .outbox
-                .iter_mut()
-                .find(|e| e.key == key)
-                .ok_or_else(|| Error::not_found("outbox entry", key))?;
-            Ok(match claimed(&entry.status, attempts, now) {
-                Some(status) => {
-                    entry.status = status;
-                    true
-                }
-                None => false,
-            })
-        })
+        self.update(|s| claim_entry(&mut s.outbox, key, attempts, now))
     }
 
     async fn outbox(&self, incident: &IncidentId) -> Result<Vec<OutboxEntry>> {

@@ -207,6 +207,42 @@ pub(crate) fn settle(current: &DeliveryStatus, new: DeliveryStatus) -> DeliveryS
     }
 }
 
+/// The outbox entry `key` of `outbox`.
+fn entry<'a>(outbox: &'a mut [OutboxEntry], key: &str) -> Result<&'a mut OutboxEntry> {
+    outbox
+        .iter_mut()
+        .find(|e| e.key == key)
+        .ok_or_else(|| Error::not_found("outbox entry", key))
+}
+
+/// [`EscalationStore::set_status`] on an outbox held in memory (a sent entry stays sent).
+pub(crate) fn settle_entry(
+    outbox: &mut [OutboxEntry],
+    key: &str,
+    status: DeliveryStatus,
+) -> Result<()> {
+    let e = entry(outbox, key)?;
+    e.status = settle(&e.status, status);
+    Ok(())
+}
+
+/// [`EscalationStore::claim`] on an outbox held in memory.
+pub(crate) fn claim_entry(
+    outbox: &mut [OutboxEntry],
+    key: &str,
+    attempts: u32,
+    now: Timestamp,
+) -> Result<bool> {
+    let e = entry(outbox, key)?;
+    Ok(match claimed(&e.status, attempts, now) {
+        Some(status) => {
+            e.status = status;
+            true
+        }
+        None => false,
+    })
+}
+
 /// How `last_error` marks an attempt under way (followed by its start time).
 const IN_FLIGHT: &str = "attempt started at ";
 
@@ -359,32 +395,11 @@ impl EscalationStore for InMemoryStore {
     }
 
     async fn set_status(&self, key: &str, status: DeliveryStatus) -> Result<()> {
-        self.with(|s| {
-            let e = s
-                .outbox
-                .iter_mut()
-                .find(|e| e.key == key)
-                .ok_or_else(|| Error::not_found("outbox entry", key))?;
-            e.status = settle(&e.status, status);
-            Ok(())
-        })
+        self.with(|s| settle_entry(&mut s.outbox, key, status))
     }
 
     async fn claim(&self, key: &str, attempts: u32, now: Timestamp) -> Result<bool> {
-        self.with(|s| {
-            let e = s
-                .outbox
-                .iter_mut()
-                .find(|e| e.key == key)
-                .ok_or_else(|| Error::not_found("outbox entry", key))?;
-            Ok(match claimed(&e.status, attempts, now) {
-                Some(status) => {
-                    e.status = status;
-                    true
-                }
-                None => false,
-            })
-        })
+        self.with(|s| claim_entry(&mut s.outbox, key, attempts, now))
     }
 
     async fn outbox(&self, incident: &IncidentId) -> Result<Vec<OutboxEntry>> {
