@@ -13,7 +13,7 @@ mod health_server;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{SeparateSim, bad_input, ops};
+use common::{SeparateSim, bad_input, ops, signal};
 use health_server::HealthServer;
 use mcp_ops_alerts::testing::{SeriesSet, TestPrometheus};
 use mcp_ops_k8s::sim::ImageFailure;
@@ -111,12 +111,28 @@ fn spawn_ops(args: &[&str], kubeconfig: &std::path::Path) -> std::process::Child
         .unwrap()
 }
 
-fn signal(pid: u32, sig: &str) {
-    let ok = Command::new("kill")
-        .args([sig, &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success(), "kill {sig} {pid}");
+/// Waits (60 s at most) until the API runs `V1` on every replica of the simulator.
+fn wait_rolled_out(c: &SeparateSim) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let d = c
+            .sim
+            .get("apps/v1", "Deployment", "mcp-production", API)
+            .unwrap();
+        let s = &d["status"];
+        if image_now(c) == V1
+            && s["updatedReplicas"] == d["spec"]["replicas"]
+            && s["availableReplicas"] == d["spec"]["replicas"]
+            && s["replicas"] == d["spec"]["replicas"]
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the rollout did not complete: {d}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[test]
@@ -208,26 +224,7 @@ fn a_deployment_going_bad_during_the_bake_fails_it_without_metrics() {
     );
     // Once v1.0.1 has rolled out, its containers start crash-looping: pods restarted by
     // the kubelet come back in CrashLoopBackOff.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let d = c
-            .sim
-            .get("apps/v1", "Deployment", "mcp-production", API)
-            .unwrap();
-        let s = &d["status"];
-        let done = image_now(&c) == V1
-            && s["updatedReplicas"] == d["spec"]["replicas"]
-            && s["availableReplicas"] == d["spec"]["replicas"]
-            && s["replicas"] == d["spec"]["replicas"];
-        if done {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the rollout did not complete: {d}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_rolled_out(&c);
     c.sim.fail_image("v1.0.1", ImageFailure::CrashLoop);
     for pod in c.sim.list("v1", "Pod", Some("mcp-production")) {
         let name = pod["metadata"]["name"].as_str().unwrap_or_default();
@@ -332,23 +329,7 @@ fn the_cluster_lost_mid_bake_leaves_the_deploy_unverified_even_with_metrics() {
         ],
         c.kubeconfig(),
     );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let d = c
-            .sim
-            .get("apps/v1", "Deployment", "mcp-production", API)
-            .unwrap();
-        let s = &d["status"];
-        if image_now(&c) == V1
-            && s["updatedReplicas"] == d["spec"]["replicas"]
-            && s["availableReplicas"] == d["spec"]["replicas"]
-            && s["replicas"] == d["spec"]["replicas"]
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the rollout did not complete");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_rolled_out(&c);
     // The bake has begun (health and smoke tests go to the health server): the cluster goes.
     std::thread::sleep(Duration::from_secs(3));
     drop(c);

@@ -6,9 +6,8 @@
 
 mod common;
 
-use std::process::Command;
 
-use common::{SeparateSim, ops};
+use common::{SeparateSim, ops, signal};
 use mcp_ops_alerts::testing::{SeriesSet, TestPrometheus};
 
 const API: &str = "mcp-typescript-api";
@@ -20,14 +19,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-fn signal(pid: u32, sig: &str) {
-    let ok = Command::new("kill")
-        .args([sig, &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success(), "kill {sig} {pid}");
 }
 
 /// `ops investigate errors|latency` against `prom_url`: (exit code, stdout).

@@ -207,3 +207,13 @@ pub fn schema(name: &str) -> Value {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap()
 }
+
+/// Sends `sig` (`-STOP`, `-CONT`, `-KILL`) to process `pid` with kill(1): a frozen or killed
+/// server in a test.
+pub fn signal(pid: u32, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success(), "kill {sig} {pid}");
+}
