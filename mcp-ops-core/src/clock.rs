@@ -4,6 +4,24 @@
 //! ask a [`Clock`]. [`SystemClock`] is wall time; [`TokioClock`] follows tokio's clock, so a
 //! test with `#[tokio::test(start_paused = true)]` runs a 30-minute bake in microseconds and
 //! still sees consistent timestamps.
+//!
+//! The in-memory mocks (`mock::*`, feature `mock`) default to [`TokioClock::wall`]: in a
+//! running runtime that is wall time, and in a runtime whose time is paused it moves with the
+//! paused time, so a paused test sees mock rollouts complete instead of timing out. Procedures
+//! take their clock from their [`Context`](crate::runbook::Context): give it a `TokioClock`
+//! too, or use `testkit::TestKit` (feature `testkit`), whose mocks and contexts share one.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
+//! # async fn main() {
+//! use std::time::Duration;
+//! use mcp_ops_core::{Clock, TokioClock};
+//!
+//! let clock = TokioClock::starting_at("2025-01-08T14:30:00Z".parse().unwrap());
+//! clock.sleep(Duration::from_secs(30 * 60)).await; // paused: returns at once
+//! assert_eq!(clock.now().to_string(), "2025-01-08T15:00:00Z");
+//! # }
+//! ```
 
 use std::fmt;
 use std::sync::Arc;
@@ -13,6 +31,23 @@ use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 
 /// A source of "now" and of waiting.
+///
+/// Implement it to drive procedures by a clock of your own; most code uses [`SystemClock`]
+/// in production and [`TokioClock`] in tests.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// use std::time::Duration;
+/// use mcp_ops_core::clock::{Clock, elapsed_between};
+/// use mcp_ops_core::TokioClock;
+///
+/// let clock = TokioClock::wall();
+/// let before = clock.now();
+/// clock.sleep(Duration::from_secs(60)).await;
+/// assert_eq!(elapsed_between(before, clock.now()), Duration::from_secs(60));
+/// # }
+/// ```
 #[async_trait]
 pub trait Clock: Send + Sync + fmt::Debug {
     /// The current time.
@@ -25,6 +60,10 @@ pub trait Clock: Send + Sync + fmt::Debug {
 pub type SharedClock = Arc<dyn Clock>;
 
 /// Wall-clock time and tokio's timer.
+///
+/// Its `now()` is the system's wall time even when tokio's time is paused, while its
+/// `sleep` returns at once there: a procedure that waits on it in a paused test sees time
+/// stand still. Use [`TokioClock`] in paused tests.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 
@@ -58,6 +97,22 @@ impl TokioClock {
             base,
             started: tokio::time::Instant::now(),
         }
+    }
+
+    /// A clock reading the wall time now and moving with tokio's clock from here on.
+    ///
+    /// In a runtime whose time runs this is wall time (monotonic from its creation); in a
+    /// runtime whose time is paused (`start_paused = true`, `tokio::time::pause`) it moves
+    /// only as the paused time does. The mocks' default clock.
+    pub fn wall() -> Self {
+        Self::starting_at(Timestamp::now())
+    }
+}
+
+impl Default for TokioClock {
+    /// [`TokioClock::wall`].
+    fn default() -> Self {
+        Self::wall()
     }
 }
 

@@ -57,6 +57,8 @@ pub mod scale;
 pub mod secrets;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod types;
 pub mod url_check;
 

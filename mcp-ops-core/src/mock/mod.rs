@@ -4,6 +4,15 @@
 //! injected faults ([`Faults`]). Users test their own runbooks and tools with them; the
 //! contract suites in [`crate::testing`] hold them to the same rules as the real backends.
 //! The mockall mocks (`MockDeployer`, …) are re-exported here too for expectation-style tests.
+//!
+//! # Clocks
+//!
+//! Each mock built without a clock gets its own [`TokioClock::wall`](crate::TokioClock::wall):
+//! wall time in a running runtime, paused time in a paused one, so a
+//! `#[tokio::test(start_paused = true)]` sees rollouts progress as its time auto-advances.
+//! For timestamps that agree exactly across mocks and the procedure's
+//! [`Context`](crate::runbook::Context), hand one clock to every builder (`.clock(…)`) — or
+//! use `testkit::TestKit` (feature `testkit`), which does that and more in one call.
 
 mod alerting;
 mod cluster;

@@ -92,9 +92,9 @@ impl MockAlerting {
         MockAlertingBuilder::new()
     }
 
-    /// The runbook's alerting on the system clock: the runbook's escalation policy, healthy
-    /// metrics for the three deployments, no notifiers (attach [`RecordingNotifier`]s with
-    /// [`MockAlerting::builder`]).
+    /// The runbook's alerting on the default clock ([`TokioClock::wall`](crate::TokioClock::wall)):
+    /// the runbook's escalation policy, healthy metrics for the three deployments, no notifiers
+    /// (attach [`RecordingNotifier`]s with [`MockAlerting::builder`]).
     pub fn runbook() -> Self {
         MockAlertingBuilder::runbook().build()
     }

@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use crate::clock::{SharedClock, SystemClock};
+use crate::clock::{SharedClock, TokioClock};
 use crate::error::{Error, Result};
 use crate::mock::Faults;
 use crate::notify::{Delivery, Message, Notifier};
@@ -32,7 +32,7 @@ impl RecordingNotifier {
             accepts,
             messages: Arc::default(),
             faults: Faults::default(),
-            clock: Arc::new(SystemClock),
+            clock: Arc::new(TokioClock::wall()),
         }
     }
 

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use super::{AlertingState, MockAlerting};
-use crate::clock::{SharedClock, SystemClock};
+use crate::clock::{SharedClock, TokioClock};
 use crate::escalation::EscalationPolicy;
 use crate::health::MetricKind;
 use crate::mock::Faults;
@@ -34,7 +34,8 @@ impl Default for MockAlertingBuilder {
 
 impl MockAlertingBuilder {
     /// No incidents, alerts, metrics or notifiers; the runbook's escalation policy; the
-    /// system clock.
+    /// default clock ([`TokioClock::wall`](crate::TokioClock::wall): wall time, or paused time in a
+    /// paused runtime).
     pub fn new() -> Self {
         Self {
             state: AlertingState {
@@ -43,7 +44,7 @@ impl MockAlertingBuilder {
                 ..AlertingState::default()
             },
             notifiers: Vec::new(),
-            clock: Arc::new(SystemClock),
+            clock: Arc::new(TokioClock::wall()),
             policy: EscalationPolicy::default(),
         }
     }

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use crate::clock::{SharedClock, SystemClock, elapsed_between};
+use crate::clock::{SharedClock, TokioClock, elapsed_between};
 use crate::deploy::RolloutStatus;
 use crate::error::{Error, Result};
 use crate::mock::Faults;
@@ -53,7 +53,9 @@ impl MockCluster {
         MockClusterBuilder::runbook()
     }
 
-    /// The runbook's `mcp-production` cluster on the system clock.
+    /// The runbook's `mcp-production` cluster on the default clock
+    /// ([`TokioClock::wall`](crate::TokioClock::wall): wall time, or paused time in a paused
+    /// runtime).
     pub fn runbook() -> Self {
         MockClusterBuilder::runbook().build()
     }
@@ -285,7 +287,7 @@ impl Default for MockCluster {
     fn default() -> Self {
         MockCluster::new(
             ClusterState::default(),
-            Arc::new(SystemClock),
+            Arc::new(TokioClock::wall()),
             ClusterBehaviour::default(),
         )
     }

@@ -11,7 +11,7 @@ use super::state::{
     ClusterBehaviour, ClusterState, ContainerSpec, DeploymentState, EndpointState, HpaState,
     NodeGroupState, NodeState, Rollout, ServiceState, Template, key,
 };
-use crate::clock::{SharedClock, SystemClock};
+use crate::clock::{SharedClock, TokioClock};
 use crate::error::Result;
 use crate::types::{
     ContainerName, DeploymentRef, ImageRef, Quantity, Replicas, ResourceList, ResourceName,
@@ -37,14 +37,15 @@ impl Default for MockClusterBuilder {
 }
 
 impl MockClusterBuilder {
-    /// An empty cluster on the system clock.
+    /// An empty cluster on the default clock ([`TokioClock::wall`](crate::TokioClock::wall): wall
+    /// time, or paused time in a paused runtime).
     pub fn new() -> Self {
         Self {
             state: ClusterState {
                 load_factor_percent: 50,
                 ..ClusterState::default()
             },
-            clock: Arc::new(SystemClock),
+            clock: Arc::new(TokioClock::wall()),
             behaviour: ClusterBehaviour::default(),
             history: Vec::new(),
         }

@@ -100,8 +100,9 @@ impl MockDatabase {
         MockDatabaseBuilder::new()
     }
 
-    /// The runbook's database on the system clock: `mcp_db` with `users` (1200 rows) and
-    /// `sessions`, statistics seeded, `pg_stat_statements` on, and the cache `redis`.
+    /// The runbook's database on the default clock ([`TokioClock::wall`](crate::TokioClock::wall)):
+    /// `mcp_db` with `users` (1200 rows) and `sessions`, statistics seeded, `pg_stat_statements`
+    /// on, and the cache `redis`.
     pub fn runbook() -> Self {
         MockDatabaseBuilder::runbook().build()
     }

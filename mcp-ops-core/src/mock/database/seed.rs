@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Availability, DbState, MockDatabase};
-use crate::clock::{SharedClock, SystemClock};
+use crate::clock::{SharedClock, TokioClock};
 use crate::maintenance::{ActiveQuery, ColumnStats, ConnectionUsage, IndexUsage, SlowStatement};
 
 /// Builds a [`MockDatabase`].
@@ -23,7 +23,9 @@ impl Default for MockDatabaseBuilder {
 
 impl MockDatabaseBuilder {
     /// An empty database `mcp_db` (no tables, no statistics, `pg_stat_statements` on,
-    /// 0 of 100 connections), the cache `redis`, namespace `mcp-production`, the system clock.
+    /// 0 of 100 connections), the cache `redis`, namespace `mcp-production`, the default clock
+    /// ([`TokioClock::wall`](crate::TokioClock::wall): wall time, or paused time in a paused
+    /// runtime).
     pub fn new() -> Self {
         Self {
             state: DbState {
@@ -47,7 +49,7 @@ impl MockDatabaseBuilder {
                 cache: "redis".to_owned(),
                 cache_health: Availability::Up,
             },
-            clock: Arc::new(SystemClock),
+            clock: Arc::new(TokioClock::wall()),
         }
     }
 

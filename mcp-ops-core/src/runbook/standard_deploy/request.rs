@@ -97,6 +97,13 @@ impl DeployRequest {
     /// The runbook's example: `mcp-production/mcp-typescript-api`, container
     /// `mcp-typescript-api`, set to `image`.
     ///
+    /// **It bakes for 30 minutes** (the runbook's "Monitor metrics for 30 minutes", one
+    /// sample a minute, [`BakeConfig::default`]) after a rollout allowed 600 s — on mocks
+    /// too, in real time, unless tokio's time is paused. In tests run it under
+    /// `#[tokio::test(start_paused = true)]` with one clock shared by the mocks and the
+    /// [`Context`](crate::runbook::Context) — `testkit::TestKit` (feature `testkit`) gives
+    /// both in one call — or shorten [`DeployRequest::bake`] for a run against a real system.
+    ///
     /// # Errors
     /// None in practice (the names are valid); typed for the validating constructors.
     pub fn runbook(image: ImageRef) -> Result<Self> {
