@@ -6,7 +6,6 @@
 
 mod common;
 
-
 use common::{SeparateSim, ops, signal};
 use mcp_ops_alerts::testing::{SeriesSet, TestPrometheus};
 
