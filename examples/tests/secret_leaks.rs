@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use control_plane::Namespaced;
 use health_server::HealthServer;
 use mcp_ops_alerts::testing::{SeriesSet, SmtpSink, TestAlertmanager, TestPrometheus};
-use mcp_ops_db::SecretString;
+use mcp_ops_core::SecretValue;
 use mcp_ops_db::testing::{TestPostgres, TestRedis};
 use secret_corpus::{Corpus, Outcome, with_userinfo};
 
@@ -79,7 +79,7 @@ fn servers(env: &Namespaced, corpus: &mut Corpus) -> Servers {
     let (pg, database_url, incidents_url) = postgres(env, corpus);
     let redis_password = corpus.secret("redis");
     let redis = env
-        .block_on(TestRedis::start_owned(Some(&SecretString::new(
+        .block_on(TestRedis::start_owned(Some(&SecretValue::from_str_value(
             redis_password.clone(),
         ))))
         .unwrap();

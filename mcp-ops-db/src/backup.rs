@@ -13,12 +13,12 @@ use mcp_ops_core::types::Intent;
 use mcp_ops_core::{BackupManager, Error, Result};
 use std::time::Instant;
 
-fn core_id(id: &crate::BackupId) -> Result<BackupId> {
-    BackupId::new(id.as_str())
+fn core_id(id: &crate::DumpId) -> Result<BackupId> {
+    id.to_backup_id()
 }
 
-fn own_id(id: &BackupId) -> Result<crate::BackupId> {
-    Ok(crate::BackupId::new(id.as_str())?)
+fn own_id(id: &BackupId) -> Result<crate::DumpId> {
+    Ok(crate::DumpId::from_backup_id(id)?)
 }
 
 impl PgBackups {
@@ -89,7 +89,7 @@ impl BackupManager for PgBackups {
         };
         tracing::info!(database = %database, reason = intent.reason(), actor = intent.actor(), dry_run = intent.is_dry_run(), "backup");
         if intent.is_dry_run() {
-            let id = crate::BackupId::generate(request.label.as_deref().unwrap_or(database))?;
+            let id = crate::DumpId::generate(request.label.as_deref().unwrap_or(database))?;
             return Ok(BackupRecord {
                 id: core_id(&id)?,
                 kind: request.kind.clone(),

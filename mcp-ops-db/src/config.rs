@@ -5,7 +5,8 @@
 
 use crate::pg::conninfo::RootChoice;
 use crate::tls::{PGSSLMODE, PGSSLROOTCERT, RootCertificates, TlsMode};
-use crate::{DbError, Result, SecretString};
+use crate::{DbError, Result};
+use mcp_ops_core::SecretValue;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -127,7 +128,7 @@ impl PgConfig {
     }
 
     /// A copy connecting as another role with another password.
-    pub fn with_credentials(&self, user: &str, password: &SecretString) -> Self {
+    pub fn with_credentials(&self, user: &str, password: &SecretValue) -> Self {
         let mut inner = self.inner.clone();
         inner.user(user);
         inner.password(password.expose());

@@ -6,8 +6,9 @@
 
 use std::time::Duration;
 
-/// Result alias of this crate.
-pub type Result<T, E = DbError> = std::result::Result<T, E>;
+/// Result alias inside this crate (public functions show `Result<T, DbError>`; callers use
+/// `mcp_ops_core::Result`, into which [`DbError`] converts with `?`).
+pub(crate) type Result<T, E = DbError> = std::result::Result<T, E>;
 
 /// Errors of the PostgreSQL and Redis backends.
 #[derive(Debug, thiserror::Error)]
@@ -209,11 +210,54 @@ pub(crate) fn sqlstate(e: &tokio_postgres::Error) -> Option<&str> {
     e.as_db_error().map(|d| d.code().code())
 }
 
+/// `e`'s message followed by its causes, so the driver's or the OS's reason is not lost
+/// (`cannot connect to PostgreSQL at db:5432/app: error connecting to server: Connection
+/// refused (os error 111)`).
+fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        next = cause.source();
+    }
+    text
+}
+
 /// The one place where this crate's errors become [`mcp_ops_core::Error`].
+///
+/// Semantic variants where one fits (`InvalidInput`, `NotFound`, `Timeout`, `Unsupported`,
+/// `Unavailable` with the driver's reason, `PolicyViolation` for an unverified backup);
+/// every other error becomes `Error::Backend` whose `source` is the [`DbError`] itself, so
+/// callers can still `downcast_ref::<DbError>()` for the detail (the TLS kind, whether a
+/// rotation was reverted, a tool's stderr).
+///
+/// ```
+/// use mcp_ops_db::{DbError, PgConfig};
+///
+/// fn config_from(url: &str) -> mcp_ops_core::Result<PgConfig> {
+///     let config = PgConfig::parse(url)?; // DbError → mcp_ops_core::Error
+///     Ok(config)
+/// }
+///
+/// let err = config_from("postgres://db.internal:notaport/app").unwrap_err();
+/// assert!(matches!(err, mcp_ops_core::Error::InvalidInput { .. }), "{err}");
+///
+/// let rotation: mcp_ops_core::Error = DbError::Rotation {
+///     role: "app".into(),
+///     reason: "verification failed".into(),
+///     reverted: true,
+/// }
+/// .into();
+/// let source = std::error::Error::source(&rotation).and_then(|s| s.downcast_ref::<DbError>());
+/// assert!(matches!(source, Some(DbError::Rotation { reverted: true, .. })));
+/// ```
 impl From<DbError> for mcp_ops_core::Error {
     fn from(e: DbError) -> Self {
         use mcp_ops_core::Error as E;
-        let message = e.to_string();
         match e {
             DbError::InvalidInput { field, reason } => E::InvalidInput { field, reason },
             DbError::NotFound { kind, name } => E::NotFound { kind, name },
@@ -225,30 +269,31 @@ impl From<DbError> for mcp_ops_core::Error {
                 operation: feature,
                 backend: "postgres",
             },
-            DbError::Connect { .. } | DbError::Pool { .. } => E::unavailable("postgres", message),
-            DbError::Tls { .. } => E::backend("postgres", message, false),
-            DbError::Redis { .. } => E::unavailable("redis", message),
-            DbError::Query { source, .. } => {
+            DbError::Connect { .. } | DbError::Pool { .. } => {
+                E::unavailable("postgres", with_causes(&e))
+            }
+            DbError::Redis { .. } => E::unavailable("redis", e.to_string()),
+            DbError::VerificationFailed { .. } => E::policy("verified-backup", e.to_string()),
+            DbError::Query { ref source, .. } => {
                 let retryable = source.is_closed();
-                E::Backend {
-                    backend: "postgres",
-                    message,
-                    retryable,
-                    source: Some(Box::new(source)),
-                }
+                backend_error("postgres", retryable, e)
             }
-            DbError::VerificationFailed { .. } => E::policy("verified-backup", message),
-            DbError::ToolMissing { .. } | DbError::Rotation { .. } => {
-                E::backend("postgres", message, false)
+            DbError::ToolFailed { tool, .. } => backend_error(tool, false, e),
+            DbError::Io { .. } => backend_error("backup-store", false, e),
+            DbError::Tls { .. } | DbError::ToolMissing { .. } | DbError::Rotation { .. } => {
+                backend_error("postgres", false, e)
             }
-            DbError::ToolFailed { tool, .. } => E::backend(tool, message, false),
-            DbError::Io { source, .. } => E::Backend {
-                backend: "backup-store",
-                message,
-                retryable: false,
-                source: Some(Box::new(source)),
-            },
         }
+    }
+}
+
+/// An `Error::Backend` of `backend` keeping `e` as its source.
+fn backend_error(backend: &'static str, retryable: bool, e: DbError) -> mcp_ops_core::Error {
+    mcp_ops_core::Error::Backend {
+        backend,
+        message: with_causes(&e),
+        retryable,
+        source: Some(Box::new(e)),
     }
 }
 

@@ -24,10 +24,10 @@
 //! passwords, [`secrets`]). [`DbError`] converts into `mcp_ops_core::Error` in one place.
 //!
 //! ```no_run
-//! use mcp_ops_db::{LocalDirStore, PgBackend, PgBackups, PgConfig, PgOptions, VerifyOptions, IntegrityCheck};
+//! use mcp_ops_db::{LocalDirStore, PgBackend, PgBackups, PgConfig, PgOptions, VerifyOptions, DumpCheck};
 //! use std::{sync::Arc, time::Duration};
 //!
-//! # async fn run() -> mcp_ops_db::Result<()> {
+//! # async fn run() -> mcp_ops_core::Result<()> {
 //! let config = PgConfig::from_env()?; // DATABASE_URL
 //! let pg = PgBackend::new(config.clone(), PgOptions::default())?;
 //! let health = pg.health(Duration::from_secs(3)).await?;
@@ -35,7 +35,7 @@
 //!
 //! let backups = PgBackups::new(config, Arc::new(LocalDirStore::new("/var/backups/pg")?));
 //! let manifest = backups.backup().await?;
-//! let checks = vec![IntegrityCheck::query("SELECT count(*) FROM users")];
+//! let checks = vec![DumpCheck::query("SELECT count(*) FROM users")];
 //! backups.verify(&manifest.id, &VerifyOptions::with_test_restore(checks)).await?;
 //! # Ok(()) }
 //! ```
@@ -57,13 +57,13 @@ pub mod tools;
 
 pub use config::{PgConfig, RedisConfig};
 pub use dump::{
-    BackupId, BackupManifest, BackupSink, BackupStore, IntegrityCheck, LocalDirStore, PgBackups,
-    RestoreOptions, RestoreReport, VerifyOptions, VerifyReport,
+    BackupManifest, BackupSink, BackupStore, DumpCheck, DumpId, LocalDirStore, PgBackups,
+    PgRestoreOptions, PgRestoreReport, VerifyOptions, VerifyReport,
 };
-pub use error::{DbError, Result};
+pub use error::DbError;
+pub(crate) use error::Result;
 pub use health::DbHealthCheck;
 pub use pg::{PgBackend, PgHealth, PgOptions, Readiness};
 pub use redis_health::{PingOutcome, RedisBackend, RedisHealth, RedisStatus};
-pub use secret::SecretString;
 pub use secrets::PgRoleRotator;
 pub use tls::{RootCertificates, SessionTls, TlsErrorKind, TlsMode};

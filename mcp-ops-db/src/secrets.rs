@@ -8,7 +8,7 @@
 //! Reading the stored verifier needs superuser (`pg_authid`).
 
 use crate::pg::{PgBackend, connect, scram_verifier};
-use crate::{DbError, PgConfig, SecretString};
+use crate::{DbError, PgConfig};
 use async_trait::async_trait;
 use mcp_ops_core::secrets::{
     PendingRotation, SecretCheck, SecretKeyRef, SecretVersion, StagedSecret,
@@ -144,7 +144,7 @@ impl PgRoleRotator {
     }
 }
 
-fn password_of(value: &SecretValue) -> Result<SecretString> {
+fn password_of(value: &SecretValue) -> Result<SecretValue> {
     let text = value.expose_str()?;
     if text.contains('\0') {
         return Err(Error::invalid(
@@ -152,7 +152,7 @@ fn password_of(value: &SecretValue) -> Result<SecretString> {
             "a PostgreSQL password cannot contain NUL (content withheld)",
         ));
     }
-    Ok(SecretString::new(text))
+    Ok(SecretValue::from_str_value(text))
 }
 
 #[async_trait]

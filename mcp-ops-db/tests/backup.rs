@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use mcp_ops_db::pg::connect;
 use mcp_ops_db::testing::TestPostgres;
 use mcp_ops_db::{
-    BackupId, BackupManifest, BackupSink, BackupStore, DbError, IntegrityCheck, LocalDirStore,
-    PgBackups, PgConfig, RestoreOptions, VerifyOptions,
+    BackupManifest, BackupSink, BackupStore, DbError, DumpCheck, DumpId, LocalDirStore, PgBackups,
+    PgConfig, PgRestoreOptions, VerifyOptions,
 };
 use std::sync::Arc;
 use tokio::sync::{Notify, mpsc};
@@ -74,8 +74,8 @@ async fn backup_verify_drop_restore_integrity() {
     assert_eq!(store.list().await.unwrap(), vec![m.clone()]);
 
     let checks = vec![
-        IntegrityCheck::expecting("SELECT count(*) FROM users", "1000"),
-        IntegrityCheck::expecting("SELECT count(*) FROM orders", "3000"),
+        DumpCheck::expecting("SELECT count(*) FROM users", "1000"),
+        DumpCheck::expecting("SELECT count(*) FROM orders", "3000"),
     ];
     let report = backups
         .verify(&m.id, &VerifyOptions::with_test_restore(checks.clone()))
@@ -101,7 +101,7 @@ async fn backup_verify_drop_restore_integrity() {
         .batch_execute("DROP TABLE orders; DELETE FROM users WHERE id > 10;")
         .await
         .unwrap();
-    let options = RestoreOptions::verified_with(VerifyOptions::with_test_restore(checks));
+    let options = PgRestoreOptions::verified_with(VerifyOptions::with_test_restore(checks));
     let restored = backups.restore(&m.id, &options).await.unwrap();
     assert_eq!(restored.database, config.dbname());
     assert_eq!(count(&config, "SELECT count(*) FROM users").await, 1000);
@@ -151,14 +151,14 @@ async fn a_flipped_byte_fails_verification_and_restore_refuses() {
         .await
         .unwrap();
     let e = backups
-        .restore(&m.id, &RestoreOptions::default())
+        .restore(&m.id, &PgRestoreOptions::default())
         .await
         .unwrap_err();
     assert!(matches!(e, DbError::VerificationFailed { .. }), "{e:?}");
     // The target was not touched: the row written after the backup is still there.
     assert_eq!(count(&config, "SELECT count(*) FROM users").await, 1001);
 
-    let unknown = BackupId::new("nope").unwrap();
+    let unknown = DumpId::new("nope").unwrap();
     assert!(matches!(
         backups.verify(&unknown, &VerifyOptions::quick()).await,
         Err(DbError::NotFound { .. })
@@ -172,10 +172,7 @@ async fn failing_integrity_check_fails_verification() {
     let dir = tempfile::tempdir().unwrap();
     let backups = PgBackups::new(config, Arc::new(LocalDirStore::new(dir.path()).unwrap()));
     let m = backups.backup().await.unwrap();
-    let checks = vec![IntegrityCheck::expecting(
-        "SELECT count(*) FROM users",
-        "999",
-    )];
+    let checks = vec![DumpCheck::expecting("SELECT count(*) FROM users", "999")];
     let e = backups
         .verify(&m.id, &VerifyOptions::with_test_restore(checks))
         .await
@@ -186,7 +183,7 @@ async fn failing_integrity_check_fails_verification() {
         }
         other => panic!("{other:?}"),
     }
-    let checks = vec![IntegrityCheck::query("SELECT count(*) FROM no_such_table")];
+    let checks = vec![DumpCheck::query("SELECT count(*) FROM no_such_table")];
     assert!(
         backups
             .verify(&m.id, &VerifyOptions::with_test_restore(checks))
@@ -210,7 +207,7 @@ struct GatedSink {
 
 #[async_trait]
 impl BackupStore for GatedStore {
-    async fn create(&self, id: &BackupId) -> mcp_ops_db::Result<Box<dyn BackupSink>> {
+    async fn create(&self, id: &DumpId) -> Result<Box<dyn BackupSink>, DbError> {
         let inner = self.inner.create(id).await?;
         Ok(Box::new(GatedSink {
             inner,
@@ -218,26 +215,26 @@ impl BackupStore for GatedStore {
             release: self.release.clone(),
         }))
     }
-    async fn open(&self, id: &BackupId) -> mcp_ops_db::Result<mcp_ops_db::dump::BackupReader> {
+    async fn open(&self, id: &DumpId) -> Result<mcp_ops_db::dump::BackupReader, DbError> {
         self.inner.open(id).await
     }
-    async fn manifest(&self, id: &BackupId) -> mcp_ops_db::Result<BackupManifest> {
+    async fn manifest(&self, id: &DumpId) -> Result<BackupManifest, DbError> {
         self.inner.manifest(id).await
     }
-    async fn list(&self) -> mcp_ops_db::Result<Vec<BackupManifest>> {
+    async fn list(&self) -> Result<Vec<BackupManifest>, DbError> {
         self.inner.list().await
     }
-    async fn delete(&self, id: &BackupId) -> mcp_ops_db::Result<()> {
+    async fn delete(&self, id: &DumpId) -> Result<(), DbError> {
         self.inner.delete(id).await
     }
-    fn location(&self, id: &BackupId) -> String {
+    fn location(&self, id: &DumpId) -> String {
         self.inner.location(id)
     }
 }
 
 #[async_trait]
 impl BackupSink for GatedSink {
-    async fn write(&mut self, chunk: &[u8]) -> mcp_ops_db::Result<()> {
+    async fn write(&mut self, chunk: &[u8]) -> Result<(), DbError> {
         self.inner.write(chunk).await?;
         if let Some(tx) = self.started.take() {
             tx.send(()).unwrap();
@@ -245,10 +242,10 @@ impl BackupSink for GatedSink {
         }
         Ok(())
     }
-    async fn commit(self: Box<Self>, manifest: &BackupManifest) -> mcp_ops_db::Result<()> {
+    async fn commit(self: Box<Self>, manifest: &BackupManifest) -> Result<(), DbError> {
         self.inner.commit(manifest).await
     }
-    async fn abort(self: Box<Self>) -> mcp_ops_db::Result<()> {
+    async fn abort(self: Box<Self>) -> Result<(), DbError> {
         self.inner.abort().await
     }
 }

@@ -5,7 +5,7 @@
 
 use mcp_ops_db::pg::connect;
 use mcp_ops_db::testing::{SmallDisk, TestPostgres};
-use mcp_ops_db::{BackupId, BackupManifest, BackupStore, DbError, LocalDirStore, PgBackups};
+use mcp_ops_db::{BackupManifest, BackupStore, DbError, DumpId, LocalDirStore, PgBackups};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -79,7 +79,7 @@ async fn a_manifest_that_does_not_fit_fails_the_backup_and_publishes_nothing() {
     let disk = small_disk("64k");
     let store = LocalDirStore::new(disk.path()).unwrap();
     let filler = fill(disk.path());
-    let id = BackupId::new("app-20260101T000000Z-00000001").unwrap();
+    let id = DumpId::new("app-20260101T000000Z-00000001").unwrap();
     // No data bytes need a block; the manifest does, and there is none left.
     let sink = store.create(&id).await.unwrap();
     let manifest = BackupManifest {

@@ -157,7 +157,7 @@ async fn secret_rotator_contract_on_a_real_role() {
     };
     secret_rotator_contract(&rotator, &fx).await.unwrap();
     // The suite reverted: the original password logs in again.
-    let before = mcp_ops_db::SecretString::new("before-1");
+    let before = SecretValue::from_str_value("before-1");
     assert!(
         connect(&backend.config().with_credentials("app-rot", &before))
             .await
@@ -181,7 +181,7 @@ async fn secret_rotator_contract_on_a_real_role() {
             .await
             .is_err()
     );
-    let new = mcp_ops_db::SecretString::new(value.expose_str().unwrap());
+    let new = value.clone();
     assert!(
         connect(&backend.config().with_credentials("app-rot", &new))
             .await
@@ -219,7 +219,7 @@ async fn rotator_verification_failure_is_rejected_and_revert_restores() {
         .revert(&key, &intent("verification failed"))
         .await
         .unwrap();
-    let before = mcp_ops_db::SecretString::new("before-2");
+    let before = SecretValue::from_str_value("before-2");
     assert!(
         connect(&backend.config().with_credentials("app-rev", &before))
             .await

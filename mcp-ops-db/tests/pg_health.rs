@@ -62,9 +62,10 @@ async fn wrong_password_still_means_the_server_is_up() {
         .batch_execute("CREATE ROLE probe_user LOGIN PASSWORD 'right'")
         .await
         .unwrap();
-    let wrong = pg
-        .config()
-        .with_credentials("probe_user", &mcp_ops_db::SecretString::new("wrong"));
+    let wrong = pg.config().with_credentials(
+        "probe_user",
+        &mcp_ops_core::SecretValue::from_str_value("wrong"),
+    );
     assert_eq!(probe(&wrong, T).await, Readiness::Accepting);
 }
 

@@ -1,8 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 //! Redis health on a real server: PONG with INFO, NOAUTH, stopped and frozen servers.
 
+use mcp_ops_core::SecretValue;
 use mcp_ops_db::testing::TestRedis;
-use mcp_ops_db::{PingOutcome, RedisBackend, RedisConfig, RedisStatus, SecretString};
+use mcp_ops_db::{PingOutcome, RedisBackend, RedisConfig, RedisStatus};
 use std::time::Duration;
 
 const T: Duration = Duration::from_millis(500);
@@ -52,7 +53,7 @@ async fn frozen_server_is_unhealthy_within_the_timeout() {
 
 #[tokio::test]
 async fn password_protected_server_without_password_is_noauth() {
-    let pw = SecretString::new("redis-test-pw");
+    let pw = SecretValue::from_str_value("redis-test-pw");
     let redis = TestRedis::start_owned(Some(&pw)).await.unwrap();
     let h = RedisBackend::new(redis.config().unwrap(), T).health().await;
     assert_eq!(h.ping, PingOutcome::NoAuth);

@@ -1,14 +1,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 //! Role password rotation on a real server whose pg_hba requires SCRAM for app roles.
 
+use mcp_ops_core::SecretValue;
 use mcp_ops_db::pg::{RotationOptions, connect};
 use mcp_ops_db::testing::TestPostgres;
-use mcp_ops_db::{DbError, PgBackend, PgOptions, SecretString};
+use mcp_ops_db::{DbError, PgBackend, PgOptions};
 
-async fn setup(role: &str) -> (TestPostgres, PgBackend, SecretString) {
+async fn setup(role: &str) -> (TestPostgres, PgBackend, SecretValue) {
     let pg = TestPostgres::start().await.unwrap();
     let config = pg.create_database("rot").await.unwrap();
-    let old = SecretString::new("old-password-1");
+    let old = SecretValue::from_str_value("old-password-1");
     let admin = connect(&config).await.unwrap();
     admin
         .batch_execute(&format!(
@@ -24,7 +25,7 @@ async fn setup(role: &str) -> (TestPostgres, PgBackend, SecretString) {
     )
 }
 
-async fn can_login(b: &PgBackend, role: &str, pw: &SecretString) -> bool {
+async fn can_login(b: &PgBackend, role: &str, pw: &SecretValue) -> bool {
     connect(&b.config().with_credentials(role, pw))
         .await
         .is_ok()
@@ -39,7 +40,7 @@ async fn rotation_makes_the_old_password_fail_and_the_new_work() {
         .await
         .unwrap();
     assert_eq!(rotated.role, "app_rot");
-    assert!(!format!("{rotated:?}").contains(rotated.password.expose()));
+    assert!(!format!("{rotated:?}").contains(rotated.password.expose_str().unwrap()));
     assert!(can_login(&b, "app_rot", &rotated.password).await);
     assert!(
         !can_login(&b, "app_rot", &old).await,
@@ -56,7 +57,7 @@ async fn rotation_makes_the_old_password_fail_and_the_new_work() {
         .unwrap()
         .get(0);
     assert!(stored.starts_with("SCRAM-SHA-256$"));
-    assert!(!stored.contains(rotated.password.expose()));
+    assert!(!stored.contains(rotated.password.expose_str().unwrap()));
 }
 
 #[tokio::test]

@@ -4,11 +4,12 @@
 //! CA, a wrong host name, a plain connection and a server without TLS, backups whose
 //! pg_dump / pg_restore reach the server over TLS, and no password in any error.
 
+use mcp_ops_core::SecretValue;
 use mcp_ops_db::pg::{connect, probe, session_tls};
 use mcp_ops_db::testing::TestPostgres;
 use mcp_ops_db::{
-    DbError, IntegrityCheck, LocalDirStore, PgBackend, PgBackups, PgConfig, PgOptions, Readiness,
-    RestoreOptions, SecretString, TlsErrorKind, TlsMode, VerifyOptions,
+    DbError, DumpCheck, LocalDirStore, PgBackend, PgBackups, PgConfig, PgOptions, PgRestoreOptions,
+    Readiness, TlsErrorKind, TlsMode, VerifyOptions,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,7 +50,7 @@ async fn app_role(pg: &TestPostgres) -> PgConfig {
         .await
         .unwrap();
     pg.config()
-        .with_credentials("app_tls", &SecretString::new(PASSWORD))
+        .with_credentials("app_tls", &SecretValue::from_str_value(PASSWORD))
 }
 
 #[tokio::test]
@@ -242,10 +243,7 @@ async fn backup_verify_and_restore_run_over_tls() {
     let m = backups.backup().await.unwrap();
     assert!(m.size_bytes > 0);
 
-    let checks = vec![IntegrityCheck::expecting(
-        "SELECT count(*) FROM users",
-        "500",
-    )];
+    let checks = vec![DumpCheck::expecting("SELECT count(*) FROM users", "500")];
     // The test restore creates a scratch database: that needs the superuser.
     let admin_backups = PgBackups::new(config.clone(), backups.store().clone());
     let report = admin_backups
@@ -263,7 +261,7 @@ async fn backup_verify_and_restore_run_over_tls() {
         .batch_execute("DELETE FROM users WHERE id > 10")
         .await
         .unwrap();
-    let options = RestoreOptions::verified_with(VerifyOptions::with_test_restore(checks));
+    let options = PgRestoreOptions::verified_with(VerifyOptions::with_test_restore(checks));
     admin_backups.restore(&m.id, &options).await.unwrap();
     let n: i64 = connect(&as_app)
         .await
@@ -281,7 +279,7 @@ async fn backup_verify_and_restore_run_over_tls() {
     let e = untrusted
         .restore(
             &m.id,
-            &RestoreOptions::verified_with(VerifyOptions::quick()),
+            &PgRestoreOptions::verified_with(VerifyOptions::quick()),
         )
         .await
         .unwrap_err();

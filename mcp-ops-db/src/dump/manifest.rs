@@ -1,16 +1,33 @@
-//! Backup ids and the JSON manifest stored beside each backup.
+//! Dump ids and the JSON manifest stored beside each dump.
 
 use crate::{DbError, Result};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A backup's id: letters, digits, `-`, `_` and `.`, not starting with `.`, at most 128
-/// characters (safe as a file or object name).
+/// The id of one `pg_dump` file in a [`BackupStore`](super::BackupStore): letters, digits,
+/// `-`, `_` and `.`, not starting with `.`, at most 128 characters (safe as a file or object
+/// name).
+///
+/// Not [`mcp_ops_core::backup::BackupId`], which names a backup of any backend (a dump, a
+/// CronJob run, a configuration export) in the `BackupManager` API: a `DumpId` is the name
+/// of a file this crate wrote, and also accepts a leading `-` that a core id refuses.
+/// [`DumpId::to_backup_id`] and [`DumpId::from_backup_id`] convert between them.
+///
+/// ```
+/// use mcp_ops_db::DumpId;
+///
+/// # fn main() -> mcp_ops_core::Result<()> {
+/// let id = DumpId::new("app-20260101T000000Z-ab12cd34")?;
+/// let core = id.to_backup_id()?; // for BackupManager callers
+/// assert_eq!(DumpId::from_backup_id(&core)?, id);
+/// assert!(DumpId::new("../etc/passwd").is_err());
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct BackupId(String);
+pub struct DumpId(String);
 
-impl BackupId {
+impl DumpId {
     /// Validates an id.
     ///
     /// # Errors
@@ -61,23 +78,40 @@ impl BackupId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The same id as a core [`BackupId`](mcp_ops_core::backup::BackupId).
+    ///
+    /// # Errors
+    /// [`mcp_ops_core::Error::InvalidInput`] for an id starting with `-`, which the core
+    /// id refuses.
+    pub fn to_backup_id(&self) -> mcp_ops_core::Result<mcp_ops_core::backup::BackupId> {
+        mcp_ops_core::backup::BackupId::new(self.as_str())
+    }
+
+    /// The dump id of a core [`BackupId`](mcp_ops_core::backup::BackupId).
+    ///
+    /// # Errors
+    /// [`DbError::InvalidInput`] when the id is not a valid dump id.
+    pub fn from_backup_id(id: &mcp_ops_core::backup::BackupId) -> Result<Self> {
+        Self::new(id.as_str())
+    }
 }
 
-impl fmt::Display for BackupId {
+impl fmt::Display for DumpId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-impl TryFrom<String> for BackupId {
+impl TryFrom<String> for DumpId {
     type Error = DbError;
     fn try_from(s: String) -> Result<Self> {
         Self::new(s)
     }
 }
 
-impl From<BackupId> for String {
-    fn from(id: BackupId) -> String {
+impl From<DumpId> for String {
+    fn from(id: DumpId) -> String {
         id.0
     }
 }
@@ -86,7 +120,7 @@ impl From<BackupId> for String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackupManifest {
     /// The id.
-    pub id: BackupId,
+    pub id: DumpId,
     /// The database dumped.
     pub database: String,
     /// Dump format (`custom`, from `pg_dump -Fc`).
@@ -112,20 +146,20 @@ mod tests {
 
     #[test]
     fn ids_are_validated() {
-        assert!(BackupId::new("app-20260101T000000Z-ab12cd34").is_ok());
+        assert!(DumpId::new("app-20260101T000000Z-ab12cd34").is_ok());
         for bad in ["", ".hidden", "a/b", "../x", "a b"] {
-            assert!(BackupId::new(bad).is_err(), "{bad}");
+            assert!(DumpId::new(bad).is_err(), "{bad}");
         }
-        let id = BackupId::generate("my db/x").unwrap();
+        let id = DumpId::generate("my db/x").unwrap();
         assert!(id.as_str().starts_with("my_db_x-"), "{id}");
-        let id = BackupId::generate("-pre-maintenance").unwrap();
+        let id = DumpId::generate("-pre-maintenance").unwrap();
         assert!(id.as_str().starts_with("_pre-maintenance-"), "{id}");
     }
 
     #[test]
     fn manifest_round_trips_and_rejects_bad_ids() {
         let m = BackupManifest {
-            id: BackupId::new("x-1").unwrap(),
+            id: DumpId::new("x-1").unwrap(),
             database: "app".into(),
             format: "custom".into(),
             server_version: "15.18".into(),

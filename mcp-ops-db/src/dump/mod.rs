@@ -12,11 +12,11 @@ mod stale;
 mod store;
 mod verify;
 
-pub use self::manifest::{BackupId, BackupManifest};
+pub use self::manifest::{BackupManifest, DumpId};
 pub use self::service::{DEFAULT_STALL_LIMIT, PgBackups};
 pub use self::stale::STALE_AFTER;
 pub use self::store::{BackupReader, BackupSink, BackupStore, LocalDirStore, SkippedFile};
 pub use self::verify::{
-    IntegrityCheck, IntegrityResult, RestoreOptions, RestoreReport, TestRestoreReport,
+    DumpCheck, DumpCheckResult, PgRestoreOptions, PgRestoreReport, TestRestoreReport,
     VerifyOptions, VerifyReport,
 };

@@ -1,7 +1,7 @@
 //! [`PgBackups`]: `pg_dump -Fc` streamed through SHA-256 into a [`BackupStore`].
 
 use super::feed::{CHUNK, read_capped};
-use super::manifest::{BackupId, BackupManifest};
+use super::manifest::{BackupManifest, DumpId};
 use super::store::{BackupSink, BackupStore};
 use crate::tools::{find_postgres_program, program_version, stderr_tail};
 use crate::{DbError, PgConfig, Result};
@@ -104,7 +104,7 @@ impl PgBackups {
             row.get::<_, String>(0)
         };
         let database = config.dbname().to_owned();
-        let id = BackupId::generate(label.unwrap_or(&database))?;
+        let id = DumpId::generate(label.unwrap_or(&database))?;
         tracing::info!(%id, database = %database, "backup_database: starting pg_dump");
         let started_at = jiff::Timestamp::now();
         let mut sink = self.store.create(&id).await?;

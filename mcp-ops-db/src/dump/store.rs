@@ -4,7 +4,7 @@
 //! file name names.
 
 use super::files::{OpenError, bad_file, ensure_dir, open_regular, read_small};
-use super::manifest::{BackupId, BackupManifest};
+use super::manifest::{BackupManifest, DumpId};
 use super::sink::LocalSink;
 use super::stale::remove_stale_partials;
 use crate::{DbError, Result};
@@ -30,11 +30,11 @@ pub struct SkippedFile {
 pub trait BackupStore: Send + Sync {
     /// Starts writing the data of backup `id`; nothing is visible until
     /// [`BackupSink::commit`].
-    async fn create(&self, id: &BackupId) -> Result<Box<dyn BackupSink>>;
+    async fn create(&self, id: &DumpId) -> Result<Box<dyn BackupSink>>;
     /// Reads the data of a committed backup.
-    async fn open(&self, id: &BackupId) -> Result<BackupReader>;
+    async fn open(&self, id: &DumpId) -> Result<BackupReader>;
     /// The manifest of a committed backup.
-    async fn manifest(&self, id: &BackupId) -> Result<BackupManifest>;
+    async fn manifest(&self, id: &DumpId) -> Result<BackupManifest>;
     /// Manifests of all valid committed backups, oldest first; bad ones are left out (see
     /// [`BackupStore::skipped`]).
     async fn list(&self) -> Result<Vec<BackupManifest>>;
@@ -47,9 +47,9 @@ pub trait BackupStore: Send + Sync {
         Vec::new()
     }
     /// Removes a backup and its manifest.
-    async fn delete(&self, id: &BackupId) -> Result<()>;
+    async fn delete(&self, id: &DumpId) -> Result<()>;
     /// Where the backup's data is (a path or object key; never credentials).
-    fn location(&self, id: &BackupId) -> String;
+    fn location(&self, id: &DumpId) -> String;
 }
 
 /// A backup being written. Dropping it without `commit` discards the data.
@@ -96,18 +96,18 @@ impl LocalDirStore {
     }
 
     /// The path of a backup's data.
-    pub fn data_path(&self, id: &BackupId) -> PathBuf {
+    pub fn data_path(&self, id: &DumpId) -> PathBuf {
         self.root.join(format!("{id}.dump"))
     }
 
     /// The path of a backup's manifest.
-    pub fn manifest_path(&self, id: &BackupId) -> PathBuf {
+    pub fn manifest_path(&self, id: &DumpId) -> PathBuf {
         self.root.join(format!("{id}.manifest.json"))
     }
 
     /// Reads and checks one manifest: a regular file of at most 64 KiB, valid JSON, and its
     /// `id` equal to the one its file name gives.
-    fn read_manifest(&self, id: &BackupId) -> Result<BackupManifest> {
+    fn read_manifest(&self, id: &DumpId) -> Result<BackupManifest> {
         let path = self.manifest_path(id);
         let bytes = read_small(&path, MANIFEST_CAP).map_err(|e| match e {
             OpenError::NotFound => DbError::NotFound {
@@ -150,7 +150,7 @@ impl LocalDirStore {
             let Some(stem) = name.strip_suffix(".manifest.json") else {
                 continue;
             };
-            let read = BackupId::new(stem)
+            let read = DumpId::new(stem)
                 .map_err(|_| bad_file(&entry.path(), "not a backup id"))
                 .and_then(|id| self.read_manifest(&id));
             match read {
@@ -175,11 +175,11 @@ impl LocalDirStore {
 
 #[async_trait]
 impl BackupStore for LocalDirStore {
-    fn location(&self, id: &BackupId) -> String {
+    fn location(&self, id: &DumpId) -> String {
         self.data_path(id).display().to_string()
     }
 
-    async fn create(&self, id: &BackupId) -> Result<Box<dyn BackupSink>> {
+    async fn create(&self, id: &DumpId) -> Result<Box<dyn BackupSink>> {
         ensure_dir(&self.root)?;
         if std::fs::symlink_metadata(self.manifest_path(id)).is_ok()
             || std::fs::symlink_metadata(self.data_path(id)).is_ok()
@@ -203,7 +203,7 @@ impl BackupStore for LocalDirStore {
         Ok(Box::new(sink))
     }
 
-    async fn open(&self, id: &BackupId) -> Result<BackupReader> {
+    async fn open(&self, id: &DumpId) -> Result<BackupReader> {
         let manifest = self.read_manifest(id)?;
         let path = self.data_path(id);
         let file = open_regular(&path).map_err(|e| match e {
@@ -218,7 +218,7 @@ impl BackupStore for LocalDirStore {
         )))
     }
 
-    async fn manifest(&self, id: &BackupId) -> Result<BackupManifest> {
+    async fn manifest(&self, id: &DumpId) -> Result<BackupManifest> {
         self.read_manifest(id)
     }
 
@@ -234,7 +234,7 @@ impl BackupStore for LocalDirStore {
         self.removed.lock().map(|r| r.clone()).unwrap_or_default()
     }
 
-    async fn delete(&self, id: &BackupId) -> Result<()> {
+    async fn delete(&self, id: &DumpId) -> Result<()> {
         let m = self.manifest_path(id);
         match std::fs::remove_file(&m) {
             Ok(()) => {}

@@ -3,7 +3,7 @@
 //! backup that does not verify.
 
 use super::feed::{digest, run_fed};
-use super::manifest::{BackupId, BackupManifest};
+use super::manifest::{BackupManifest, DumpId};
 use super::service::PgBackups;
 use crate::pg::{connect, quote_ident};
 use crate::tools::find_postgres_program;
@@ -13,15 +13,28 @@ use std::time::{Duration, Instant};
 use tokio::process::Command;
 
 /// A query run on the restored copy, e.g. `SELECT count(*) FROM users`.
+///
+/// Not [`mcp_ops_core::backup::IntegrityCheck`] (a named query whose integer result must
+/// reach a minimum, used through `BackupManager`): a `DumpCheck` runs any SQL and, with
+/// [`DumpCheck::expecting`], compares its first value as text.
+///
+/// ```
+/// use mcp_ops_db::DumpCheck;
+///
+/// let present = DumpCheck::query("SELECT count(*) FROM users");
+/// let schema = DumpCheck::expecting("SELECT current_setting('server_encoding')", "UTF8");
+/// assert_eq!(present.expect, None);
+/// assert_eq!(schema.expect.as_deref(), Some("UTF8"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IntegrityCheck {
+pub struct DumpCheck {
     /// The query; its first row's first column is the result.
     pub sql: String,
     /// When set, the result (as text) must equal this.
     pub expect: Option<String>,
 }
 
-impl IntegrityCheck {
+impl DumpCheck {
     /// A query that must succeed and return a row.
     pub fn query(sql: impl Into<String>) -> Self {
         Self {
@@ -39,9 +52,10 @@ impl IntegrityCheck {
     }
 }
 
-/// The outcome of one integrity check.
+/// The outcome of one [`DumpCheck`] (core's counterpart is
+/// [`mcp_ops_core::backup::IntegrityResult`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IntegrityResult {
+pub struct DumpCheckResult {
     /// The query.
     pub sql: String,
     /// Its result as text (`None` for SQL NULL).
@@ -55,7 +69,7 @@ pub struct VerifyOptions {
     /// Restore into a scratch database (created, checked, dropped).
     pub test_restore: bool,
     /// Queries run on the scratch database (implies `test_restore`).
-    pub integrity_checks: Vec<IntegrityCheck>,
+    pub integrity_checks: Vec<DumpCheck>,
 }
 
 impl VerifyOptions {
@@ -65,7 +79,7 @@ impl VerifyOptions {
     }
 
     /// Also a test restore with these checks.
-    pub fn with_test_restore(checks: Vec<IntegrityCheck>) -> Self {
+    pub fn with_test_restore(checks: Vec<DumpCheck>) -> Self {
         Self {
             test_restore: true,
             integrity_checks: checks,
@@ -79,7 +93,7 @@ pub struct TestRestoreReport {
     /// The scratch database (dropped afterwards).
     pub scratch_database: String,
     /// Results of the integrity checks.
-    pub checks: Vec<IntegrityResult>,
+    pub checks: Vec<DumpCheckResult>,
 }
 
 /// A passed verification.
@@ -93,10 +107,24 @@ pub struct VerifyReport {
     pub test_restore: Option<TestRestoreReport>,
 }
 
-/// Options of [`PgBackups::restore`].
+/// Options of [`PgBackups::restore`]: a `pg_restore` of one dump.
+///
+/// Not [`mcp_ops_core::backup::RestoreOptions`] (the backend-neutral options of
+/// `BackupManager::restore`): these choose the verification to pass, the target database
+/// and `--no-owner`.
+///
+/// ```
+/// use mcp_ops_db::{PgRestoreOptions, VerifyOptions};
+///
+/// let options = PgRestoreOptions::verified_with(VerifyOptions::quick())
+///     .into_database("app_copy")
+///     .without_owner();
+/// assert_eq!(options.target_database.as_deref(), Some("app_copy"));
+/// assert!(options.no_owner);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct RestoreOptions {
+pub struct PgRestoreOptions {
     /// Verification to pass first.
     pub verify: VerifyOptions,
     /// Restore into this database instead of the configured one.
@@ -105,7 +133,7 @@ pub struct RestoreOptions {
     pub no_owner: bool,
 }
 
-impl RestoreOptions {
+impl PgRestoreOptions {
     /// Restore after passing `verify`.
     pub fn verified_with(verify: VerifyOptions) -> Self {
         Self {
@@ -127,9 +155,12 @@ impl RestoreOptions {
     }
 }
 
-/// A completed restore.
+/// A completed `pg_restore` of one dump ([`PgBackups::restore`]).
+///
+/// Not [`mcp_ops_core::backup::RestoreReport`], which `BackupManager::restore` returns with
+/// the core verification and integrity results.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RestoreReport {
+pub struct PgRestoreReport {
     /// The verification that preceded it.
     pub verification: VerifyReport,
     /// The database restored into.
@@ -146,7 +177,7 @@ impl PgBackups {
     /// # Errors
     /// [`DbError::VerificationFailed`] when any step fails; [`DbError::NotFound`] for an
     /// unknown id.
-    pub async fn verify(&self, id: &BackupId, options: &VerifyOptions) -> Result<VerifyReport> {
+    pub async fn verify(&self, id: &DumpId, options: &VerifyOptions) -> Result<VerifyReport> {
         let manifest = self.store.manifest(id).await?;
         let failed = |reason: String| DbError::VerificationFailed {
             id: id.to_string(),
@@ -199,7 +230,7 @@ impl PgBackups {
     /// `pg_restore --list`: `Ok(Ok(entries))` when readable, `Ok(Err(why))` when not.
     pub(crate) async fn list_archive(
         &self,
-        id: &BackupId,
+        id: &DumpId,
     ) -> Result<std::result::Result<usize, String>> {
         let pg_restore = find_postgres_program("pg_restore")?;
         let mut cmd = Command::new(&pg_restore);
@@ -218,7 +249,7 @@ impl PgBackups {
     pub(crate) async fn test_restore(
         &self,
         manifest: &BackupManifest,
-        checks: &[IntegrityCheck],
+        checks: &[DumpCheck],
     ) -> Result<TestRestoreReport> {
         let scratch = self.create_scratch().await?;
         let result = self.restore_and_check(manifest, &scratch, checks).await;
@@ -277,8 +308,8 @@ impl PgBackups {
         &self,
         manifest: &BackupManifest,
         scratch: &str,
-        checks: &[IntegrityCheck],
-    ) -> Result<Vec<IntegrityResult>> {
+        checks: &[DumpCheck],
+    ) -> Result<Vec<DumpCheckResult>> {
         let target = self.config.with_dbname(scratch);
         self.pg_restore(manifest, &target, &["--no-owner", "--no-privileges"])
             .await?;
@@ -305,7 +336,7 @@ impl PgBackups {
             {
                 return Err(failed(format!("returned {value:?}, expected {expect:?}")));
             }
-            results.push(IntegrityResult {
+            results.push(DumpCheckResult {
                 sql: check.sql.clone(),
                 value,
             });
@@ -346,7 +377,11 @@ impl PgBackups {
     /// # Errors
     /// [`DbError::VerificationFailed`] when verification fails (nothing restored);
     /// [`DbError::ToolFailed`] when pg_restore fails (its transaction is rolled back).
-    pub async fn restore(&self, id: &BackupId, options: &RestoreOptions) -> Result<RestoreReport> {
+    pub async fn restore(
+        &self,
+        id: &DumpId,
+        options: &PgRestoreOptions,
+    ) -> Result<PgRestoreReport> {
         let verification = self.verify(id, &options.verify).await?;
         let target = match &options.target_database {
             Some(db) => self.config.with_dbname(db),
@@ -360,7 +395,7 @@ impl PgBackups {
         }
         self.pg_restore(&verification.manifest, &target, &extra)
             .await?;
-        Ok(RestoreReport {
+        Ok(PgRestoreReport {
             verification,
             database: target.dbname().to_owned(),
             duration: started.elapsed(),

@@ -7,7 +7,8 @@
 
 use super::{PgBackend, connect, quote_ident, quote_literal};
 use crate::error::sqlstate;
-use crate::{DbError, PgConfig, Result, SecretString};
+use crate::{DbError, PgConfig, Result};
+use mcp_ops_core::SecretValue;
 use std::time::Duration;
 
 /// Options of [`PgBackend::rotate_role_password`].
@@ -25,7 +26,7 @@ pub struct RotationOptions {
     pub verify_timeout: Duration,
     /// The role's current password, used to revert when the stored verifier cannot be
     /// read (reading `pg_authid` needs superuser).
-    pub current_password: Option<SecretString>,
+    pub current_password: Option<SecretValue>,
 }
 
 impl Default for RotationOptions {
@@ -60,15 +61,15 @@ pub struct RotatedPassword {
     /// The role.
     pub role: String,
     /// The new password (redacted in `Debug`).
-    pub password: SecretString,
+    pub password: SecretValue,
     /// When it was applied.
     pub rotated_at: jiff::Timestamp,
 }
 
 /// A SCRAM-SHA-256 verifier for `password` with a random salt, in the form PostgreSQL
 /// stores (`SCRAM-SHA-256$4096:salt$StoredKey:ServerKey`).
-pub fn scram_verifier(password: &SecretString) -> String {
-    postgres_protocol::password::scram_sha_256(password.expose().as_bytes())
+pub fn scram_verifier(password: &SecretValue) -> String {
+    postgres_protocol::password::scram_sha_256(password.expose())
 }
 
 impl PgBackend {
@@ -88,7 +89,7 @@ impl PgBackend {
             return Err(DbError::invalid("role", "empty role name"));
         }
         let previous = self.previous_verifier(role, options).await?;
-        let password = SecretString::generate(options.password_bytes.max(16))?;
+        let password = crate::secret::generate_password(options.password_bytes.max(16))?;
         self.set_role_password(role, &password).await?;
         tracing::info!(role, "role password applied, verifying");
         match self.verify_role_password(role, &password, options).await {
@@ -113,7 +114,7 @@ impl PgBackend {
     ///
     /// # Errors
     /// [`DbError::NotFound`] for an unknown role; statement failures.
-    pub async fn set_role_password(&self, role: &str, password: &SecretString) -> Result<()> {
+    pub async fn set_role_password(&self, role: &str, password: &SecretValue) -> Result<()> {
         self.apply_verifier(role, Some(&scram_verifier(password)))
             .await
     }
@@ -125,7 +126,7 @@ impl PgBackend {
     pub async fn verify_role_password(
         &self,
         role: &str,
-        password: &SecretString,
+        password: &SecretValue,
         options: &RotationOptions,
     ) -> Result<()> {
         let base = options.verify_config.as_ref().unwrap_or(self.config());
@@ -209,7 +210,7 @@ mod tests {
 
     #[test]
     fn verifier_has_postgres_format_and_no_clear_text() {
-        let pw = SecretString::new("correct horse battery staple");
+        let pw = SecretValue::from_str_value("correct horse battery staple");
         let v = scram_verifier(&pw);
         assert!(v.starts_with("SCRAM-SHA-256$4096:"), "{v}");
         assert!(!v.contains("horse"));

@@ -3,7 +3,8 @@
 use super::TEST_REDIS_URL;
 use super::process::{free_port, log_tail, signal, stop};
 use crate::tools::find_on_path;
-use crate::{DbError, RedisConfig, Result, SecretString};
+use crate::{DbError, RedisConfig, Result};
+use mcp_ops_core::SecretValue;
 use rustix::process::Signal;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -49,7 +50,7 @@ impl TestRedis {
     ///
     /// # Errors
     /// As [`TestRedis::start`].
-    pub async fn start_owned(password: Option<&SecretString>) -> Result<Self> {
+    pub async fn start_owned(password: Option<&SecretValue>) -> Result<Self> {
         let bin = find_on_path("redis-server")
             .or_else(|| {
                 Some(std::path::PathBuf::from("/usr/bin/redis-server")).filter(|p| p.is_file())
@@ -70,7 +71,10 @@ impl TestRedis {
             if let Some(pw) = password {
                 // A config file keeps the password off the process list.
                 let conf = dir.path().join("redis.conf");
-                std::fs::write(&conf, format!("requirepass \"{}\"\n", pw.expose()))
+                let pw = pw
+                    .expose_str()
+                    .map_err(|_| DbError::invalid("password", "not UTF-8 (content withheld)"))?;
+                std::fs::write(&conf, format!("requirepass \"{pw}\"\n"))
                     .map_err(DbError::io("writing redis.conf"))?;
                 cmd.arg(&conf);
             }
