@@ -50,6 +50,7 @@ pub mod maintenance;
 pub mod mock;
 pub mod node_group;
 pub mod notify;
+pub mod platform;
 pub mod policy;
 pub mod redact;
 pub mod runbook;
