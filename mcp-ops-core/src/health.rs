@@ -395,37 +395,61 @@ pub trait HealthCheck: Send + Sync {
     async fn check(&self, target: &HealthTarget) -> Result<HealthReport>;
 }
 
-/// Checks `targets` concurrently on `checker`, each bounded by `per_check`, and summarises.
-///
-/// A check that errors or exceeds its time becomes an [`HealthStatus::Unknown`] report
-/// saying why, so one hung probe never hides the others.
+/// How many checks [`check_all`] runs at once: like `curl -Z --parallel-max 50`, enough to
+/// keep a pool of reused connections busy without opening one socket per target.
+pub const DEFAULT_CONCURRENCY: usize = 50;
+
+/// Checks `targets` on `checker`, at most [`DEFAULT_CONCURRENCY`] at a time, each bounded by
+/// `per_check`, and summarises; see [`check_all_bounded`].
 pub async fn check_all(
     checker: &dyn HealthCheck,
     targets: &[HealthTarget],
     per_check: Duration,
     now: impl Fn() -> Timestamp + Sync,
 ) -> HealthSummary {
-    let futures = targets.iter().map(|t| {
-        let now = &now;
-        async move {
-            match tokio::time::timeout(per_check, checker.check(t)).await {
-                Ok(Ok(report)) => report,
-                Ok(Err(e)) => HealthReport::new(
-                    t.clone(),
-                    HealthStatus::Unknown,
-                    format!("check failed: {e}"),
-                    now(),
-                ),
-                Err(_) => HealthReport::new(
-                    t.clone(),
-                    HealthStatus::Unknown,
-                    format!("no answer within {per_check:?}"),
-                    now(),
-                ),
-            }
+    check_all_bounded(checker, targets, per_check, now, DEFAULT_CONCURRENCY).await
+}
+
+/// Checks `targets` on `checker`, at most `max_concurrent` at a time (0 counts as 1), and
+/// summarises. Reports come back in the order of the targets.
+///
+/// Each check gets `per_check` from the moment it starts, not from the moment the batch
+/// starts: a target waiting for a free slot is not charged for the wait. A check that errors
+/// or exceeds its time becomes an [`HealthStatus::Unknown`] report saying why, so one hung
+/// probe never hides the others.
+pub async fn check_all_bounded(
+    checker: &dyn HealthCheck,
+    targets: &[HealthTarget],
+    per_check: Duration,
+    now: impl Fn() -> Timestamp + Sync,
+    max_concurrent: usize,
+) -> HealthSummary {
+    use futures::StreamExt as _;
+
+    let now = &now;
+    let checks = targets.iter().map(|t| async move {
+        // The deadline is taken here, when the check is first polled (it has a slot).
+        match tokio::time::timeout(per_check, checker.check(t)).await {
+            Ok(Ok(report)) => report,
+            Ok(Err(e)) => HealthReport::new(
+                t.clone(),
+                HealthStatus::Unknown,
+                format!("check failed: {e}"),
+                now(),
+            ),
+            Err(_) => HealthReport::new(
+                t.clone(),
+                HealthStatus::Unknown,
+                format!("no answer within {per_check:?}"),
+                now(),
+            ),
         }
     });
-    HealthSummary::from_reports(futures::future::join_all(futures).await)
+    let reports: Vec<HealthReport> = futures::stream::iter(checks)
+        .buffered(max_concurrent.max(1))
+        .collect()
+        .await;
+    HealthSummary::from_reports(reports)
 }
 
 #[cfg(test)]
@@ -455,5 +479,94 @@ mod tests {
         let probe = HttpProbe::new("api", "https://ops:hunter2@api.example/health?key=k");
         assert!(!probe.display_url().contains("hunter2"));
         assert!(!probe.display_url().contains("=k"));
+    }
+
+    mod fan_out {
+        #![allow(clippy::unwrap_used)]
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::time::Duration;
+
+        use async_trait::async_trait;
+
+        use crate::health::{
+            HealthCheck, HealthReport, HealthStatus, HealthTarget, HttpProbe, TargetKind,
+            check_all_bounded,
+        };
+
+        /// Sleeps a while per check (forever for names starting with `hang`) and records how
+        /// many checks ran at once.
+        #[derive(Default)]
+        struct Slow {
+            now: AtomicUsize,
+            most: AtomicUsize,
+        }
+
+        #[async_trait]
+        impl HealthCheck for Slow {
+            fn backend(&self) -> &'static str {
+                "slow"
+            }
+            fn supports(&self, kind: TargetKind) -> bool {
+                kind == TargetKind::Http
+            }
+            async fn check(&self, target: &HealthTarget) -> crate::Result<HealthReport> {
+                /// Counts the check as finished however it ends (a timeout drops it).
+                struct Running<'a>(&'a AtomicUsize);
+                impl Drop for Running<'_> {
+                    fn drop(&mut self) {
+                        self.0.fetch_sub(1, Ordering::SeqCst);
+                    }
+                }
+                let n = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+                let _running = Running(&self.now);
+                self.most.fetch_max(n, Ordering::SeqCst);
+                let hang = matches!(target, HealthTarget::Http(p) if p.name.starts_with("hang"));
+                let wait = if hang { 3600 } else { 1 };
+                tokio::time::sleep(Duration::from_secs(wait)).await;
+                Ok(HealthReport::new(
+                    target.clone(),
+                    HealthStatus::Healthy,
+                    "ok",
+                    jiff::Timestamp::UNIX_EPOCH,
+                ))
+            }
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn at_most_the_limit_runs_at_once_and_reports_keep_the_targets_order() {
+            let targets: Vec<HealthTarget> = (0..20)
+                .map(|i| {
+                    let name = if i == 3 {
+                        "hang".to_owned()
+                    } else {
+                        format!("t{i}")
+                    };
+                    HealthTarget::Http(HttpProbe::new(name, format!("http://h/{i}")))
+                })
+                .collect();
+            let slow = Slow::default();
+            let summary = check_all_bounded(
+                &slow,
+                &targets,
+                Duration::from_secs(5),
+                || jiff::Timestamp::UNIX_EPOCH,
+                4,
+            )
+            .await;
+            assert_eq!(slow.most.load(Ordering::SeqCst), 4);
+            let order: Vec<&HealthTarget> = summary.reports.iter().map(|r| &r.target).collect();
+            assert_eq!(order, targets.iter().collect::<Vec<_>>());
+            // Every check that waited for a slot still had its full 5 s: only the hung one
+            // is Unknown.
+            for (i, r) in summary.reports.iter().enumerate() {
+                let want = if i == 3 {
+                    HealthStatus::Unknown
+                } else {
+                    HealthStatus::Healthy
+                };
+                assert_eq!(r.status, want, "{i}: {}", r.message);
+            }
+            assert!(summary.reports[3].message.contains("no answer within"));
+        }
     }
 }
