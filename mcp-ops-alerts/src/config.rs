@@ -52,6 +52,22 @@ impl AlertsConfig {
 
     /// Reads the variables through `get` (a map in tests, a secrets manager in tools).
     ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use mcp_ops_alerts::config::AlertsConfig;
+    ///
+    /// let vars = HashMap::from([
+    ///     ("MCP_OPS_PROMETHEUS_URL", "http://127.0.0.1:9090"),
+    ///     ("MCP_OPS_SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B0/x"),
+    /// ]);
+    /// let config = AlertsConfig::from_lookup(|k| vars.get(k).map(|v| v.to_string()))?;
+    /// assert!(config.prometheus()?.is_some());
+    /// assert!(config.alertmanager()?.is_none());
+    /// let channels: Vec<_> = config.notifiers()?.iter().map(|n| n.channel()).collect();
+    /// assert_eq!(channels, ["slack"]);
+    /// # Ok::<(), mcp_ops_alerts::AlertsError>(())
+    /// ```
+    ///
     /// # Errors
     /// [`AlertsError::InvalidInput`] naming the variable that is malformed or missing
     /// (email needs `MCP_OPS_EMAIL_FROM` and `MCP_OPS_EMAIL_TO` once `MCP_OPS_SMTP_HOST` is set).

@@ -31,6 +31,18 @@ pub struct PrometheusHealth {
 impl PrometheusHealth {
     /// Checks with `client`, the runbook's [`Policy`] and wall-clock time; queries are
     /// evaluated at the server's current time.
+    ///
+    /// ```
+    /// use mcp_ops_alerts::health::PrometheusHealth;
+    /// use mcp_ops_alerts::prometheus::PrometheusClient;
+    /// use mcp_ops_core::HealthCheck;
+    /// use mcp_ops_core::health::TargetKind;
+    ///
+    /// let metrics = PrometheusHealth::new(PrometheusClient::new("http://127.0.0.1:9090")?);
+    /// assert!(metrics.supports(TargetKind::Metric));
+    /// assert!(!metrics.supports(TargetKind::Database));
+    /// # Ok::<(), mcp_ops_alerts::AlertsError>(())
+    /// ```
     #[must_use]
     pub fn new(client: PrometheusClient) -> Self {
         Self {

@@ -35,6 +35,7 @@
 //! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod alerts_backends;
 pub mod alertmanager;
 pub mod analysis;
 pub mod config;
@@ -43,9 +44,11 @@ pub mod escalation;
 pub mod health;
 pub mod http_health;
 pub mod notify;
+pub mod prelude;
 pub mod prometheus;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use alerts_backends::AlertsBackends;
 pub use error::{AlertsError, PromErrorType, Result};
 pub use mcp_ops_core::SecretValue;

@@ -37,6 +37,7 @@
 //! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod backends;
 pub mod backup;
 pub mod clock;
 pub mod deploy;
@@ -52,6 +53,7 @@ pub mod node_group;
 pub mod notify;
 pub mod platform;
 pub mod policy;
+pub mod prelude;
 pub mod redact;
 pub mod runbook;
 pub mod scale;
@@ -63,6 +65,13 @@ pub mod testkit;
 pub mod types;
 pub mod url_check;
 
+/// The `#[async_trait]` macro the capability traits are written with: implement them with
+/// `#[mcp_ops_core::async_trait]`, no `async-trait` dependency of your own.
+pub use async_trait::async_trait;
+/// The date-time crate of the API ([`jiff::Timestamp`] in reports, [`Clock::now`]), re-exported
+/// so callers use the same version.
+pub use jiff;
+pub use backends::Backends;
 pub use backup::{
     BackupId, BackupKind, BackupManager, BackupRecord, BackupRequest, BackupStatus, IntegrityCheck,
     RestoreOptions, RestoreReport, VerificationReport,

@@ -121,6 +121,33 @@ fn finished() -> impl Condition<Job> {
 
 impl CronJobBackups {
     /// Backups of the CronJobs in `namespaces`; waits up to 1 hour, keeps 50 log lines.
+    ///
+    /// On the simulated cluster (feature `sim`), a dry run of the runbook's
+    /// `kubectl create job --from=cronjob/postgres-backup`:
+    ///
+    #[cfg_attr(feature = "sim", doc = "```")]
+    #[cfg_attr(not(feature = "sim"), doc = "```ignore")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use mcp_ops_core::backup::{BackupKind, BackupRequest, BackupStatus};
+    /// use mcp_ops_core::{BackupManager, Intent};
+    /// use mcp_ops_k8s::sim::{Scenario, SimCluster};
+    /// use mcp_ops_k8s::{CronJobBackups, KubeConfig};
+    ///
+    /// let sim = SimCluster::start(Scenario::mcp_production()).await?;
+    /// let cluster = KubeConfig::new().with_kubeconfig_path(sim.kubeconfig_path()).build().await?;
+    /// let namespace: mcp_ops_core::types::Namespace = "mcp-production".parse()?;
+    /// let backups = CronJobBackups::new(cluster, vec![namespace.clone()]);
+    /// let request = BackupRequest {
+    ///     kind: BackupKind::CronJob { namespace, cronjob: "postgres-backup".parse()? },
+    ///     label: None,
+    /// };
+    /// let planned = backups
+    ///     .backup(&request, &Intent::new("before maintenance", "ops-bot")?.with_dry_run(true))
+    ///     .await?;
+    /// assert_eq!(planned.status, BackupStatus::Running); // planned, nothing created
+    /// # Ok(()) }
+    /// ```
     pub fn new(cluster: KubeCluster, namespaces: Vec<Namespace>) -> Self {
         Self {
             cluster,

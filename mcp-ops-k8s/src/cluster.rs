@@ -23,6 +23,8 @@ pub struct KubeCluster {
     client: kube::Client,
     retry: RetryPolicy,
     field_manager: String,
+    /// Pod lists in flight, shared by the checks that run together (`health::pods`).
+    pods: std::sync::Arc<crate::health::pods::PodShare>,
 }
 
 impl std::fmt::Debug for KubeCluster {
@@ -35,18 +37,37 @@ impl std::fmt::Debug for KubeCluster {
 }
 
 impl KubeCluster {
-    /// Wraps a client (from `kube::Client::try_default`, a mock transport or a SimCluster).
+    /// Wraps a client (a mock transport, a SimCluster's, or one you configured yourself).
     ///
-    /// A client made by `kube::Client::try_from(config)` carries kube's own retry layer (up to
-    /// 15 retries of 429/503/504 with delays up to 1000 s) under the SDK's bounded
-    /// [`RetryPolicy`]; build through [`KubeConfig`](crate::KubeConfig), or set
-    /// `config.default_retry = false`, to keep retries bounded.
+    /// A client made by `kube::Client::try_default()` or `kube::Client::try_from(config)`
+    /// carries kube's own retry layer (up to 15 retries of 429/503/504 with delays up to
+    /// 1000 s) under the SDK's bounded [`RetryPolicy`]: retries of retries. Prefer
+    /// [`KubeCluster::try_default`] (kubeconfig or in-cluster),
+    /// [`KubeCluster::from_config`] or [`KubeConfig`](crate::KubeConfig), which turn kube's
+    /// layer off; when you build the client yourself, set `config.default_retry = false`:
+    ///
+    /// ```
+    /// use mcp_ops_k8s::KubeCluster;
+    ///
+    /// mcp_ops_k8s::install_crypto_provider(); // one rustls provider for kube's client
+    /// let mut config = kube::Config::new("http://127.0.0.1:6443".parse()?);
+    /// config.default_retry = false; // the SDK's RetryPolicy is the one retry loop
+    /// let cluster = KubeCluster::new(kube::Client::try_from(config)?);
+    /// assert_eq!(cluster.retry_policy().max_attempts, 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(client: kube::Client) -> Self {
         Self {
             client,
             retry: RetryPolicy::default(),
             field_manager: "mcp-ops".into(),
+            pods: std::sync::Arc::default(),
         }
+    }
+
+    /// The pod lists in flight of this cluster and its clones.
+    pub(crate) fn pod_share(&self) -> &crate::health::pods::PodShare {
+        &self.pods
     }
 
     /// Replaces the timeout and retry policy.

@@ -28,13 +28,17 @@
 pub mod backup;
 mod cluster;
 mod config;
+mod connect;
 pub mod config_backup;
 pub mod config_backups;
 pub mod deploy;
 mod error;
 pub mod exec;
 pub mod health;
+mod kube_backends;
+mod kube_backups;
 mod kubeconfig_error;
+pub mod prelude;
 mod retry;
 pub mod scale;
 pub mod secrets;
@@ -44,6 +48,8 @@ pub use backup::CronJobBackups;
 pub use cluster::KubeCluster;
 pub use config::{ConfigError, KubeConfig, install_crypto_provider};
 pub use config_backups::ConfigBackups;
+pub use kube_backends::KubeBackends;
+pub use kube_backups::KubeBackups;
 pub use retry::RetryPolicy;
 
 #[cfg(feature = "sim")]

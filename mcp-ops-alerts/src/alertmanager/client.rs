@@ -39,6 +39,28 @@ impl AlertmanagerClient {
 
     /// A client for the Alertmanager at `base_url` (for example `http://127.0.0.1:9093`).
     ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use mcp_ops_alerts::alertmanager::AlertmanagerClient;
+    /// use wiremock::{Mock, MockServer, ResponseTemplate, matchers::path};
+    ///
+    /// // A stand-in for Alertmanager that is ready and has no silence.
+    /// let server = MockServer::start().await;
+    /// Mock::given(path("/-/ready")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
+    /// Mock::given(path("/api/v2/silences"))
+    ///     .respond_with(ResponseTemplate::new(200).set_body_string("[]"))
+    ///     .mount(&server)
+    ///     .await;
+    ///
+    /// let alertmanager = AlertmanagerClient::new(&server.uri())?;
+    /// assert!(alertmanager.ready().await?);
+    /// assert!(alertmanager.silences(&[]).await?.is_empty());
+    ///
+    /// assert!(AlertmanagerClient::new("not a url").is_err());
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`AlertsError::InvalidInput`] when the URL does not parse or is not http(s).
     pub fn new(base_url: &str) -> Result<Self> {

@@ -52,6 +52,27 @@ impl std::fmt::Debug for EscalationEngine {
 
 impl EscalationEngine {
     /// An engine over `store` with the runbook's policy and contacts and no notifier yet.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> mcp_ops_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use mcp_ops_alerts::escalation::{EscalationEngine, InMemoryStore};
+    /// use mcp_ops_core::{Escalator, Intent, NewIncident, Severity, SystemClock};
+    ///
+    /// let engine = EscalationEngine::new(Arc::new(InMemoryStore::new()), Arc::new(SystemClock));
+    /// let incident = NewIncident {
+    ///     title: "High error rate".into(),
+    ///     severity: Severity::P1,
+    ///     service: "MCP Production".into(),
+    ///     impact: "15 % of API requests fail".into(),
+    ///     investigating: "@ops-team".into(),
+    /// };
+    /// let opened = engine.open(&incident, &Intent::new("alert fired", "ops-bot")?).await?;
+    /// assert_eq!(engine.open_incidents().await?.len(), 1);
+    /// engine.acknowledge(&opened.id, &Intent::new("on it", "alice")?).await?;
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn new(store: Arc<dyn EscalationStore>, clock: SharedClock) -> Self {
         Self {

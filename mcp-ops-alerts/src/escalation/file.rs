@@ -165,6 +165,21 @@ impl FileEscalationStore {
     /// file and the state file are created by the first change, so bad input and reads leave
     /// no trace.
     ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> mcp_ops_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use mcp_ops_alerts::escalation::{EscalationEngine, FileEscalationStore};
+    /// use mcp_ops_core::{Escalator, SystemClock};
+    ///
+    /// let dir = tempfile::tempdir().map_err(|e| mcp_ops_core::Error::invalid("dir", e.to_string()))?;
+    /// let store = FileEscalationStore::new(dir.path().join("incidents.json"))?;
+    /// let engine = EscalationEngine::new(Arc::new(store), Arc::new(SystemClock));
+    /// assert!(engine.open_incidents().await?.is_empty()); // no file is created by reading
+    /// assert!(!dir.path().join("incidents.json").exists());
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidInput`] when `path` has no file name.
     pub fn new(path: impl Into<PathBuf>) -> Result<Self> {

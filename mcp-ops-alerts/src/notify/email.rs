@@ -99,6 +99,31 @@ fn mailbox(s: &str) -> Result<Mailbox> {
 impl EmailNotifier {
     /// Builds the notifier (the connection pool opens on first send).
     ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use mcp_ops_alerts::notify::{EmailConfig, EmailNotifier, Notice, NoticeKind};
+    /// use mcp_ops_alerts::testing::SmtpSink;
+    ///
+    /// // A local SMTP sink stands in for the relay (feature `testing`).
+    /// let sink = SmtpSink::start().await?;
+    /// let config = EmailConfig::plain(
+    ///     sink.host(),
+    ///     sink.port(),
+    ///     "ops@example.com",
+    ///     vec!["mcp-alerts@example.com".into()],
+    /// );
+    /// let email = EmailNotifier::new(config)?;
+    /// let notice = Notice::new(NoticeKind::Detected, "INC-1", "P1", "High error rate", "15 %");
+    /// assert_eq!(email.send_notice(&notice).await?.channel, "email");
+    /// assert_eq!(sink.wait_for(1, Duration::from_secs(5)).await.len(), 1);
+    ///
+    /// let nobody = EmailConfig::plain("127.0.0.1", 25, "ops@example.com", vec![]);
+    /// assert!(EmailNotifier::new(nobody).is_err());
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`AlertsError::InvalidInput`] for bad addresses, no recipients, bad TLS parameters,
     /// port 0, a malformed host, or credentials without TLS (`Plain` with a password) to a host

@@ -90,6 +90,29 @@ pub fn pd_severity(priority: &str) -> &'static str {
 impl PagerDutyNotifier {
     /// A notifier for the integration with `routing_key` (32 characters).
     ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use mcp_ops_alerts::notify::{Notice, NoticeKind, PagerDutyNotifier};
+    /// use mcp_ops_core::SecretValue;
+    /// use wiremock::{Mock, MockServer, ResponseTemplate, matchers::path};
+    ///
+    /// // A stand-in for the Events API v2.
+    /// let events = MockServer::start().await;
+    /// Mock::given(path("/v2/enqueue"))
+    ///     .respond_with(ResponseTemplate::new(202).set_body_string(r#"{"status":"success"}"#))
+    ///     .mount(&events)
+    ///     .await;
+    ///
+    /// let key = SecretValue::from_str_value("0123456789abcdef0123456789abcdef");
+    /// let pager = PagerDutyNotifier::new(key)?.with_endpoint(events.uri());
+    /// let notice = Notice::new(NoticeKind::Detected, "INC-1", "P0", "API down", "all pods crash");
+    /// assert_eq!(pager.send_notice(&notice).await?.channel, "pagerduty");
+    ///
+    /// assert!(PagerDutyNotifier::new(SecretValue::from_str_value("not a key")).is_err());
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`AlertsError::InvalidInput`] for an empty key (the error never repeats the key).
     pub fn new(routing_key: SecretValue) -> Result<Self> {

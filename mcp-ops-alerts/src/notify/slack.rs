@@ -32,6 +32,30 @@ pub struct SlackNotifier {
 impl SlackNotifier {
     /// A notifier posting to `webhook` (`https://hooks.slack.com/services/…`).
     ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use mcp_ops_alerts::notify::{Notice, NoticeKind, SlackNotifier};
+    /// use mcp_ops_core::SecretValue;
+    /// use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};
+    ///
+    /// // A stand-in for Slack (a loopback `http://` webhook is accepted; others need https).
+    /// let slack = MockServer::start().await;
+    /// Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&slack).await;
+    ///
+    /// let webhook = SecretValue::from_str_value(&format!("{}/services/T0/B0/x", slack.uri()));
+    /// let notifier = SlackNotifier::new(webhook)?.with_channel("#mcp-production-alerts");
+    /// let notice = Notice::new(NoticeKind::Detected, "INC-1", "P1", "High error rate", "15 %");
+    /// let receipt = notifier.send_notice(&notice).await?;
+    /// assert_eq!(receipt.channel, "slack");
+    /// assert_eq!(slack.received_requests().await.map(|r| r.len()), Some(1));
+    ///
+    /// // A webhook over plain HTTP to another host is refused, without repeating it.
+    /// let leaky = SecretValue::from_str_value("http://hooks.example.com/services/T0/B0/x");
+    /// assert!(SlackNotifier::new(leaky).is_err());
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`AlertsError::InvalidInput`] when the webhook is not an `https://` URL (`http://` is
     /// accepted for loopback hosts only) or carries credentials (the error does not repeat it).

@@ -45,6 +45,29 @@ impl PrometheusClient {
 
     /// A client for the server at `base_url` (for example `http://127.0.0.1:9090`).
     ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use mcp_ops_alerts::prometheus::PrometheusClient;
+    /// use wiremock::{Mock, MockServer, ResponseTemplate, matchers::path};
+    ///
+    /// // A stand-in for Prometheus answering one instant query.
+    /// let server = MockServer::start().await;
+    /// let body = r#"{"status":"success","data":{"resultType":"vector","result":[
+    ///     {"metric":{"service":"mcp-typescript-api"},"value":[1700000000,"0.02"]}]}}"#;
+    /// Mock::given(path("/api/v1/query"))
+    ///     .respond_with(ResponseTemplate::new(200).set_body_string(body))
+    ///     .mount(&server)
+    ///     .await;
+    ///
+    /// let prometheus = PrometheusClient::new(&server.uri())?;
+    /// let result = prometheus.instant("up", None).await?;
+    /// println!("{result:?}");
+    ///
+    /// assert!(PrometheusClient::new("ftp://prometheus:9090").is_err());
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`AlertsError::InvalidInput`] when the URL does not parse or is not http(s).
     pub fn new(base_url: &str) -> Result<Self> {

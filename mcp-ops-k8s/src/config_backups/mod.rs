@@ -118,6 +118,20 @@ impl ConfigBackups {
     /// Backups of namespace configuration in `dir`, which is created (mode 0700 on unix)
     /// when missing; an existing directory keeps its mode.
     ///
+    /// ```
+    /// use mcp_ops_k8s::{ConfigBackups, KubeCluster};
+    ///
+    /// let cluster = KubeCluster::from_config(kube::Config::new("http://127.0.0.1:6443".parse()?))?;
+    /// let dir = tempfile::tempdir()?;
+    /// let backups = ConfigBackups::new(cluster.clone(), dir.path().join("config"))?;
+    /// assert_eq!(backups.dir(), dir.path().join("config"));
+    ///
+    /// // A file where the directory should be is refused.
+    /// std::fs::write(dir.path().join("file"), b"")?;
+    /// assert!(ConfigBackups::new(cluster, dir.path().join("file")).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::Backend`] when the directory cannot be created.
     pub fn new(kube: KubeCluster, dir: impl Into<PathBuf>) -> Result<Self> {

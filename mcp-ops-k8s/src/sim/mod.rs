@@ -113,6 +113,22 @@ fn apply_step(
 impl SimCluster {
     /// Builds the scenario's objects, settles the controllers and starts serving.
     /// Must be called inside a tokio runtime.
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use mcp_ops_core::{Deployer, HealthCheck};
+    /// use mcp_ops_k8s::KubeConfig;
+    /// use mcp_ops_k8s::sim::{Scenario, SimCluster};
+    ///
+    /// let sim = SimCluster::start(Scenario::mcp_production()).await?;
+    /// // Through the same kubeconfig path as a real cluster (kube's retry layer off).
+    /// let cluster = KubeConfig::new().with_kubeconfig_path(sim.kubeconfig_path()).build().await?;
+    /// let deployments = cluster.deployments(&"mcp-production".parse()?).await?;
+    /// assert!(deployments.iter().any(|d| d.deployment.name.as_str() == "mcp-typescript-api"));
+    /// assert_eq!(cluster.backend(), "kubernetes");
+    /// # Ok(()) }
+    /// ```
     pub async fn start(scenario: Scenario) -> Result<Self, SimError> {
         let clock = Arc::new(clock::Clock::default());
         let store = Arc::new(Store::with_watch_cache(clock, scenario.watch_cache));
@@ -193,7 +209,10 @@ impl SimCluster {
         self.kubeconfig.path()
     }
 
-    /// A `kube::Client` for the cluster (default namespace `default`).
+    /// A `kube::Client` for the cluster (default namespace `default`). It keeps kube's own
+    /// retry layer: for a [`KubeCluster`](crate::KubeCluster) build through
+    /// [`kubeconfig_path`](Self::kubeconfig_path) and [`KubeConfig`](crate::KubeConfig)
+    /// instead, so the SDK's retry policy is the only one.
     pub fn client(&self) -> Result<kube::Client, SimError> {
         // kube's rustls needs a process-level provider when several are compiled in.
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();

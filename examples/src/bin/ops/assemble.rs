@@ -1,30 +1,36 @@
 //! Building [`Backends`] from a cluster and the [`Endpoints`]: for each system besides the
-//! cluster, the configured backend, else the embedded stand-in, else [`Unconfigured`]; and
-//! a [`Ledger`] of where each part comes from, for the banner and the notes.
+//! cluster, the configured backend, else the embedded stand-in, else [`NotConfigured`]; and
+//! a [`Ledger`] of where each part comes from, for the banner and the notes. The bundle,
+//! the health router and the not-configured answers are the SDK's
+//! ([`mcp_ops_core::backends`]); the cluster's parts come from [`KubeBackends`].
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use mcp_ops_alerts::health::PrometheusHealth;
 use mcp_ops_alerts::http_health::HttpHealthCheck;
+use mcp_ops_core::backends::{HealthRouter, NotConfigured};
 use mcp_ops_core::health::HttpProbe;
 use mcp_ops_core::mock::RUNBOOK_HEALTH_URL;
-
-/// The probe's URL when none was given on a real cluster: shown in plans, never requested.
-const UNCONFIGURED_HEALTH_URL: &str = "<not configured: --health-url>";
 use mcp_ops_core::{
     BackupManager, DatabaseMaintenance, HealthCheck, NodeGroupScaler, SharedClock, SystemClock,
 };
 use mcp_ops_db::{DbHealthCheck, LocalDirStore, PgBackend, PgBackups, PgOptions, RedisBackend};
-use mcp_ops_k8s::{ConfigBackups, CronJobBackups};
+use mcp_ops_k8s::{ConfigBackups, KubeBackends};
 
 use crate::Failure;
 use crate::assemble_alerting::alerting;
 use crate::backends::{Backends, Cluster};
-use crate::backup_route::{CRON_JOB_WAIT, DatabaseBackups, RoutedBackups};
 use crate::endpoints::{Endpoints, shown};
-use crate::health_route::HealthRouter;
-use crate::unconfigured::Unconfigured;
+
+/// The probe's URL when none was given on a real cluster: shown in plans, never requested.
+const UNCONFIGURED_HEALTH_URL: &str = "<not configured: --health-url>";
+
+/// How long `ops backup cronjob` waits for the Job it starts: until it finishes (the Job's
+/// own `activeDeadlineSeconds` and `backoffLimit` bound it); a deadline of the caller's
+/// choice is `ops backup --timeout`. A fixed bound here failed every backup larger than
+/// what fits in it.
+const CRON_JOB_WAIT: Duration = Duration::MAX;
 
 /// The runbook's database name (`pg_isready -d mcp_db`), checked whatever the URL names.
 const RUNBOOK_DATABASE: &str = "mcp_db";
@@ -41,11 +47,11 @@ pub(crate) struct Ledger {
     /// Said by commands that send incident messages when no notifier is configured.
     pub(crate) notify_note: Option<String>,
     /// Set when no database is configured.
-    pub(crate) database_missing: Option<Unconfigured>,
+    pub(crate) database_missing: Option<NotConfigured>,
 }
 
 /// The cluster's backends plus, for each other system, the configured one, else the
-/// stand-in (embedded cluster), else [`Unconfigured`].
+/// stand-in (embedded cluster), else [`NotConfigured`].
 pub(crate) fn assemble(
     cluster: Cluster,
     endpoints: Option<&Endpoints>,
@@ -66,7 +72,7 @@ pub(crate) fn assemble(
     let (database, maintenance, database_backups): (
         Arc<dyn HealthCheck>,
         Arc<dyn DatabaseMaintenance>,
-        DatabaseBackups,
+        Arc<dyn BackupManager>,
     ) = match (e.and_then(|e| e.database.as_ref()), stand_in) {
         (Some(config), _) => {
             let pg = PgBackend::new(config.clone(), PgOptions::default())
@@ -86,7 +92,7 @@ pub(crate) fn assemble(
             (
                 Arc::new(check),
                 Arc::new(pg),
-                DatabaseBackups::Backend(Arc::new(PgBackups::new(config.clone(), Arc::new(store)))),
+                Arc::new(PgBackups::new(config.clone(), Arc::new(store))),
             )
         }
         (None, Some(s)) => {
@@ -94,15 +100,15 @@ pub(crate) fn assemble(
             (
                 Arc::new(s.database.clone()),
                 Arc::new(s.database.clone()),
-                DatabaseBackups::Backend(Arc::new(s.database.clone())),
+                Arc::new(s.database.clone()),
             )
         }
         (None, None) => {
-            let u = Unconfigured::DATABASE;
+            let u = NotConfigured::DATABASE;
             ledger.database_missing = Some(u);
             ledger.sources.push("database: not configured".to_owned());
             ledger.notes.push(format!("database {}", u.hint()));
-            (Arc::new(u), Arc::new(u), DatabaseBackups::Missing(u))
+            (Arc::new(u), Arc::new(u), Arc::new(u))
         }
     };
 
@@ -125,8 +131,8 @@ pub(crate) fn assemble(
             ledger.sources.push("cache: not configured".to_owned());
             ledger
                 .notes
-                .push(format!("cache {}", Unconfigured::REDIS.hint()));
-            Arc::new(Unconfigured::REDIS)
+                .push(format!("cache {}", NotConfigured::REDIS.hint()));
+            Arc::new(NotConfigured::REDIS)
         }
     };
 
@@ -144,8 +150,8 @@ pub(crate) fn assemble(
             ledger.sources.push("metrics: not configured".to_owned());
             ledger
                 .notes
-                .push(format!("metrics {}", Unconfigured::PROMETHEUS.hint()));
-            Arc::new(Unconfigured::PROMETHEUS)
+                .push(format!("metrics {}", NotConfigured::PROMETHEUS.hint()));
+            Arc::new(NotConfigured::PROMETHEUS)
         }
     };
 
@@ -168,8 +174,8 @@ pub(crate) fn assemble(
             ledger.sources.push("HTTP check: not configured".to_owned());
             ledger
                 .notes
-                .push(format!("HTTP check {}", Unconfigured::HEALTH.hint()));
-            Arc::new(Unconfigured::HEALTH)
+                .push(format!("HTTP check {}", NotConfigured::HEALTH.hint()));
+            Arc::new(NotConfigured::HEALTH)
         }
     };
     let default_url = if stand_in.is_some() {
@@ -208,15 +214,12 @@ pub(crate) fn assemble(
         }
         _ => None,
     };
-    let config = config_backups
-        .clone()
-        .map(|c| Arc::new(c) as Arc<dyn BackupManager>);
-    let backups = Arc::new(RoutedBackups {
-        cron: CronJobBackups::new(kube.clone(), vec![namespace.clone()]).with_wait(CRON_JOB_WAIT),
-        namespace,
-        config,
-        database: database_backups,
-    });
+    let mut cluster_parts =
+        KubeBackends::new(kube.clone(), namespace).with_cron_wait(CRON_JOB_WAIT);
+    if let Some(c) = &config_backups {
+        cluster_parts = cluster_parts.with_config_backups(c.clone());
+    }
+    let backups = Arc::new(cluster_parts.backups(database_backups));
 
     // Incidents in the state directory (or --incidents-url); alerts and silences in
     // Alertmanager.
@@ -230,27 +233,28 @@ pub(crate) fn assemble(
         || Arc::new(SystemClock) as SharedClock,
         |s| s.cluster.clock().clone(),
     );
+    let mut core = mcp_ops_core::Backends::new()
+        .with_cluster(kube.clone())
+        .with_health(
+            HealthRouter::new()
+                .with_cluster(Arc::new(kube.clone()))
+                .with_http(http)
+                .with_database(database)
+                .with_cache(cache)
+                .with_metrics(metrics),
+        )
+        .with_backups(backups)
+        .with_maintenance(maintenance)
+        .with_escalator(escalator)
+        .with_clock(clock);
+    core.node_groups = node_groups;
+    core.notifiers = notifiers;
     Ok(Backends {
+        core,
         target: target.to_owned(),
         cluster_line: cluster_banner,
-        deployer: Arc::new(kube.clone()),
-        scaler: Arc::new(kube.clone()),
-        node_groups,
-        health: HealthRouter {
-            cluster: Arc::new(kube.clone()),
-            http,
-            database,
-            cache,
-            metrics,
-        },
         health_probe,
-        backups,
-        maintenance,
-        secrets: Arc::new(kube.clone()),
-        escalator,
         engine,
-        notifiers,
-        clock,
         embedded,
         kube,
         sim,

@@ -1,23 +1,23 @@
 //! The alerting part of [`assemble`](crate::assemble::assemble): incidents in the state
 //! directory's file or in PostgreSQL (`--incidents-url`), run by the escalation engine with
 //! the configured notifiers; alerts and silences in Alertmanager, else the embedded stand-in,
-//! else [`Unconfigured`].
+//! else [`NotConfigured`]. The engine comes from [`AlertsBackends`] (the SDK's wiring).
 
 use std::sync::Arc;
 
+use mcp_ops_alerts::AlertsBackends;
 use mcp_ops_alerts::escalation::{
     EscalationEngine, EscalationStore, FileEscalationStore, PgEscalationStore,
 };
-use mcp_ops_core::{Escalator, Notifier, SystemClock};
+use mcp_ops_core::backends::{EscalatorRouter, NotConfigured};
+use mcp_ops_core::{Escalator, Notifier};
 use mcp_ops_db::{PgBackend, PgOptions};
 
 use crate::Failure;
 use crate::assemble::Ledger;
 use crate::backends::Embedded;
 use crate::endpoints::Endpoints;
-use crate::escalator_route::RoutedEscalator;
 use crate::incident_store::MigratedOnUse;
-use crate::unconfigured::Unconfigured;
 
 /// The escalator, the notifiers of maintenance notices, and the engine behind incidents
 /// (`None` on the drill's stand-ins).
@@ -58,9 +58,9 @@ pub(crate) fn alerting(
                 .alerts
                 .notifiers()
                 .map_err(|err| Failure::BadInput(err.to_string()))?;
-            let mut engine = EscalationEngine::new(store, Arc::new(SystemClock));
+            let mut wiring = AlertsBackends::new().with_store(store);
             for n in &notifiers {
-                engine = engine.with_notifier(n.clone());
+                wiring = wiring.with_notifier(n.clone());
             }
             let channels: Vec<&str> = notifiers.iter().map(|n| n.channel()).collect();
             if channels.is_empty() {
@@ -78,19 +78,19 @@ pub(crate) fn alerting(
             let engine = match (&e.alertmanager, stand_in) {
                 (Some(am), _) => {
                     ledger.sources.push("alerts: alertmanager".to_owned());
-                    let engine = Arc::new(engine.with_alertmanager(am.clone()));
+                    let engine = Arc::new(wiring.with_alertmanager(am.clone()).engine());
                     alerts = engine.clone();
                     engine
                 }
                 (None, Some(s)) => {
                     ledger.sources.push("alerts: in-memory".to_owned());
                     alerts = Arc::new(s.alerting.clone());
-                    Arc::new(engine)
+                    Arc::new(wiring.engine())
                 }
                 (None, None) => {
                     ledger.sources.push("alerts: not configured".to_owned());
-                    alerts = Arc::new(Unconfigured::ALERTMANAGER);
-                    Arc::new(engine)
+                    alerts = Arc::new(NotConfigured::ALERTMANAGER);
+                    Arc::new(wiring.engine())
                 }
             };
             let mut maintenance_notifiers = notifiers;
@@ -98,7 +98,7 @@ pub(crate) fn alerting(
                 maintenance_notifiers.push(s.slack.clone());
             }
             (
-                Arc::new(RoutedEscalator {
+                Arc::new(EscalatorRouter {
                     incidents: engine.clone(),
                     alerts,
                 }),
@@ -117,7 +117,7 @@ pub(crate) fn alerting(
                     None,
                 )
             }
-            None => (Arc::new(Unconfigured::ALERTMANAGER), Vec::new(), None),
+            None => (Arc::new(NotConfigured::ALERTMANAGER), Vec::new(), None),
         },
     })
 }

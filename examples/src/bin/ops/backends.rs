@@ -9,61 +9,38 @@
 //! its actions fail with it. Incidents are kept in the state directory on every target, so
 //! `ops incident ack` can follow `ops incident open`. The banner lists each source.
 
+use std::ops::Deref;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use mcp_ops_alerts::escalation::EscalationEngine;
-use mcp_ops_core::health::{HealthTarget, HttpProbe};
+use mcp_ops_core::backends::{HealthSmoke, NotConfigured};
+use mcp_ops_core::health::HttpProbe;
 use mcp_ops_core::mock::{
     MockAlerting, MockAlertingBuilder, MockCluster, MockDatabase, RecordingNotifier,
 };
-use mcp_ops_core::runbook::smoke::{SmokeCheck, SmokeReport, SmokeTest};
 use mcp_ops_core::types::Namespace;
-use mcp_ops_core::{
-    BackupManager, DatabaseMaintenance, Deployer, Escalator, HealthCheck, HealthStatus,
-    NodeGroupScaler, Notifier, Scaler, SecretRotator, SharedClock,
-};
 use mcp_ops_k8s::sim::{Scenario, SimCluster};
 use mcp_ops_k8s::{ConfigBackups, KubeCluster, KubeConfig};
 
 use crate::Failure;
 use crate::assemble::assemble;
 use crate::endpoints::Endpoints;
-use crate::health_route::HealthRouter;
-use crate::unconfigured::Unconfigured;
 
-/// The capabilities a command may use, and where they come from.
+/// The capabilities a command may use ([`mcp_ops_core::Backends`], reached through
+/// `Deref`: `b.deployer`, `b.health` …), and where they come from.
 #[derive(Clone)]
 pub struct Backends {
+    /// Every capability: deployer, scaler, node groups, the health router, backups,
+    /// maintenance, secrets, escalator, notifiers and the clock.
+    pub core: mcp_ops_core::Backends,
     /// `embedded` or `kubeconfig`.
     pub target: String,
     /// The cluster's half of the banner.
     pub(crate) cluster_line: String,
-    /// Deployments, rollouts, history, undo.
-    pub deployer: Arc<dyn Deployer>,
-    /// Replicas, autoscalers, resources, node capacity.
-    pub scaler: Arc<dyn Scaler>,
-    /// Node groups (`eksctl scale nodegroup`): the stand-in on the embedded cluster, none
-    /// on a real one (ops has no cloud backend).
-    pub node_groups: Option<Arc<dyn NodeGroupScaler>>,
-    /// Every health check: cluster objects, HTTP endpoint, database, cache, metrics.
-    pub health: HealthRouter,
     /// The API's health probe (`--health-url`, else the runbook's).
     pub health_probe: HttpProbe,
-    /// Backups, verification, restore.
-    pub backups: Arc<dyn BackupManager>,
-    /// ANALYZE, VACUUM, pg_stat_* views.
-    pub maintenance: Arc<dyn DatabaseMaintenance>,
-    /// Secret rotation.
-    pub secrets: Arc<dyn SecretRotator>,
-    /// Incidents, escalation, alerts and silences.
-    pub escalator: Arc<dyn Escalator>,
     /// The escalation engine behind incidents (pruning); `None` on the drill's stand-ins.
     pub engine: Option<Arc<EscalationEngine>>,
-    /// Where maintenance notices go (Slack …).
-    pub notifiers: Vec<Arc<dyn Notifier>>,
-    /// The clock procedures run on.
-    pub clock: SharedClock,
     /// The in-memory systems, for the drill's scripted faults (embedded target only).
     pub embedded: Option<Embedded>,
     /// The Kubernetes backend (quarantine, audit).
@@ -77,10 +54,18 @@ pub struct Backends {
     /// Said by the commands that send incident messages when no notifier is configured.
     pub notify_note: Option<String>,
     /// Set when no database is configured (a real cluster without `--database-url`).
-    pub database_missing: Option<Unconfigured>,
+    pub database_missing: Option<NotConfigured>,
     /// Configuration backups kept as files, when they are (for restores with per-object
     /// results).
     pub config_backups: Option<ConfigBackups>,
+}
+
+impl Deref for Backends {
+    type Target = mcp_ops_core::Backends;
+
+    fn deref(&self) -> &Self::Target {
+        &self.core
+    }
 }
 
 /// The concrete in-memory systems behind the embedded target.
@@ -141,7 +126,7 @@ impl Backends {
             .clone()
             .ok_or_else(|| Failure::Failed("the drill needs the embedded systems".to_owned()))?;
         let mut b = assemble(cluster, None)?;
-        b.escalator = Arc::new(embedded.alerting);
+        b.core.escalator = Arc::new(embedded.alerting);
         Ok(b)
     }
 
@@ -202,12 +187,10 @@ impl Backends {
         mcp_ops_core::redact_text(&line)
     }
 
-    /// The smoke test after a deploy or rollback: `GET` the health probe.
+    /// The smoke test after a deploy or rollback: `GET` the health probe (the runbook's
+    /// `production_smoke_tests.py` is the caller's own).
     pub fn smoke(&self) -> HealthSmoke {
-        HealthSmoke {
-            health: Arc::new(self.health.clone()),
-            probe: self.health_probe.clone(),
-        }
+        HealthSmoke::new(Arc::new(self.health.clone()), self.health_probe.clone())
     }
 }
 
@@ -233,27 +216,4 @@ async fn simulated(namespace: &str) -> Result<Cluster, Failure> {
         sim: Some(Arc::new(sim)),
         target: "embedded",
     })
-}
-
-/// The smoke test `ops` runs after a deploy or rollback: `GET /health` of the health probe
-/// (the runbook's `production_smoke_tests.py` is the caller's own).
-pub struct HealthSmoke {
-    health: Arc<dyn HealthCheck>,
-    probe: HttpProbe,
-}
-
-#[async_trait]
-impl SmokeTest for HealthSmoke {
-    async fn run(&self) -> mcp_ops_core::Result<SmokeReport> {
-        let report = self
-            .health
-            .check(&HealthTarget::Http(self.probe.clone()))
-            .await?;
-        let check = if report.status == HealthStatus::Healthy {
-            SmokeCheck::pass("GET /health", report.message)
-        } else {
-            SmokeCheck::fail("GET /health", report.message)
-        };
-        Ok(SmokeReport::new(vec![check]))
-    }
 }

@@ -12,7 +12,6 @@
 mod assemble;
 mod assemble_alerting;
 mod backends;
-mod backup_route;
 mod cli;
 mod cmd_backup;
 mod cmd_deploy;
@@ -25,14 +24,11 @@ mod cmd_security;
 mod cmd_silence;
 mod drill;
 mod endpoints;
-mod escalator_route;
-mod health_route;
 mod incident_delivery;
 mod incident_list;
 mod incident_store;
 mod output;
 mod progress;
-mod unconfigured;
 
 use std::process::ExitCode;
 

@@ -1,24 +1,52 @@
-//! One [`Escalator`] for the CLI: incidents go to the escalation engine over the state
-//! directory's file (they outlive the process), alerts and silences to Alertmanager (or to
-//! the embedded stand-in, or to nothing with a hint).
+//! One [`Escalator`] over two: incidents to one backend (an escalation engine whose state
+//! outlives the process), alerts and silences to another (Alertmanager).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use mcp_ops_core::escalation::{Alert, AlertFilter, EscalationAction, Silence, SilenceRequest};
-use mcp_ops_core::incident::IncidentUpdate;
-use mcp_ops_core::{Escalator, Incident, IncidentId, Intent, NewIncident, Result};
+
+use crate::escalation::{Alert, AlertFilter, EscalationAction, Escalator, Silence, SilenceRequest};
+use crate::incident::{Incident, IncidentId, IncidentUpdate, NewIncident};
+use crate::{Intent, Result};
 
 /// Routes the incident half of [`Escalator`] to `incidents`, the alert half to `alerts`.
-pub struct RoutedEscalator {
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use std::sync::Arc;
+/// use mcp_ops_core::backends::{EscalatorRouter, NotConfigured};
+/// use mcp_ops_core::Escalator;
+///
+/// let router = EscalatorRouter {
+///     incidents: Arc::new(NotConfigured::setting("incidents.store")),
+///     alerts: Arc::new(NotConfigured::ALERTMANAGER),
+/// };
+/// let err = router.silences().await.unwrap_err();
+/// assert!(err.to_string().contains("--alertmanager-url"));
+/// let err = router.open_incidents().await.unwrap_err();
+/// assert!(err.to_string().contains("incidents.store"));
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct EscalatorRouter {
     /// Incidents: open, update, acknowledge, resolve, tick.
     pub incidents: Arc<dyn Escalator>,
     /// Alerts and silences.
     pub alerts: Arc<dyn Escalator>,
 }
 
+impl std::fmt::Debug for EscalatorRouter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EscalatorRouter")
+            .field("incidents", &self.incidents.backend())
+            .field("alerts", &self.alerts.backend())
+            .finish()
+    }
+}
+
 #[async_trait]
-impl Escalator for RoutedEscalator {
+impl Escalator for EscalatorRouter {
     fn backend(&self) -> &'static str {
         self.incidents.backend()
     }
