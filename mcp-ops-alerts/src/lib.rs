@@ -1,7 +1,6 @@
-//! # mcp-ops-alerts
+#![doc = include_str!("../README.md")]
 //!
-//! Alerting backends of mcp-ops: Prometheus analysis, Alertmanager API v2, Slack /
-//! PagerDuty / email notifiers and (with mcp-ops-core) the Escalator engine.
+//! ## Where things are
 //!
 //! - [`prometheus`]: a typed query client and the runbook's queries (error rate, p95,
 //!   memory), guarded so that no traffic is "no data", never NaN.
@@ -17,22 +16,6 @@
 //! - [`config`]: clients and notifiers from `MCP_OPS_*` environment variables.
 //! - `testing` (feature `testing`): ephemeral Prometheus / Alertmanager servers, an
 //!   OpenMetrics series generator and an SMTP sink.
-//!
-//! ```no_run
-//! use std::time::Duration;
-//! use mcp_ops_alerts::analysis::{MetricCheck, Verdict};
-//! use mcp_ops_alerts::prometheus::PrometheusClient;
-//!
-//! # async fn demo() -> mcp_ops_alerts::Result<()> {
-//! let prom = PrometheusClient::new("http://prometheus:9090")?;
-//! let check = MetricCheck::error_rate("mcp-typescript-api", 0.05);
-//! match check.evaluate(&prom, None).await? {
-//!     Verdict::Pass => println!("healthy"),
-//!     Verdict::Breach { observed } => println!("error rate {:.1} %", observed * 100.0),
-//!     Verdict::Inconclusive { why } => println!("cannot tell: {why}"),
-//! }
-//! # Ok(()) }
-//! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod alerts_backends;

@@ -1,6 +1,6 @@
 //! Incidents: what is broken, how bad, who is on it, and what happened since.
 //!
-//! The data behind the runbook's Incident Communication templates (`../shared/runbook.md`:
+//! The data behind the runbook's Incident Communication templates (runbook:
 //! Communication Procedures) and Alert Escalation levels.
 
 use std::fmt;

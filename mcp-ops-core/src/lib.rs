@@ -1,10 +1,6 @@
-//! # mcp-ops-core
+#![doc = include_str!("../README.md")]
 //!
-//! The operations runbook of an MCP platform on Kubernetes as a typed, tested SDK: domain
-//! types that validate on construction, six capability traits (one per kind of work the
-//! runbook does), thresholds with the runbook's numbers, in-memory mock backends and the
-//! contract suites every backend must pass. This crate knows no backend: the Kubernetes,
-//! database and alerting backends live in `mcp-ops-k8s`, `mcp-ops-db` and `mcp-ops-alerts`.
+//! ## Where things are
 //!
 //! | trait | module | runbook |
 //! |---|---|---|
@@ -14,27 +10,13 @@
 //! | [`BackupManager`] | [`backup`] | database, CronJob and configuration backups; verify; restore |
 //! | [`SecretRotator`] | [`secrets`] | stage, apply, verify, revert credentials |
 //! | [`Escalator`] | [`escalation`] | incidents, escalation levels, alerts, silences |
+//! | [`DatabaseMaintenance`] | [`maintenance`] | ANALYZE, VACUUM, `pg_stat_*` views |
+//! | [`NodeGroupScaler`] | [`node_group`] | node groups |
+//! | [`Notifier`] | [`notify`] | Slack, PagerDuty, email |
 //!
-//! Every mutating call takes an [`Intent`]: why (the change-cause), who, and
-//! whether it is a dry run — a dry run returns the planned change and changes nothing.
-//!
-//! ```
-//! # #[cfg(feature = "mock")]
-//! # async fn demo() -> mcp_ops_core::Result<()> {
-//! use mcp_ops_core::mock::MockCluster;
-//! use mcp_ops_core::types::{ContainerName, DeploymentRef, ImageRef, Intent};
-//! use mcp_ops_core::{Deployer, UndoOutcome};
-//! use std::time::Duration;
-//!
-//! let cluster = MockCluster::runbook();
-//! let api: DeploymentRef = "mcp-production/mcp-typescript-api".parse()?;
-//! let intent = Intent::new("deploy v1.0.1", "ops-bot")?;
-//! let image = ImageRef::parse("ghcr.io/your-org/mcp-typescript-server:v1.0.1")?;
-//! cluster.set_image(&api, &ContainerName::new("mcp-typescript-api")?, &image, &intent).await?;
-//! let undo = cluster.undo(&api, None, &Intent::new("error rate > 10 %", "ops-bot")?).await?;
-//! assert!(matches!(undo.outcome, UndoOutcome::RolledBack { .. }));
-//! # Ok(()) }
-//! ```
+//! The procedures are in [`runbook`], driven by a [`runbook::Context`] that records every
+//! step in a [`runbook::Journal`]; domain types are in [`types`], the clock in [`clock`],
+//! errors in [`error`].
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod backends;
@@ -94,7 +76,3 @@ pub use scale::{ScaleChange, Scaler};
 pub use secrets::{PendingRotation, RotationPhase, RotationReport, SecretKeyRef, SecretRotator};
 pub use types::{Intent, SecretValue, Severity};
 
-/// The README's example, compiled and run as a doc test.
-#[cfg(all(doctest, feature = "mock"))]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;

@@ -2,7 +2,7 @@
 //!
 //! Covers `ANALYZE;`, `VACUUM;`, the `pg_stat_activity` queries (active, older than 30 s),
 //! `pg_stat_statements` (slow statements), `pg_stat_user_indexes` and `pg_stats`
-//! (`../shared/runbook.md`: Database Maintenance, High Response Times (P2), Performance
+//! (runbook: Database Maintenance, High Response Times (P2), Performance
 //! Tuning, High Error Rate (P1) "connection pool exhausted").
 
 use std::time::Duration;
@@ -122,29 +122,6 @@ pub enum MaintenanceTask {
 }
 
 /// Maintains and inspects a database.
-///
-/// # Example
-///
-/// ```
-/// # #[cfg(feature = "testkit")]
-/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
-/// # async fn main() -> mcp_ops_core::Result<()> {
-/// use mcp_ops_core::{DatabaseMaintenance, Intent};
-///
-/// let kit = mcp_ops_core::testkit::TestKit::runbook().await?;
-/// let db: &dyn DatabaseMaintenance = &kit.database;
-/// let connections = db.connections().await?;
-/// assert!(connections.ratio() < 0.8, "{} of {} in use", connections.used, connections.max);
-/// let slow = db.slow_statements(10).await?;
-/// println!("{} slow statements", slow.len());
-/// // An empty table list means the whole database, as the runbook's `ANALYZE;`.
-/// db.analyze(&[], &Intent::new("weekly maintenance", "ops-bot")?).await?;
-/// assert_eq!(kit.database.maintenance_runs().len(), 1);
-/// # Ok(())
-/// # }
-/// # #[cfg(not(feature = "testkit"))]
-/// # fn main() {}
-/// ```
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait DatabaseMaintenance: Send + Sync {

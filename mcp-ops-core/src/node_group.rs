@@ -1,7 +1,7 @@
 //! `NodeGroupScaler`: add or remove cluster nodes through a cloud node group.
 //!
 //! Covers the runbook's `eksctl scale nodegroup --cluster=mcp-production
-//! --name=worker-nodes --nodes=5` (`../shared/runbook.md`: Scaling Procedures,
+//! --name=worker-nodes --nodes=5` (runbook: Scaling Procedures,
 //! Infrastructure Scaling). Only the trait and the mock exist; cloud backends come later.
 
 use async_trait::async_trait;
@@ -39,28 +39,6 @@ pub struct NodeGroupChange {
 }
 
 /// Scales cloud node groups.
-///
-/// # Example
-///
-/// ```
-/// # #[cfg(feature = "testkit")]
-/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
-/// # async fn main() -> mcp_ops_core::Result<()> {
-/// use mcp_ops_core::{Intent, NodeGroupScaler};
-///
-/// let kit = mcp_ops_core::testkit::TestKit::runbook().await?;
-/// let groups: &dyn NodeGroupScaler = &kit.cluster;
-/// let workers = groups.node_groups("mcp-production").await?;
-/// assert_eq!(workers.first().map(|g| g.desired), Some(3));
-/// let intent = Intent::new("nodes at 90 % of requests", "ops-bot")?;
-/// groups.scale_node_group("mcp-production", "worker-nodes", 5, &intent).await?;
-/// let after = groups.node_groups("mcp-production").await?;
-/// assert_eq!(after.first().map(|g| g.desired), Some(5));
-/// # Ok(())
-/// # }
-/// # #[cfg(not(feature = "testkit"))]
-/// # fn main() {}
-/// ```
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait NodeGroupScaler: Send + Sync {

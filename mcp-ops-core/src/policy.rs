@@ -1,5 +1,5 @@
 //! Thresholds that decide severities, rollbacks and bounds, with the runbook's numbers as
-//! defaults (`../shared/runbook.md`: High Error Rate (P1), High Response Times (P2),
+//! defaults (runbook: High Error Rate (P1), High Response Times (P2),
 //! Emergency Rollback, Scaling Procedures, Database Maintenance).
 
 use std::time::Duration;

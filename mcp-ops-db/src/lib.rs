@@ -1,5 +1,6 @@
-//! PostgreSQL and Redis backends for mcp-ops: readiness, diagnostics, maintenance, verified
-//! backups and restore, credential rotation.
+#![doc = include_str!("../README.md")]
+//!
+//! ## Where things are
 //!
 //! - [`PgBackend`]: a deadpool-pooled PostgreSQL server — [`PgBackend::health`]
 //!   (pg_isready's four outcomes, version, recovery role, pool state, connections versus
@@ -15,30 +16,14 @@
 //!   following the URL's `sslmode` with verified certificates and host names ([`tls`],
 //!   [`PgConfig`]).
 //! - [`RedisBackend`]: PING typed, INFO parsed, latency, bounded time.
-//! - [`testing`] (feature `testing`): ephemeral PostgreSQL and Redis servers for tests.
+//! - `testing` (feature `testing`): ephemeral PostgreSQL and Redis servers for tests.
 //!
 //! The mcp-ops-core capability traits, in files named after the core trait files:
 //! [`DbHealthCheck`] (`HealthCheck` for `Database` and `Cache` targets, [`health`]),
 //! `BackupManager` for [`PgBackups`] ([`backup`]), `DatabaseMaintenance` for
 //! [`PgBackend`] ([`maintenance`]) and [`PgRoleRotator`] (`SecretRotator` for role
 //! passwords, [`secrets`]). [`DbError`] converts into `mcp_ops_core::Error` in one place.
-//!
-//! ```no_run
-//! use mcp_ops_db::{LocalDirStore, PgBackend, PgBackups, PgConfig, PgOptions, VerifyOptions, DumpCheck};
-//! use std::{sync::Arc, time::Duration};
-//!
-//! # async fn run() -> mcp_ops_core::Result<()> {
-//! let config = PgConfig::from_env()?; // DATABASE_URL
-//! let pg = PgBackend::new(config.clone(), PgOptions::default())?;
-//! let health = pg.health(Duration::from_secs(3)).await?;
-//! println!("{:?} {:?}", health.readiness, health.connections);
-//!
-//! let backups = PgBackups::new(config, Arc::new(LocalDirStore::new("/var/backups/pg")?));
-//! let manifest = backups.backup().await?;
-//! let checks = vec![DumpCheck::query("SELECT count(*) FROM users")];
-//! backups.verify(&manifest.id, &VerifyOptions::with_test_restore(checks)).await?;
-//! # Ok(()) }
-//! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod backup;
 pub mod config;

@@ -155,7 +155,7 @@ impl KubeConfig {
 /// Installs aws-lc-rs as the process-wide rustls provider unless one is installed already.
 ///
 /// With more than one provider compiled in (kube's and reqwest's, say), rustls cannot choose
-/// and `kube::Client::try_from` panics; installing one first avoids that (STACK.md gotcha 1).
+/// and `kube::Client::try_from` panics; installing one first avoids that.
 pub fn install_crypto_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();

@@ -1,29 +1,17 @@
-//! Kubernetes backends for mcp-ops and `sim`, a simulated Kubernetes API server.
+#![doc = include_str!("../README.md")]
 //!
-//! [`KubeCluster`] wraps a `kube::Client` and implements the core capability traits
+//! ## Where things are
+//!
+//! [`KubeCluster`] (built by [`KubeConfig`]) implements
 //! [`HealthCheck`](mcp_ops_core::HealthCheck), [`Deployer`](mcp_ops_core::Deployer),
-//! [`Scaler`](mcp_ops_core::Scaler), [`SecretRotator`](mcp_ops_core::SecretRotator) and the
-//! High Error Rate procedure's configuration check
-//! ([`ConfigCheck`](mcp_ops_core::runbook::investigate_error_rate::ConfigCheck));
+//! [`Scaler`](mcp_ops_core::Scaler), [`SecretRotator`](mcp_ops_core::SecretRotator) and
+//! [`ConfigCheck`](mcp_ops_core::runbook::investigate_error_rate::ConfigCheck);
 //! [`CronJobBackups`] implements [`BackupManager`](mcp_ops_core::BackupManager) for backup
-//! CronJobs, [`ConfigBackups`] for namespace configuration kept as checksummed files.
-//! Every call has a timeout and retries 429/5xx/connection failures with jittered, bounded
-//! backoff ([`RetryPolicy`]); read-modify-write calls retry 409 by re-reading; dry runs are
-//! sent with `dryRun=All`. Rollout status follows kubectl's decision order (including the
-//! observedGeneration guard and `ProgressDeadlineExceeded` → `Failed`) and is waited for by
-//! watch; undo is kubectl's algorithm.
-//!
-//! ```no_run
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use mcp_ops_core::Deployer;
-//! use mcp_ops_core::types::DeploymentRef;
-//! use mcp_ops_k8s::KubeConfig;
-//!
-//! let cluster = KubeConfig::new().with_namespace("mcp-production").build().await?;
-//! let api: DeploymentRef = "mcp-production/mcp-typescript-api".parse()?;
-//! println!("{}", cluster.rollout_status(&api).await?);
-//! # Ok(()) }
-//! ```
+//! CronJobs and [`ConfigBackups`] keeps namespace configuration as checksummed files;
+//! [`RetryPolicy`] bounds every call's retries. Modules: [`deploy`], [`scale`], [`health`],
+//! [`secrets`], [`security`] (quarantine, audit), [`exec`], [`backup`], [`config_backup`];
+//! `sim` (feature `sim`) and `testing` (feature `testing`).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod backup;
 mod cluster;

@@ -1,4 +1,4 @@
-//! The runbook's procedures as functions (`../shared/runbook.md`).
+//! The runbook's procedures as functions.
 //!
 //! Each procedure takes the capability traits it needs (`&dyn Deployer`, `&dyn Scaler` …),
 //! an input struct whose defaults are the runbook's numbers, and a [`Context`] (intent, clock,

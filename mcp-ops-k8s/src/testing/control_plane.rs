@@ -13,10 +13,10 @@ use super::launcher::Launcher;
 use crate::{KubeCluster, KubeConfig};
 
 /// Environment variable naming the directory of the control plane's programs (what
-/// `scripts/build-control-plane` prints).
+/// the mcp-ops repository's `scripts/build-control-plane` prints).
 pub const BIN_ENV: &str = "MCP_OPS_CONTROL_PLANE_BIN";
 /// Environment variable naming the admin kubeconfig of a control plane that is already
-/// running (`scripts/control-plane --kubeconfig-out FILE`); [`ControlPlane::shared`] attaches
+/// running (the repository's `scripts/control-plane --kubeconfig-out FILE`); [`ControlPlane::shared`] attaches
 /// to it instead of starting one.
 pub const KUBECONFIG_ENV: &str = "MCP_OPS_CONTROL_PLANE_KUBECONFIG";
 

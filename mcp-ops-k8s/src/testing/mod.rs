@@ -1,7 +1,7 @@
 //! Test support for code that talks to Kubernetes (feature `testing`).
 //!
 //! [`ControlPlane`] runs a real Kubernetes control plane — etcd, kube-apiserver,
-//! kube-controller-manager, kube-scheduler and kwok, built from Go modules by the workspace's
+//! kube-controller-manager, kube-scheduler and kwok, built from Go modules by the mcp-ops repository's
 //! `scripts/build-control-plane` — so tests can check against the real thing what the
 //! simulator ([`crate::sim`], feature `sim`) only imitates.
 

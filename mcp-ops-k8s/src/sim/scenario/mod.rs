@@ -11,7 +11,7 @@ use serde_json::Value;
 use std::time::Duration;
 
 /// The Kubernetes version `/version` reports by default, as `(minor, patch)` of `v1.MINOR.PATCH`:
-/// the release of the test control plane (`tests/control-plane`) the simulator is measured
+/// the release of the test control plane (the repository's `tests/control-plane`) the simulator is measured
 /// against, and of the kubectl the tests run.
 pub const SERVER_VERSION: (u32, u32) = (36, 3);
 
