@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-/// Result alias of this crate.
-pub type Result<T, E = AlertsError> = std::result::Result<T, E>;
+/// Result alias inside this crate (public functions show `Result<T, AlertsError>`).
+pub(crate) type Result<T, E = AlertsError> = std::result::Result<T, E>;
 
 /// The kind of error Prometheus reports in `errorType`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +65,21 @@ impl std::fmt::Display for PromErrorType {
 }
 
 /// Errors of the alerting backends.
+///
+/// `?` converts them into `mcp_ops_core::Error` (see the `From` impl below), so a function
+/// returning `mcp_ops_core::Result` calls this crate directly:
+///
+/// ```
+/// use mcp_ops_alerts::prometheus::PrometheusClient;
+///
+/// fn client(url: &str) -> mcp_ops_core::Result<PrometheusClient> {
+///     Ok(PrometheusClient::new(url)?) // AlertsError → mcp_ops_core::Error
+/// }
+///
+/// assert!(client("http://127.0.0.1:9090").is_ok());
+/// let err = client("not a url").unwrap_err();
+/// assert_eq!(err.kind(), "invalid_input", "{err}");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AlertsError {
@@ -171,10 +186,17 @@ impl AlertsError {
 }
 
 impl From<AlertsError> for mcp_ops_core::Error {
-    /// The one place where this crate's errors become the SDK's semantic errors.
+    /// The one place where this crate's errors become the SDK's semantic errors. Where no
+    /// semantic variant fits, `Error::Backend` keeps the [`AlertsError`] as its `source`.
     fn from(e: AlertsError) -> Self {
         use mcp_ops_core::Error as E;
         let retryable = e.is_retryable();
+        let kept = |backend: &'static str, message: String, e: AlertsError| E::Backend {
+            backend,
+            message,
+            retryable,
+            source: Some(Box::new(e)),
+        };
         match e {
             AlertsError::Http { backend, source } => E::Unavailable {
                 backend,
@@ -184,7 +206,7 @@ impl From<AlertsError> for mcp_ops_core::Error {
             AlertsError::Status {
                 backend,
                 status,
-                message,
+                ref message,
                 retry_after,
             } => match status {
                 404 => E::not_found("endpoint", format!("{backend} ({message})")),
@@ -197,36 +219,49 @@ impl From<AlertsError> for mcp_ops_core::Error {
                     "request",
                     format!("{backend} answered HTTP {status}: {message}"),
                 ),
-                _ => E::backend(backend, format!("HTTP {status}: {message}"), retryable),
+                _ => kept(backend, format!("HTTP {status}: {message}"), e),
             },
-            AlertsError::Query { error_type, error } => match error_type {
-                PromErrorType::BadData => E::invalid("query", error),
+            AlertsError::Query {
+                ref error_type,
+                ref error,
+            } => match error_type {
+                PromErrorType::BadData => E::invalid("query", error.clone()),
                 PromErrorType::Timeout => {
                     E::timeout(format!("prometheus query ({error})"), Duration::ZERO)
                 }
-                PromErrorType::Unavailable => E::unavailable("prometheus", error),
-                other => E::backend(
-                    "prometheus",
-                    format!("query failed ({other}): {error}"),
-                    retryable,
-                ),
+                PromErrorType::Unavailable => E::unavailable("prometheus", error.clone()),
+                other => {
+                    let message = format!("query failed ({other}): {error}");
+                    kept("prometheus", message, e)
+                }
             },
             AlertsError::Timeout { backend, after } => {
                 E::timeout(format!("{backend} request"), after)
             }
-            AlertsError::Decode { backend, detail } => {
-                E::backend(backend, format!("unexpected response: {detail}"), false)
+            AlertsError::Decode {
+                backend,
+                ref detail,
+            } => {
+                let message = format!("unexpected response: {detail}");
+                kept(backend, message, e)
             }
             AlertsError::NotFound { kind, name, .. } => E::not_found(kind, name),
             AlertsError::InvalidInput(reason) => E::invalid("request", reason),
-            AlertsError::Smtp { message, permanent } => {
+            AlertsError::Smtp {
+                ref message,
+                permanent,
+            } => {
                 if permanent {
-                    E::backend("email", message, false)
+                    let message = message.clone();
+                    kept("email", message, e)
                 } else {
-                    E::unavailable("email", message)
+                    E::unavailable("email", message.clone())
                 }
             }
-            AlertsError::Harness(message) => E::backend("harness", message, false),
+            AlertsError::Harness(ref message) => {
+                let message = message.clone();
+                kept("harness", message, e)
+            }
         }
     }
 }

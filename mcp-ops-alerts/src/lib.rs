@@ -33,5 +33,6 @@ pub mod prometheus;
 pub mod testing;
 
 pub use alerts_backends::AlertsBackends;
-pub use error::{AlertsError, PromErrorType, Result};
+pub use error::{AlertsError, PromErrorType};
+pub(crate) use error::Result;
 pub use mcp_ops_core::SecretValue;

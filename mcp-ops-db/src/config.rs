@@ -104,6 +104,27 @@ impl PgConfig {
 
     /// Parses a URL or key/value string (errors name `database_url`).
     ///
+    /// ```
+    /// use mcp_ops_core::SecretValue;
+    /// use mcp_ops_db::PgConfig;
+    ///
+    /// # fn main() -> mcp_ops_core::Result<()> {
+    /// let config = PgConfig::parse("postgres://app:s3cret-pw@db.internal:5432/app")?;
+    /// assert_eq!(config.dbname(), "app");
+    /// assert!(!format!("{config:?}").contains("s3cret-pw")); // Debug redacts it
+    ///
+    /// // Copies for another database or role; the password is the one secret type of mcp-ops.
+    /// let reader = config
+    ///     .with_dbname("reports")
+    ///     .with_credentials("reader", &SecretValue::from_str_value("r3ader-pw"));
+    /// assert_eq!(reader.user(), Some("reader"));
+    ///
+    /// // A bad string is InvalidInput naming the field, without echoing the value.
+    /// let err = PgConfig::parse("postgres://app:s3cret-pw@db:port/app").unwrap_err();
+    /// assert!(!err.to_string().contains("s3cret-pw"), "{err}");
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// See [`PgConfig::parse_field`].
     pub fn parse(value: &str) -> Result<Self> {
@@ -111,6 +132,16 @@ impl PgConfig {
     }
 
     /// Reads `DATABASE_URL`.
+    ///
+    /// ```
+    /// use mcp_ops_db::{DbError, PgConfig};
+    ///
+    /// match PgConfig::from_env() {
+    ///     Ok(config) => println!("database {}", config.dbname()),
+    ///     // Unset or invalid: the error names the variable, never its value.
+    ///     Err(e) => assert!(matches!(e, DbError::InvalidInput { field: "DATABASE_URL", .. })),
+    /// }
+    /// ```
     ///
     /// # Errors
     /// [`DbError::InvalidInput`] naming `DATABASE_URL` when unset or invalid.
@@ -330,6 +361,17 @@ impl RedisConfig {
 
     /// Parses a URL (errors name `redis_url`).
     ///
+    /// ```
+    /// use mcp_ops_db::RedisConfig;
+    ///
+    /// # fn main() -> mcp_ops_core::Result<()> {
+    /// let config = RedisConfig::parse("redis://:s3cret-pw@cache.internal:6379/0")?;
+    /// assert_eq!(config.target(), "cache.internal:6379");
+    /// assert!(!format!("{config:?}").contains("s3cret-pw")); // Debug redacts it
+    /// assert!(RedisConfig::parse("http://cache.internal").is_err());
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// See [`RedisConfig::parse_field`].
     pub fn parse(value: &str) -> Result<Self> {
@@ -337,6 +379,15 @@ impl RedisConfig {
     }
 
     /// Reads `REDIS_URL`.
+    ///
+    /// ```
+    /// use mcp_ops_db::{DbError, RedisConfig};
+    ///
+    /// match RedisConfig::from_env() {
+    ///     Ok(config) => println!("cache {}", config.target()),
+    ///     Err(e) => assert!(matches!(e, DbError::InvalidInput { field: "REDIS_URL", .. })),
+    /// }
+    /// ```
     ///
     /// # Errors
     /// [`DbError::InvalidInput`] naming `REDIS_URL` when unset or invalid.

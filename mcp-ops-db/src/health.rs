@@ -25,6 +25,30 @@ pub struct DbHealthCheck {
 impl DbHealthCheck {
     /// A checker whose PostgreSQL probes wait at most `timeout` (Redis backends carry their
     /// own bound).
+    ///
+    /// ```
+    /// use mcp_ops_core::{Error, HealthCheck, HealthStatus, HealthTarget};
+    /// use mcp_ops_db::{DbHealthCheck, PgBackend, PgConfig, PgOptions, RedisBackend, RedisConfig};
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main] async fn main() -> mcp_ops_core::Result<()> {
+    /// // Nothing listens on port 1; the backends connect lazily.
+    /// let pg = PgBackend::new(PgConfig::parse("postgres://app@127.0.0.1:1/mcp_db?sslmode=disable")?, PgOptions::default())?;
+    /// let redis = RedisBackend::new(RedisConfig::parse("redis://127.0.0.1:1")?, Duration::from_secs(2));
+    /// let checks = DbHealthCheck::new(Duration::from_secs(2))
+    ///     .with_database("mcp_db", pg)
+    ///     .with_cache("redis", redis);
+    ///
+    /// let db = checks.check(&HealthTarget::Database { name: "mcp_db".into() }).await?;
+    /// assert_eq!(db.status, HealthStatus::Unhealthy, "{}", db.message);
+    /// let cache = checks.check(&HealthTarget::Cache { name: "redis".into() }).await?;
+    /// assert_eq!(cache.status, HealthStatus::Unhealthy, "{}", cache.message);
+    ///
+    /// // A name it was not given is NotFound, not a guess.
+    /// let other = checks.check(&HealthTarget::Database { name: "billing".into() }).await;
+    /// assert!(matches!(other, Err(Error::NotFound { kind: "database", .. })));
+    /// # Ok(()) }
+    /// ```
     pub fn new(timeout: Duration) -> Self {
         Self {
             databases: BTreeMap::new(),

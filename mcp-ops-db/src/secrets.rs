@@ -56,6 +56,20 @@ impl std::fmt::Debug for PgRoleRotator {
 
 impl PgRoleRotator {
     /// Rotates roles of `backend`'s server, answering to keys in `namespace`.
+    ///
+    /// ```
+    /// use mcp_ops_core::SecretRotator;
+    /// use mcp_ops_db::{PgBackend, PgConfig, PgOptions, PgRoleRotator};
+    ///
+    /// # fn main() -> mcp_ops_core::Result<()> {
+    /// let admin = PgConfig::parse("postgres://postgres@db.internal:5432/postgres")?;
+    /// let rotator = PgRoleRotator::new(PgBackend::new(admin, PgOptions::default())?, "mcp-production")
+    ///     // Verify new passwords where the role must really authenticate.
+    ///     .with_verify_config(PgConfig::parse("postgres://db.internal:5432/mcp_db")?);
+    /// assert_eq!(rotator.backend(), "postgres");
+    /// // rotator.stage(..) / apply(..) rotate a role through the core SecretRotator calls.
+    /// # Ok(()) }
+    /// ```
     pub fn new(backend: PgBackend, namespace: impl Into<String>) -> Self {
         Self {
             backend,

@@ -43,6 +43,24 @@ impl std::fmt::Debug for PgBackups {
 
 impl PgBackups {
     /// Backups of the database `config` names, kept in `store`.
+    ///
+    /// ```
+    /// use mcp_ops_db::{BackupStore, LocalDirStore, PgBackups, PgConfig};
+    /// use std::{sync::Arc, time::Duration};
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let store = Arc::new(LocalDirStore::new(dir.path().join("backups"))?);
+    /// let config = PgConfig::parse("postgres://backup@db.internal:5432/mcp_db")?;
+    /// let backups = PgBackups::new(config, store.clone())
+    ///     .with_stall_limit(Some(Duration::from_secs(60)));
+    /// assert_eq!(backups.stall_limit(), Some(Duration::from_secs(60)));
+    ///
+    /// // Nothing is written until the first backup; an empty store lists nothing.
+    /// assert!(store.list().await?.is_empty());
+    /// // backups.backup().await? would now run pg_dump against db.internal.
+    /// # let _ = backups; Ok(()) }
+    /// ```
     pub fn new(config: PgConfig, store: Arc<dyn BackupStore>) -> Self {
         Self {
             config,

@@ -77,6 +77,21 @@ const MANIFEST_CAP: u64 = 64 * 1024;
 impl LocalDirStore {
     /// Uses `root`; nothing is created until the first backup is written.
     ///
+    /// ```
+    /// use mcp_ops_db::{DbError, LocalDirStore};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let store = LocalDirStore::new(dir.path().join("pg"))?;
+    /// assert!(!store.root().exists()); // created by the first backup
+    ///
+    /// // A path that is a file is refused up front.
+    /// let file = dir.path().join("not-a-dir");
+    /// std::fs::write(&file, b"x")?;
+    /// assert!(matches!(LocalDirStore::new(&file), Err(DbError::InvalidInput { .. })));
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`DbError::InvalidInput`] when `root` exists and is not a directory.
     pub fn new(root: impl Into<PathBuf>) -> Result<Self> {

@@ -75,6 +75,21 @@ impl PgBackend {
     /// Builds the pool (no connection is opened yet). Connections use TLS as `config` says
     /// (see [`PgConfig`]); the root certificates are loaded here, once.
     ///
+    /// ```
+    /// use mcp_ops_db::{PgBackend, PgConfig, PgOptions, Readiness};
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main] async fn main() -> mcp_ops_core::Result<()> {
+    /// // Nothing listens on port 1: building succeeds (the pool is lazy) …
+    /// let config = PgConfig::parse("postgres://app@127.0.0.1:1/app?sslmode=disable")?;
+    /// let pg = PgBackend::new(config, PgOptions::default().with_max_pool_size(4))?;
+    ///
+    /// // … and the health check tells pg_isready's "no response" instead of failing.
+    /// let health = pg.health(Duration::from_secs(2)).await?;
+    /// assert!(matches!(health.readiness, Readiness::NoResponse { .. }), "{:?}", health.readiness);
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`DbError::InvalidInput`] when the pool cannot be built; [`DbError::Tls`] when TLS
     /// may be used and the root certificates cannot be loaded.
@@ -103,6 +118,16 @@ impl PgBackend {
     }
 
     /// Reads `DATABASE_URL` and builds a backend with default options.
+    ///
+    /// ```
+    /// use mcp_ops_db::{DbError, PgBackend};
+    ///
+    /// match PgBackend::from_env() {
+    ///     Ok(pg) => println!("database {:?}", pg.config().dbname()),
+    ///     // Unset or invalid: the error names the variable, never its value.
+    ///     Err(e) => assert!(matches!(e, DbError::InvalidInput { field: "DATABASE_URL", .. })),
+    /// }
+    /// ```
     ///
     /// # Errors
     /// [`DbError::InvalidInput`] naming `DATABASE_URL`.

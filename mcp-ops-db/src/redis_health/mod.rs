@@ -64,11 +64,32 @@ pub struct RedisBackend {
 
 impl RedisBackend {
     /// A checker whose every check finishes within `timeout` (connect and each reply).
+    ///
+    /// ```
+    /// use mcp_ops_db::{RedisBackend, RedisConfig, RedisStatus};
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main] async fn main() -> mcp_ops_core::Result<()> {
+    /// // Nothing listens on port 1: the check never fails, it reports the server unhealthy.
+    /// let redis = RedisBackend::new(RedisConfig::parse("redis://127.0.0.1:1")?, Duration::from_secs(2));
+    /// let health = redis.health().await;
+    /// assert_eq!(health.status, RedisStatus::Unhealthy);
+    /// # Ok(()) }
+    /// ```
     pub fn new(config: RedisConfig, timeout: Duration) -> Self {
         Self { config, timeout }
     }
 
     /// Reads `REDIS_URL`; checks are bounded by 2 s.
+    ///
+    /// ```
+    /// use mcp_ops_db::{DbError, RedisBackend};
+    ///
+    /// match RedisBackend::from_env() {
+    ///     Ok(redis) => assert_eq!(redis.timeout().as_secs(), 2),
+    ///     Err(e) => assert!(matches!(e, DbError::InvalidInput { field: "REDIS_URL", .. })),
+    /// }
+    /// ```
     ///
     /// # Errors
     /// [`crate::DbError::InvalidInput`] naming `REDIS_URL`.
