@@ -300,6 +300,34 @@ impl RestoreReport {
 }
 
 /// Takes, lists, verifies and restores backups.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(feature = "testkit")]
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use mcp_ops_core::backup::{BackupKind, BackupRequest};
+/// use mcp_ops_core::{BackupManager, Intent};
+///
+/// let kit = mcp_ops_core::testkit::TestKit::runbook().await?;
+/// let backups: &dyn BackupManager = &kit.database;
+/// // The nightly backup is there and verifies.
+/// let nightly = &kit.nightly_backup.id;
+/// assert!(backups.list().await?.iter().any(|b| &b.id == nightly));
+/// assert!(backups.verify(nightly, None).await?.checksum_ok);
+/// // A backup of our own before a risky change.
+/// let request = BackupRequest {
+///     kind: BackupKind::Database { database: "mcp_db".into() },
+///     label: Some("before-migration".into()),
+/// };
+/// let record = backups.backup(&request, &Intent::new("before migration 42", "ops-bot")?).await?;
+/// assert!(backups.verify(&record.id, None).await?.checksum_ok);
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testkit"))]
+/// # fn main() {}
+/// ```
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait BackupManager: Send + Sync {

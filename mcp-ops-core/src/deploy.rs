@@ -259,6 +259,33 @@ pub struct SwitchReport {
 }
 
 /// Rolls out, watches and reverts Deployments.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(feature = "testkit")]
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use std::time::Duration;
+/// use mcp_ops_core::types::{ContainerName, DeploymentRef, ImageRef};
+/// use mcp_ops_core::{Deployer, Intent, RolloutStatus, UndoOutcome};
+///
+/// let kit = mcp_ops_core::testkit::TestKit::runbook().await?;
+/// let deployer: &dyn Deployer = &kit.cluster;
+/// let api: DeploymentRef = "mcp-production/mcp-typescript-api".parse()?;
+/// let container = ContainerName::new("mcp-typescript-api")?;
+/// let image = ImageRef::parse("ghcr.io/your-org/mcp-typescript-server:v1.0.1")?;
+/// let intent = Intent::new("deploy v1.0.1", "ops-bot")?;
+/// deployer.set_image(&api, &container, &image, &intent).await?;
+/// let status = deployer.wait_for_rollout(&api, Duration::from_secs(600)).await?;
+/// assert!(matches!(status, RolloutStatus::Complete { .. }), "{status}");
+/// let undo = deployer.undo(&api, None, &Intent::new("error rate > 10 %", "ops-bot")?).await?;
+/// assert!(matches!(undo.outcome, UndoOutcome::RolledBack { .. }));
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testkit"))]
+/// # fn main() {}
+/// ```
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait Deployer: Send + Sync {

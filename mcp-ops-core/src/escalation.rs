@@ -265,6 +265,39 @@ pub struct Silence {
 }
 
 /// Runs incidents and talks to the alerting system.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(feature = "testkit")]
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use std::time::Duration;
+/// use mcp_ops_core::notify::MessageKind;
+/// use mcp_ops_core::{Escalator, Intent, NewIncident, Severity};
+///
+/// let kit = mcp_ops_core::testkit::TestKit::runbook().await?;
+/// let escalator: &dyn Escalator = &kit.alerting;
+/// let intent = Intent::new("5xx spike", "ops-bot")?;
+/// let new = NewIncident {
+///     title: "High error rate on API".into(),
+///     severity: Severity::P1,
+///     service: "MCP Production".into(),
+///     impact: "High error rate (15%) on API endpoints".into(),
+///     investigating: "@ops-team".into(),
+/// };
+/// let incident = escalator.open(&new, &intent).await?; // notifies level 1
+/// // Nobody acknowledged for 16 minutes: level 2 is due (runbook: 15 min).
+/// tokio::time::sleep(Duration::from_secs(16 * 60)).await;
+/// let due = escalator.tick(kit.now()).await?;
+/// assert_eq!(due.first().map(|a| a.level), Some(2));
+/// escalator.resolve(&incident.id, "rolled back v1.0.1", &intent).await?;
+/// assert!(kit.messages().iter().any(|m| m.kind == MessageKind::Resolved));
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testkit"))]
+/// # fn main() {}
+/// ```
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait Escalator: Send + Sync {

@@ -378,6 +378,31 @@ impl HealthSummary {
 /// [`crate::Error::Unsupported`]. A target that is down is a report with
 /// [`HealthStatus::Unhealthy`], not an error: errors are for when the check itself could not
 /// run (bad input, backend unreachable).
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(feature = "testkit")]
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use mcp_ops_core::health::{HealthTarget, HttpProbe};
+/// use mcp_ops_core::runbook::RUNBOOK_HEALTH_URL;
+/// use mcp_ops_core::{HealthCheck, HealthStatus};
+///
+/// let kit = mcp_ops_core::testkit::TestKit::runbook().await?;
+/// // The kit routes each kind of target to the mock that answers it.
+/// let checker: &dyn HealthCheck = &kit.health;
+/// let api = HealthTarget::Http(HttpProbe::new("api", RUNBOOK_HEALTH_URL));
+/// let db = HealthTarget::Database { name: "mcp_db".into() };
+/// for target in [api, db] {
+///     let report = checker.check(&target).await?;
+///     assert_eq!(report.status, HealthStatus::Healthy, "{}", report.message);
+/// }
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testkit"))]
+/// # fn main() {}
+/// ```
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait HealthCheck: Send + Sync {

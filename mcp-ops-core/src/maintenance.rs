@@ -122,6 +122,29 @@ pub enum MaintenanceTask {
 }
 
 /// Maintains and inspects a database.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(feature = "testkit")]
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use mcp_ops_core::{DatabaseMaintenance, Intent};
+///
+/// let kit = mcp_ops_core::testkit::TestKit::runbook().await?;
+/// let db: &dyn DatabaseMaintenance = &kit.database;
+/// let connections = db.connections().await?;
+/// assert!(connections.ratio() < 0.8, "{} of {} in use", connections.used, connections.max);
+/// let slow = db.slow_statements(10).await?;
+/// println!("{} slow statements", slow.len());
+/// // An empty table list means the whole database, as the runbook's `ANALYZE;`.
+/// db.analyze(&[], &Intent::new("weekly maintenance", "ops-bot")?).await?;
+/// assert_eq!(kit.database.maintenance_runs().len(), 1);
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testkit"))]
+/// # fn main() {}
+/// ```
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait DatabaseMaintenance: Send + Sync {

@@ -39,6 +39,28 @@ pub struct NodeGroupChange {
 }
 
 /// Scales cloud node groups.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(feature = "testkit")]
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use mcp_ops_core::{Intent, NodeGroupScaler};
+///
+/// let kit = mcp_ops_core::testkit::TestKit::runbook().await?;
+/// let groups: &dyn NodeGroupScaler = &kit.cluster;
+/// let workers = groups.node_groups("mcp-production").await?;
+/// assert_eq!(workers.first().map(|g| g.desired), Some(3));
+/// let intent = Intent::new("nodes at 90 % of requests", "ops-bot")?;
+/// groups.scale_node_group("mcp-production", "worker-nodes", 5, &intent).await?;
+/// let after = groups.node_groups("mcp-production").await?;
+/// assert_eq!(after.first().map(|g| g.desired), Some(5));
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testkit"))]
+/// # fn main() {}
+/// ```
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait NodeGroupScaler: Send + Sync {

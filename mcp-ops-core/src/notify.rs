@@ -66,6 +66,43 @@ pub struct Delivery {
 }
 
 /// Sends messages to one channel.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(feature = "testkit")]
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use mcp_ops_core::incident::IncidentUpdate;
+/// use mcp_ops_core::notify::render_update;
+/// use mcp_ops_core::{Escalator, Intent, NewIncident, Notifier, Severity};
+///
+/// let kit = mcp_ops_core::testkit::TestKit::runbook().await?;
+/// let intent = Intent::new("5xx spike", "ops-bot")?;
+/// let new = NewIncident {
+///     title: "High error rate on API".into(),
+///     severity: Severity::P1,
+///     service: "MCP Production".into(),
+///     impact: "High error rate (15%) on API endpoints".into(),
+///     investigating: "@ops-team".into(),
+/// };
+/// let incident = kit.alerting.open(&new, &intent).await?;
+/// // Post an update ourselves, through the Slack notifier.
+/// let slack: &dyn Notifier = &kit.slack;
+/// let update = IncidentUpdate {
+///     root_cause: Some("v1.0.1 returns 500 on /tools".into()),
+///     actions: "rolled back; monitoring".into(),
+///     eta: None,
+/// };
+/// let message = render_update(&incident, &update);
+/// assert!(slack.accepts(message.severity));
+/// assert_eq!(slack.send(&message).await?.channel, "slack");
+/// assert_eq!(kit.slack.messages().len(), 2); // DETECTED from the escalator, then ours
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testkit"))]
+/// # fn main() {}
+/// ```
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait Notifier: Send + Sync {

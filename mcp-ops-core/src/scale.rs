@@ -167,6 +167,31 @@ pub struct ResourceUsage {
 }
 
 /// Changes how much runs and how big it is.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(feature = "testkit")]
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use mcp_ops_core::types::{DeploymentRef, Replicas};
+/// use mcp_ops_core::{Error, Intent, Scaler};
+///
+/// let kit = mcp_ops_core::testkit::TestKit::runbook().await?;
+/// let scaler: &dyn Scaler = &kit.cluster;
+/// let intent = Intent::new("traffic spike", "ops-bot")?;
+/// let rust: DeploymentRef = "mcp-production/mcp-rust-server".parse()?;
+/// let change = scaler.scale(&rust, Replicas::new(8)?, &intent).await?;
+/// assert_eq!((change.from.get(), change.to.get()), (3, 8));
+/// // An autoscaler owns the API: scaling it is refused (change its bounds instead).
+/// let api: DeploymentRef = "mcp-production/mcp-typescript-api".parse()?;
+/// let refused = scaler.scale(&api, Replicas::new(8)?, &intent).await;
+/// assert!(matches!(refused, Err(Error::PolicyViolation { .. })));
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testkit"))]
+/// # fn main() {}
+/// ```
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait Scaler: Send + Sync {

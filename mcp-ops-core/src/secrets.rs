@@ -219,6 +219,34 @@ impl RotationReport {
 ///
 /// The steps are separate so a procedure can restart dependents between `apply` and the
 /// final verification and can `revert` when anything fails.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(feature = "testkit")]
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use mcp_ops_core::types::{SecretSpec, SecretValue};
+/// use mcp_ops_core::{Intent, SecretKeyRef, SecretRotator};
+///
+/// let kit = mcp_ops_core::testkit::TestKit::runbook().await?;
+/// let rotator: &dyn SecretRotator = &kit.cluster;
+/// let jwt = SecretKeyRef::new("mcp-production", "mcp-secrets", "jwt-secret")?;
+/// let intent = Intent::new("monthly JWT rotation", "ops-bot")?;
+/// let before = rotator.current(&jwt).await?;
+/// let value = SecretValue::generate(&SecretSpec::JWT)?;
+/// rotator.stage(&jwt, &value, &intent).await?;
+/// let after = rotator.apply(&jwt, &intent).await?;
+/// assert!(after.version > before.version);
+/// assert_ne!(after.fingerprint, before.fingerprint);
+/// // Dependents broke: put the previous value back.
+/// let reverted = rotator.revert(&jwt, &intent).await?;
+/// assert_eq!(reverted.fingerprint, before.fingerprint);
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testkit"))]
+/// # fn main() {}
+/// ```
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait SecretRotator: Send + Sync {

@@ -52,6 +52,45 @@ impl StepPolicy {
 
 /// Everything a procedure needs besides its backends: who runs it and why, the clock, the
 /// thresholds and the journal it writes.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(feature = "testkit")]
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use mcp_ops_core::runbook::{Context, Plan};
+/// use mcp_ops_core::testkit::TestKit;
+/// use mcp_ops_core::types::{DeploymentRef, Replicas};
+/// use mcp_ops_core::{Intent, ScaleChange, Scaler};
+///
+/// let kit = TestKit::runbook().await?;
+/// let rust: DeploymentRef = "mcp-production/mcp-rust-server".parse()?;
+/// let intent = Intent::new("scale for the launch", "ops-bot")?;
+/// let ctx = Context::new("launch_prep", intent, kit.shared_clock());
+/// // A read runs, with its timeout and retries, and is journaled.
+/// let now = ctx
+///     .step("read replicas", rust.qualified())
+///     .command("kubectl get deployment/mcp-rust-server -n mcp-production")
+///     .read(|| kit.cluster.replicas(&rust), |r| format!("{r} replicas"))
+///     .await?;
+/// assert_eq!(now.get(), 3);
+/// // A change in a dry run is journaled as planned and not made.
+/// let dry = Context::new("launch_prep", ctx.intent().clone().with_dry_run(true), kit.shared_clock());
+/// let six = Replicas::new(6)?;
+/// let done = dry
+///     .step("scale", rust.qualified())
+///     .command("kubectl scale deployment/mcp-rust-server --replicas=6 -n mcp-production")
+///     .act(|| kit.cluster.scale(&rust, six, dry.intent()), |c: &ScaleChange| format!("to {}", c.to))
+///     .await?;
+/// assert!(done.is_none());
+/// assert_eq!(Plan::from_journal(dry.journal(), "launch_prep").steps.len(), 1);
+/// assert_eq!(kit.cluster.replicas(&rust).await?.get(), 3);
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testkit"))]
+/// # fn main() {}
+/// ```
 #[derive(Debug, Clone)]
 pub struct Context {
     procedure: &'static str,

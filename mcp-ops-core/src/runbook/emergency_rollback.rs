@@ -203,6 +203,39 @@ impl EmergencyRollbackReport {
 /// # Errors
 /// [`Error::InvalidInput`] for no deployment, a deployment named twice or a zero timeout.
 /// Failures of single deployments are reported per deployment, not as errors.
+///
+/// Runbook section: **"Emergency Rollback"**.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(feature = "testkit")]
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use mcp_ops_core::runbook::emergency_rollback::{EmergencyRollback, emergency_rollback};
+/// use mcp_ops_core::testkit::TestKit;
+/// use mcp_ops_core::types::{ContainerName, DeploymentRef, ImageRef};
+/// use mcp_ops_core::{Deployer, Intent};
+///
+/// let kit = TestKit::runbook().await?;
+/// // v1.0.1 went out and answers 500.
+/// let api: DeploymentRef = "mcp-production/mcp-typescript-api".parse()?;
+/// let bad = ImageRef::parse("ghcr.io/your-org/mcp-typescript-server:v1.0.1")?;
+/// kit.cluster.mark_erroring_image(&bad);
+/// let container = ContainerName::new("mcp-typescript-api")?;
+/// kit.cluster.set_image(&api, &container, &bad, &Intent::new("deploy v1.0.1", "ci")?).await?;
+///
+/// let ctx = kit.context("emergency_rollback", "error rate > 10 % after v1.0.1")?;
+/// let request = EmergencyRollback::new(vec![api.clone()]);
+/// let report = emergency_rollback(&ctx, &kit.rollback_backends(), &request).await?;
+/// assert!(report.recovered());
+/// let images = kit.cluster.deployment(&api).await?.images;
+/// assert!(images.values().all(|i| i != &bad));
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testkit"))]
+/// # fn main() {}
+/// ```
 pub async fn emergency_rollback(
     ctx: &Context,
     backends: &RollbackBackends<'_>,

@@ -70,6 +70,32 @@ pub struct JournalEntry {
 }
 
 /// A shared, append-only list of entries. Clones share the same entries.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(feature = "testkit")]
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use mcp_ops_core::runbook::Journal;
+/// use mcp_ops_core::testkit::TestKit;
+///
+/// let kit = TestKit::runbook().await?;
+/// let journal = Journal::new();
+/// let deploy = kit.context("standard_deploy", "deploy v1.0.1")?.with_journal(journal.clone());
+/// // Another procedure of the same run writes to the same timeline.
+/// let incident = deploy.for_procedure("run_incident");
+/// deploy.note("gates", "mcp-production/mcp-typescript-api", "all five gates passed");
+/// incident.skip("open incident", "MCP Production", "no rollback, so no incident");
+/// assert_eq!(journal.len(), 2);
+/// let timeline = journal.to_markdown("Deploy of v1.0.1");
+/// assert!(timeline.contains("all five gates passed"));
+/// println!("{timeline}");
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testkit"))]
+/// # fn main() {}
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Journal {
     entries: Arc<Mutex<Vec<JournalEntry>>>,

@@ -90,6 +90,34 @@ impl SmokeReport {
 ///
 /// A failing check is a [`SmokeReport`] with a failed [`SmokeCheck`]; an error means the tests
 /// could not run at all. Both count as a failed smoke test for the procedures.
+///
+/// # Example
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use async_trait::async_trait;
+/// use mcp_ops_core::runbook::smoke::{SmokeCheck, SmokeReport, SmokeTest};
+///
+/// /// Ours: log in and list the tools (here without a network).
+/// struct ProductionSmoke;
+///
+/// #[async_trait]
+/// impl SmokeTest for ProductionSmoke {
+///     async fn run(&self) -> mcp_ops_core::Result<SmokeReport> {
+///         Ok(SmokeReport::new(vec![
+///             SmokeCheck::pass("login", "HTTP 200"),
+///             SmokeCheck::pass("list tools", "HTTP 200, 12 tools"),
+///         ]))
+///     }
+/// }
+///
+/// let report = ProductionSmoke.run().await?;
+/// assert!(report.passed());
+/// assert_eq!(report.summary(), "2/2 passed");
+/// # Ok(())
+/// # }
+/// ```
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait SmokeTest: Send + Sync {

@@ -86,12 +86,9 @@ impl TestKit {
         }
     }
 
-    /// For `maintenance_window`, with `health` from [`TestKit::health_checks`]:
-    ///
-    /// ```ignore
-    /// let health = kit.health_checks();
-    /// let backends = kit.maintenance_backends(&health);
-    /// ```
+    /// For `maintenance_window`, with `health` from [`TestKit::health_checks`]
+    /// (`let health = kit.health_checks(); kit.maintenance_backends(&health)`; see the
+    /// example of [`maintenance_window`](crate::runbook::maintenance_window::maintenance_window)).
     pub fn maintenance_backends<'a>(
         &'a self,
         health: &'a [&'a dyn HealthCheck],

@@ -44,6 +44,31 @@ use crate::types::{DeploymentRef, Namespace, ResourceName, Severity};
 
 /// Finds ConfigMaps and Secrets (or keys of them) that the services need but are missing
 /// or invalid; supplied by the caller, who knows what the services need.
+///
+/// # Example
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use async_trait::async_trait;
+/// use mcp_ops_core::runbook::investigate_error_rate::ConfigCheck;
+/// use mcp_ops_core::types::Namespace;
+///
+/// /// Ours: the services need `db-password` in `mcp-secrets`; here it is missing.
+/// struct NeedsDbPassword;
+///
+/// #[async_trait]
+/// impl ConfigCheck for NeedsDbPassword {
+///     async fn problems(&self, ns: &Namespace) -> mcp_ops_core::Result<Vec<String>> {
+///         Ok(vec![format!("{ns}/secret/mcp-secrets: key db-password missing")])
+///     }
+/// }
+///
+/// let problems = NeedsDbPassword.problems(&Namespace::runbook()).await?;
+/// assert_eq!(problems.len(), 1);
+/// # Ok(())
+/// # }
+/// ```
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait ConfigCheck: Send + Sync {
@@ -260,6 +285,34 @@ struct ServiceProbes {
 /// # Errors
 /// [`crate::Error::InvalidInput`] for a zero deadline, an invalid service name or an invalid
 /// [`crate::Policy`]; probe failures are `Unknown` findings, not errors.
+///
+/// Runbook section: **"High Error Rate (P1)"**.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(feature = "testkit")]
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use mcp_ops_core::Severity;
+/// use mcp_ops_core::health::MetricKind;
+/// use mcp_ops_core::runbook::investigate_error_rate::{ErrorRateInput, investigate_error_rate};
+/// use mcp_ops_core::testkit::TestKit;
+///
+/// let kit = TestKit::runbook().await?;
+/// kit.metrics.set("mcp-typescript-api", MetricKind::ErrorRate, Some(0.15));
+/// let ctx = kit.context("investigate_error_rate", "5xx alert on the API")?;
+/// let input = ErrorRateInput::runbook();
+/// let report = investigate_error_rate(&ctx, &kit.error_rate_backends(), &input).await?;
+/// assert_eq!(report.severity, Some(Severity::P1));
+/// for d in &report.diagnoses {
+///     println!("{:?}: {} suggestion(s)", d.cause, d.suggestions.len());
+/// }
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testkit"))]
+/// # fn main() {}
+/// ```
 pub async fn investigate_error_rate(
     ctx: &Context,
     backends: &ErrorRateBackends<'_>,

@@ -146,6 +146,34 @@ struct ServiceProbes {
 /// # Errors
 /// [`crate::Error::InvalidInput`] for a zero deadline, an invalid service name or an invalid
 /// [`crate::Policy`]; probe failures are `Unknown` findings, not errors.
+///
+/// Runbook section: **"High Response Times (P2)"**.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(feature = "testkit")]
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use mcp_ops_core::Severity;
+/// use mcp_ops_core::health::MetricKind;
+/// use mcp_ops_core::runbook::investigate_latency::{LatencyInput, investigate_latency};
+/// use mcp_ops_core::testkit::TestKit;
+///
+/// let kit = TestKit::runbook().await?;
+/// kit.metrics.set("mcp-typescript-api", MetricKind::P95Latency, Some(3.5)); // seconds
+/// let ctx = kit.context("investigate_latency", "p95 alert on the API")?;
+/// let input = LatencyInput::runbook();
+/// let report = investigate_latency(&ctx, &kit.latency_backends(), &input).await?;
+/// assert_eq!(report.severity, Some(Severity::P2));
+/// for advice in &report.advice {
+///     println!("{advice:?}");
+/// }
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testkit"))]
+/// # fn main() {}
+/// ```
 pub async fn investigate_latency(
     ctx: &Context,
     backends: &LatencyBackends<'_>,

@@ -143,6 +143,33 @@ impl std::fmt::Debug for MaintenanceBackends<'_> {
 /// [`crate::Error::InvalidInput`] for an invalid window or `force` without a reason.
 /// Everything else is reported in
 /// [`MaintenanceLog::status`] and [`MaintenanceLog::warnings`], after scaling back.
+///
+/// Runbook section: **"Database Maintenance"**.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(feature = "testkit")]
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use mcp_ops_core::runbook::maintenance_window::{
+///     MaintenanceInput, MaintenanceStatus, maintenance_window,
+/// };
+/// use mcp_ops_core::testkit::TestKit;
+///
+/// // The kit's clock starts on Sunday 02:30 UTC, inside the runbook's window.
+/// let kit = TestKit::runbook().await?;
+/// let ctx = kit.context("maintenance_window", "weekly database maintenance")?;
+/// let health = kit.health_checks();
+/// let input = MaintenanceInput::default();
+/// let log = maintenance_window(&ctx, kit.maintenance_backends(&health), &input).await?;
+/// assert_eq!(log.status, MaintenanceStatus::Completed);
+/// assert!(!kit.database.maintenance_runs().is_empty()); // ANALYZE and VACUUM ran
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testkit"))]
+/// # fn main() {}
+/// ```
 pub async fn maintenance_window(
     ctx: &Context,
     backends: MaintenanceBackends<'_>,

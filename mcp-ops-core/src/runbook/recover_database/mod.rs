@@ -141,6 +141,33 @@ impl std::fmt::Debug for RecoveryBackends<'_> {
 /// Read errors before anything changed (unknown backup, listing deployments, reading
 /// replicas). Once something has changed, failures are reported in [`RecoveryReport::status`]
 /// after the services were brought back.
+///
+/// Runbook section: **"Recovery Procedures"**.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(feature = "testkit")]
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use mcp_ops_core::runbook::recover_database::{
+///     AutoscaledHandling, RecoveryInput, RecoveryStatus, recover_database,
+/// };
+/// use mcp_ops_core::testkit::TestKit;
+///
+/// let kit = TestKit::runbook().await?;
+/// let mut input = RecoveryInput::runbook(kit.nightly_backup.id.clone());
+/// input.autoscaled = AutoscaledHandling::PinToMinimum; // the API has an autoscaler
+/// let ctx = kit.context("recover_database", "users table dropped at 02:10")?;
+/// let health = kit.health_checks();
+/// let report = recover_database(&ctx, kit.recovery_backends(&health), &input).await?;
+/// assert_eq!(report.status, RecoveryStatus::Recovered);
+/// assert_eq!(kit.database.restores(), vec![kit.nightly_backup.id.clone()]);
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testkit"))]
+/// # fn main() {}
+/// ```
 pub async fn recover_database(
     ctx: &Context,
     backends: RecoveryBackends<'_>,

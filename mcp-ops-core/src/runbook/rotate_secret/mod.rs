@@ -283,6 +283,29 @@ fn generate_command(spec: &SecretSpec) -> String {
 /// be read or staging fails (nothing was changed then); [`Error::Backend`] when a failure
 /// happened after the value was applied **and** the revert failed too — the new value may
 /// still be current and needs a person.
+///
+/// Runbook section: **"Secret Rotation"**.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(feature = "testkit")]
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use mcp_ops_core::runbook::rotate_secret::{RotateSecretInput, rotate_secret};
+/// use mcp_ops_core::testkit::TestKit;
+///
+/// let kit = TestKit::runbook().await?;
+/// let ctx = kit.context("rotate_secret", "monthly JWT rotation")?;
+/// let input = RotateSecretInput::runbook()?;
+/// let outcome = rotate_secret(&ctx, kit.rotation_backends(), &input).await?;
+/// assert!(outcome.succeeded());
+/// assert_eq!(outcome.restarts.len(), 3); // every deployment of mcp-production
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testkit"))]
+/// # fn main() {}
+/// ```
 pub async fn rotate_secret(
     ctx: &Context,
     backends: RotationBackends<'_>,

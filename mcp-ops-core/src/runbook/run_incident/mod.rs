@@ -18,17 +18,20 @@
 //! The caller keeps the sending half of a `tokio::sync::mpsc` channel and sends signals from
 //! wherever decisions are made (a chat command, a UI, another procedure):
 //!
-//! ```no_run
+//! ```
 //! # #[cfg(feature = "mock")]
-//! # async fn demo() -> mcp_ops_core::Result<()> {
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
+//! # async fn main() -> mcp_ops_core::Result<()> {
 //! use std::sync::Arc;
 //! use mcp_ops_core::mock::MockAlerting;
 //! use mcp_ops_core::runbook::Context;
 //! use mcp_ops_core::runbook::run_incident::{IncidentSignal, IncidentSpec, run_incident};
-//! use mcp_ops_core::{Intent, SystemClock};
+//! use mcp_ops_core::{Intent, TokioClock};
 //!
 //! let alerting = MockAlerting::runbook();
-//! let ctx = Context::new("run_incident", Intent::new("5xx spike", "ops-bot")?, Arc::new(SystemClock));
+//! // `SystemClock` in production; a clock that paused time drives in a test.
+//! let clock = Arc::new(TokioClock::wall());
+//! let ctx = Context::new("run_incident", Intent::new("5xx spike", "ops-bot")?, clock);
 //! let (tx, rx) = tokio::sync::mpsc::channel(8);
 //! let driver = async move {
 //!     let _ = tx.send(IncidentSignal::Acknowledge { by: "alice".into() }).await;
@@ -38,6 +41,8 @@
 //! let (outcome, ()) = tokio::join!(run_incident(&ctx, &alerting, &spec, rx), driver);
 //! println!("{:?}", outcome?.end);
 //! # Ok(()) }
+//! # #[cfg(not(feature = "mock"))]
+//! # fn main() {}
 //! ```
 //!
 //! The run ends when the incident is resolved, when [`IncidentSpec::max_duration`] has passed
@@ -233,6 +238,41 @@ fn channels(severity: Severity, what: &str) -> String {
 /// # Errors
 /// [`Error::InvalidInput`] for an invalid spec; the escalator's error when the incident
 /// cannot be opened. Later failures do not end the run (see [`IncidentOutcome::failures`]).
+///
+/// Runbook section: **"Alert Escalation", "Incident Communication"**.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(feature = "testkit")]
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use std::time::Duration;
+/// use mcp_ops_core::runbook::run_incident::{
+///     IncidentEnd, IncidentSignal, IncidentSpec, run_incident,
+/// };
+/// use mcp_ops_core::testkit::TestKit;
+///
+/// let kit = TestKit::runbook().await?;
+/// let ctx = kit.context("run_incident", "5xx spike on the API")?;
+/// let (tx, rx) = tokio::sync::mpsc::channel(8);
+/// let people = async move {
+///     // Nobody answers for 20 minutes: level 2 is notified at 15.
+///     tokio::time::sleep(Duration::from_secs(20 * 60)).await;
+///     let _ = tx.send(IncidentSignal::Acknowledge { by: "alice".into() }).await;
+///     let resolution = "rolled back v1.0.1".to_owned();
+///     let _ = tx.send(IncidentSignal::Resolve { resolution }).await;
+/// };
+/// let spec = IncidentSpec::runbook();
+/// let (outcome, ()) = tokio::join!(run_incident(&ctx, &kit.alerting, &spec, rx), people);
+/// let outcome = outcome?;
+/// assert!(matches!(outcome.end, IncidentEnd::Resolved { .. }));
+/// assert_eq!(outcome.escalations.first().map(|a| a.level), Some(2));
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testkit"))]
+/// # fn main() {}
+/// ```
 pub async fn run_incident(
     ctx: &Context,
     escalator: &dyn Escalator,

@@ -193,6 +193,29 @@ pub struct ScaleOutReport {
 /// # Errors
 /// [`crate::Error::InvalidInput`] for `force` without a reason; read errors while deciding
 /// (nothing changed then). Failures of changes are reported per target.
+///
+/// Runbook section: **"Scaling Procedures"**.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(feature = "testkit")]
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use mcp_ops_core::runbook::scale_out::{ScaleOutInput, ScaleOutStatus, scale_out};
+/// use mcp_ops_core::testkit::TestKit;
+///
+/// let kit = TestKit::runbook().await?;
+/// let ctx = kit.context("scale_out", "traffic doubled after the launch")?;
+/// // 10 / 5 / 8 replicas, bigger API pods, 5 worker nodes.
+/// let input = ScaleOutInput::runbook()?;
+/// let report = scale_out(&ctx, kit.scale_out_backends(), &input).await?;
+/// assert_eq!(report.status, ScaleOutStatus::Completed, "{:?}", report.warnings);
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testkit"))]
+/// # fn main() {}
+/// ```
 pub async fn scale_out(
     ctx: &Context,
     backends: ScaleOutBackends<'_>,

@@ -69,6 +69,45 @@ pub use crate::runbook::RUNBOOK_HEALTH_URL;
 /// empty force reason); the error of reading the deployment or of setting the image (nothing
 /// was rolled out then). Failed checks after the image changed are not errors: they roll back
 /// and are reported in the [`DeployOutcome`].
+///
+/// Runbook section: **"Standard Deployment"**.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(feature = "testkit")]
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use std::time::Duration;
+/// use mcp_ops_core::runbook::standard_deploy::{
+///     Checklist, DeployOutcome, DeployRequest, standard_deploy,
+/// };
+/// use mcp_ops_core::testkit::TestKit;
+/// use mcp_ops_core::types::ImageRef;
+///
+/// let kit = TestKit::runbook().await?;
+/// let image = ImageRef::parse("ghcr.io/your-org/mcp-typescript-server:v1.0.1")?;
+/// let request = DeployRequest::runbook(image)?.with_checklist(Checklist::all_passed(
+///     "CI run 4711 green, scans clean, benchmark within budget",
+///     "kubectl rollout undo deployment/mcp-typescript-api -n mcp-production",
+/// ));
+/// let ctx = kit.context("standard_deploy", "deploy v1.0.1")?;
+/// // The 30-minute bake runs in paused time: microseconds of wall time.
+/// let report = standard_deploy(&ctx, &kit.deploy_backends(), &request).await?;
+/// assert!(matches!(report.outcome, DeployOutcome::Deployed { .. }));
+///
+/// // The next release breaches the 10 % error rate ten minutes into its bake.
+/// kit.metrics.breach_after(Duration::from_secs(10 * 60));
+/// let next = ImageRef::parse("ghcr.io/your-org/mcp-typescript-server:v1.0.2")?;
+/// let request = DeployRequest { image: next, ..request };
+/// let report = standard_deploy(&ctx, &kit.deploy_backends(), &request).await?;
+/// assert!(matches!(report.outcome, DeployOutcome::RolledBack { .. }));
+/// assert!(report.incident.is_some());
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testkit"))]
+/// # fn main() {}
+/// ```
 pub async fn standard_deploy(
     ctx: &Context,
     backends: &DeployBackends<'_>,

@@ -188,6 +188,33 @@ pub struct TriageReport {
 /// # Errors
 /// [`crate::Error::InvalidInput`] for a zero deadline or an invalid [`crate::Policy`]; probe
 /// failures are findings, not errors.
+///
+/// Runbook section: **"Critical System Down (P0)"**.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(feature = "testkit")]
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use mcp_ops_core::HealthStatus;
+/// use mcp_ops_core::mock::Availability;
+/// use mcp_ops_core::runbook::triage::{TriageInput, triage};
+/// use mcp_ops_core::testkit::TestKit;
+///
+/// let kit = TestKit::runbook().await?;
+/// let ctx = kit.context("triage", "API down: 503 on /health")?;
+/// let report = triage(&ctx, &kit.triage_backends(), &TriageInput::runbook()).await?;
+/// assert_eq!(report.overall, HealthStatus::Healthy);
+/// // The database stops answering: triage finds it.
+/// kit.database.set_database_health(Availability::Down);
+/// let report = triage(&ctx, &kit.triage_backends(), &TriageInput::runbook()).await?;
+/// assert_eq!(report.overall, HealthStatus::Unhealthy);
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "testkit"))]
+/// # fn main() {}
+/// ```
 pub async fn triage(
     ctx: &Context,
     backends: &TriageBackends<'_>,
