@@ -47,6 +47,8 @@ impl KubeCluster {
     /// layer off; when you build the client yourself, set `config.default_retry = false`:
     ///
     /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use mcp_ops_k8s::KubeCluster;
     ///
     /// mcp_ops_k8s::install_crypto_provider(); // one rustls provider for kube's client
@@ -54,7 +56,7 @@ impl KubeCluster {
     /// config.default_retry = false; // the SDK's RetryPolicy is the one retry loop
     /// let cluster = KubeCluster::new(kube::Client::try_from(config)?);
     /// assert_eq!(cluster.retry_policy().max_attempts, 5);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # Ok(()) }
     /// ```
     pub fn new(client: kube::Client) -> Self {
         Self {

@@ -125,7 +125,23 @@ impl KubeConfig {
 
     /// Builds from an already loaded `kube::Config` (for example one made with
     /// `kube::Config::new(url)`). kube's built-in retry layer is turned off so that the
-    /// bounded [`RetryPolicy`] is the only retry loop.
+    /// bounded [`RetryPolicy`] is the only retry loop. Must be called inside a tokio runtime
+    /// (kube's client starts a task).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use mcp_ops_k8s::KubeConfig;
+    ///
+    /// let config = kube::Config::new("http://127.0.0.1:6443".parse()?);
+    /// let cluster = KubeConfig::new()
+    ///     .with_timeout(Duration::from_secs(5))
+    ///     .with_field_manager("my-tool")
+    ///     .build_from(config)?;
+    /// assert_eq!(cluster.retry_policy().call_timeout, Duration::from_secs(5));
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`ConfigError::Client`] when the client cannot be created.

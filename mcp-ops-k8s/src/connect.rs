@@ -29,16 +29,19 @@ impl KubeCluster {
     }
 
     /// A cluster from an already loaded `kube::Config` (kube's retry layer turned off, default
-    /// [`RetryPolicy`](crate::RetryPolicy)). Nothing is requested until the first call.
+    /// [`RetryPolicy`](crate::RetryPolicy)). Nothing is requested until the first call; like
+    /// every kube client it must be made inside a tokio runtime.
     ///
     /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), mcp_ops_k8s::ConfigError> {
     /// use mcp_ops_k8s::{KubeCluster, RetryPolicy};
     ///
     /// let url = "http://127.0.0.1:6443".parse().expect("a valid URL");
     /// let cluster = KubeCluster::from_config(kube::Config::new(url))?;
     /// assert_eq!(cluster.retry_policy(), RetryPolicy::default());
     /// assert_eq!(cluster.client().default_namespace(), "default");
-    /// # Ok::<(), mcp_ops_k8s::ConfigError>(())
+    /// # Ok(()) }
     /// ```
     ///
     /// # Errors

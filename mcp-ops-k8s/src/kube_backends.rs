@@ -35,6 +35,8 @@ use crate::{ConfigBackups, ConfigError, CronJobBackups, KubeBackups, KubeCluster
 /// A cluster and the namespace whose CronJobs back up, ready to fill a [`Backends`].
 ///
 /// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use mcp_ops_core::Backends;
 /// use mcp_ops_k8s::{KubeBackends, KubeCluster};
 ///
@@ -44,7 +46,7 @@ use crate::{ConfigBackups, ConfigError, CronJobBackups, KubeBackups, KubeCluster
 /// assert_eq!(backends.deployer.backend(), "kubernetes");
 /// assert_eq!(backends.health.cluster.backend(), "kubernetes");
 /// assert_eq!(backends.health.database.backend(), "unconfigured");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
 pub struct KubeBackends {

@@ -1,6 +1,8 @@
 //! The Kubernetes backend's constructors in one `use`, next to core's prelude:
 //!
 //! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
 //! use mcp_ops_core::prelude::*;
 //! use mcp_ops_k8s::prelude::*;
 //!
@@ -9,7 +11,7 @@
 //!     .with_retry(RetryPolicy { max_attempts: 3, ..RetryPolicy::default() });
 //! let backends = KubeBackends::new(cluster, "mcp-production".parse()?).install(Backends::new());
 //! assert_eq!(backends.scaler.backend(), "kubernetes");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # Ok(()) }
 //! ```
 
 pub use crate::config_backup::AgeRecipients;

@@ -119,6 +119,8 @@ impl ConfigBackups {
     /// when missing; an existing directory keeps its mode.
     ///
     /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use mcp_ops_k8s::{ConfigBackups, KubeCluster};
     ///
     /// let cluster = KubeCluster::from_config(kube::Config::new("http://127.0.0.1:6443".parse()?))?;
@@ -129,7 +131,7 @@ impl ConfigBackups {
     /// // A file where the directory should be is refused.
     /// std::fs::write(dir.path().join("file"), b"")?;
     /// assert!(ConfigBackups::new(cluster, dir.path().join("file")).is_err());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # Ok(()) }
     /// ```
     ///
     /// # Errors

@@ -117,7 +117,7 @@ impl SimCluster {
     /// ```
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use mcp_ops_core::{Deployer, HealthCheck};
+    /// use mcp_ops_core::Deployer;
     /// use mcp_ops_k8s::KubeConfig;
     /// use mcp_ops_k8s::sim::{Scenario, SimCluster};
     ///
@@ -126,7 +126,6 @@ impl SimCluster {
     /// let cluster = KubeConfig::new().with_kubeconfig_path(sim.kubeconfig_path()).build().await?;
     /// let deployments = cluster.deployments(&"mcp-production".parse()?).await?;
     /// assert!(deployments.iter().any(|d| d.deployment.name.as_str() == "mcp-typescript-api"));
-    /// assert_eq!(cluster.backend(), "kubernetes");
     /// # Ok(()) }
     /// ```
     pub async fn start(scenario: Scenario) -> Result<Self, SimError> {
