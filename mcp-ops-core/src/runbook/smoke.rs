@@ -96,7 +96,7 @@ impl SmokeReport {
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
 /// # async fn main() -> mcp_ops_core::Result<()> {
-/// use async_trait::async_trait;
+/// use mcp_ops_core::async_trait; // re-exported: no async-trait dependency of your own
 /// use mcp_ops_core::runbook::smoke::{SmokeCheck, SmokeReport, SmokeTest};
 ///
 /// /// Ours: log in and list the tools (here without a network).

@@ -50,7 +50,7 @@ use crate::types::{DeploymentRef, Namespace, ResourceName, Severity};
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
 /// # async fn main() -> mcp_ops_core::Result<()> {
-/// use async_trait::async_trait;
+/// use mcp_ops_core::async_trait; // re-exported: no async-trait dependency of your own
 /// use mcp_ops_core::runbook::investigate_error_rate::ConfigCheck;
 /// use mcp_ops_core::types::Namespace;
 ///
