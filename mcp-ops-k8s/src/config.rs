@@ -2,7 +2,8 @@
 //! configuration with a selectable context and namespace.
 //!
 //! Configuration errors ([`ConfigError`]) are kept apart from operation errors
-//! ([`mcp_ops_core::Error`]), as the design asks.
+//! ([`mcp_ops_core::Error`]), as the design asks, and `?` converts them: a function that
+//! returns `mcp_ops_core::Result` builds a cluster without mapping errors by hand.
 
 use std::time::Duration;
 
@@ -11,6 +12,28 @@ use crate::kubeconfig_error::{describe, describe_infer};
 use crate::retry::RetryPolicy;
 
 /// Why a [`KubeCluster`] could not be built.
+///
+/// `?` turns it into [`mcp_ops_core::Error`]: [`ConfigError::Config`] becomes
+/// `InvalidInput` naming `kubeconfig`, [`ConfigError::Client`] becomes `Backend` with the
+/// `ConfigError` kept as its source.
+///
+/// ```
+/// use mcp_ops_k8s::KubeConfig;
+///
+/// async fn cluster() -> mcp_ops_core::Result<mcp_ops_k8s::KubeCluster> {
+///     let cluster = KubeConfig::new()
+///         .with_kubeconfig_path("/nonexistent/kubeconfig")
+///         .build()
+///         .await?; // ConfigError → mcp_ops_core::Error
+///     Ok(cluster)
+/// }
+///
+/// # fn main() {
+/// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// let err = runtime.block_on(cluster()).unwrap_err();
+/// assert!(matches!(err, mcp_ops_core::Error::InvalidInput { field: "kubeconfig", .. }), "{err}");
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
@@ -22,10 +45,24 @@ pub enum ConfigError {
     Client(String),
 }
 
+impl From<ConfigError> for mcp_ops_core::Error {
+    fn from(e: ConfigError) -> Self {
+        match e {
+            ConfigError::Config(reason) => mcp_ops_core::Error::invalid("kubeconfig", reason),
+            ConfigError::Client(_) => mcp_ops_core::Error::Backend {
+                backend: "kubernetes",
+                message: e.to_string(),
+                retryable: false,
+                source: Some(Box::new(e)),
+            },
+        }
+    }
+}
+
 /// How to reach a cluster and how to bound calls to it.
 ///
 /// ```no_run
-/// # async fn demo() -> Result<(), mcp_ops_k8s::ConfigError> {
+/// # async fn demo() -> mcp_ops_core::Result<()> {
 /// use mcp_ops_k8s::KubeConfig;
 /// let cluster = KubeConfig::new()
 ///     .with_context("prod")

@@ -51,3 +51,16 @@ pub enum ControlPlaneError {
     #[error("kubernetes client: {0}")]
     Client(String),
 }
+
+/// `?` converts harness errors into [`mcp_ops_core::Error`]: `Backend` of `control-plane`
+/// with the [`ControlPlaneError`] kept as its source.
+impl From<ControlPlaneError> for mcp_ops_core::Error {
+    fn from(e: ControlPlaneError) -> Self {
+        mcp_ops_core::Error::Backend {
+            backend: "control-plane",
+            message: e.to_string(),
+            retryable: false,
+            source: Some(Box::new(e)),
+        }
+    }
+}
