@@ -28,7 +28,20 @@ pub struct Global {
     /// Kubeconfig context (with --kubeconfig; default: its current context).
     #[arg(long, global = true)]
     pub context: Option<String>,
-    /// Namespace.
+    /// The platform file (`ops.toml`: namespaces, deployments, health endpoints, URLs,
+    /// notifiers, escalation contacts, thresholds; see `examples/platforms/`). Without it, the
+    /// runbook's platform. Flags and environment variables override what it says.
+    #[arg(
+        long = "platform",
+        global = true,
+        env = "MCP_OPS_PLATFORM",
+        value_name = "FILE"
+    )]
+    pub platform_file: Option<std::path::PathBuf>,
+    /// The platform in force: the file's once loaded, else the runbook's.
+    #[arg(skip)]
+    pub platform: mcp_ops_core::platform::Platform,
+    /// Namespace (default: the platform's first; the runbook's is mcp-production).
     #[arg(short = 'n', long, global = true, default_value = "mcp-production")]
     pub namespace: String,
     /// Output format.

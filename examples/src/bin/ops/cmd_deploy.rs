@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use mcp_ops_core::runbook::emergency_rollback::{
-    EmergencyRollback, RUNBOOK_DEPLOYMENTS, RollbackBackends, emergency_rollback,
+    EmergencyRollback, RollbackBackends, emergency_rollback,
 };
 use mcp_ops_core::runbook::standard_deploy::{
     BakeConfig, Checklist, DeployBackends, DeployOutcome, DeployRequest, NoDataPolicy,
@@ -29,6 +29,9 @@ pub fn request(args: &DeployArgs, g: &Global) -> Result<DeployRequest, Failure> 
     let deployment = DeploymentRef::new(&g.namespace, &args.deployment)?;
     let (container, image) = container_image(&args.image)?;
     let mut request = DeployRequest::new(deployment.clone(), container, image);
+    if let Some(db) = &g.platform.database {
+        request.backup.database = db.name.clone();
+    }
     if let Some(evidence) = &args.evidence {
         let plan = args.rollback_plan.clone().unwrap_or_else(|| {
             format!(
@@ -148,10 +151,24 @@ pub async fn deploy(args: &DeployArgs, g: &Global, b: &Backends) -> Outcome {
 
 /// `ops rollback [deployment…]`.
 pub async fn rollback(deployments: &[String], g: &Global, b: &Backends) -> Outcome {
-    // The runbook's three deployments by default, in the namespace given (`-n`), not the
-    // runbook's own.
+    // The platform's deployments by default (the runbook's three without --platform): those
+    // of the namespace given (`-n`), else every name in that namespace.
     let names: Vec<&str> = if deployments.is_empty() {
-        RUNBOOK_DEPLOYMENTS.to_vec()
+        let p = &g.platform;
+        let in_ns: Vec<&str> = p
+            .deployments
+            .iter()
+            .filter(|d| d.reference.namespace.as_str() == g.namespace)
+            .map(|d| d.reference.name.as_str())
+            .collect();
+        if in_ns.is_empty() {
+            p.deployments
+                .iter()
+                .map(|d| d.reference.name.as_str())
+                .collect()
+        } else {
+            in_ns
+        }
     } else {
         deployments.iter().map(String::as_str).collect()
     };

@@ -10,7 +10,7 @@ use mcp_ops_core::runbook::investigate_latency::{
 use mcp_ops_core::runbook::triage::{
     Check, Finding, Suggestion, TriageBackends, TriageInput, triage as run_triage,
 };
-use mcp_ops_core::types::{Namespace, Severity};
+use mcp_ops_core::types::{Namespace, ResourceName, Severity};
 
 use crate::backends::Backends;
 use crate::cli::{Global, Investigation};
@@ -28,9 +28,16 @@ pub async fn triage(g: &Global, b: &Backends) -> Outcome {
         cache: Some(&b.health),
         metrics: Some(&b.health),
     };
-    let mut input = TriageInput::runbook();
+    // The platform's endpoints; the API's (or the first) is the probe `--health-url` names.
+    let mut input: TriageInput = g.platform.triage_input();
     input.namespace = Namespace::new(&g.namespace)?;
-    for endpoint in &mut input.endpoints {
+    let api = g.platform.api().reference.name.clone();
+    let main = input
+        .endpoints
+        .iter()
+        .position(|e| e.served_by.contains(&api))
+        .unwrap_or(0);
+    if let Some(endpoint) = input.endpoints.get_mut(main) {
         endpoint.probe = b.health_probe.clone();
     }
     let report = run_triage(&ctx, &backends, &input).await?;
@@ -98,6 +105,35 @@ pub async fn triage(g: &Global, b: &Backends) -> Outcome {
     Ok(out)
 }
 
+/// The platform's deployments in the namespace of `-n` (all its deployment names when none
+/// is there), its database and cache names.
+fn platform_services(g: &Global) -> (Vec<ResourceName>, String, String) {
+    let p = &g.platform;
+    let in_ns: Vec<ResourceName> = p
+        .deployments
+        .iter()
+        .filter(|d| d.reference.namespace.as_str() == g.namespace)
+        .map(|d| d.reference.name.clone())
+        .collect();
+    let services = if in_ns.is_empty() {
+        p.deployments
+            .iter()
+            .map(|d| d.reference.name.clone())
+            .collect()
+    } else {
+        in_ns
+    };
+    let database = p
+        .database
+        .as_ref()
+        .map_or_else(|| "mcp_db".to_owned(), |d| d.name.clone());
+    let cache = p
+        .cache
+        .as_ref()
+        .map_or_else(|| "redis".to_owned(), |c| c.name.clone());
+    (services, database, cache)
+}
+
 /// `ops investigate errors|latency`.
 pub async fn investigate(what: Investigation, g: &Global, b: &Backends) -> Outcome {
     match what {
@@ -116,8 +152,12 @@ async fn errors(g: &Global, b: &Backends) -> Outcome {
         cluster: Some(&b.health),
         config: Some(&b.kube),
     };
+    let (services, database, cache) = platform_services(g);
     let input = ErrorRateInput {
         namespace: Namespace::new(&g.namespace)?,
+        services,
+        database,
+        cache,
         ..ErrorRateInput::runbook()
     };
     let report = investigate_error_rate(&ctx, &backends, &input).await?;
@@ -167,8 +207,11 @@ async fn latency(g: &Global, b: &Backends) -> Outcome {
         scaler: Some(b.scaler.as_ref()),
         maintenance: Some(b.maintenance.as_ref()),
     };
+    let (services, database, _) = platform_services(g);
     let input = LatencyInput {
         namespace: Namespace::new(&g.namespace)?,
+        services,
+        database,
         ..LatencyInput::runbook()
     };
     let report = investigate_latency(&ctx, &backends, &input).await?;

@@ -1,10 +1,12 @@
-//! `ops drill`: a scripted game day on the embedded cluster.
+//! `ops drill`: a scripted game day on the embedded cluster, on the platform's API
+//! deployment (`--platform`; the runbook's `mcp-typescript-api` without it).
 //!
-//! 1. a release that errors on 15 % of requests is deployed (Standard Deployment);
-//! 2. the bake sees the error rate above the 10 % rollback threshold and the deployment is
-//!    undone automatically; a P1 incident is opened;
-//! 3. the incident escalates (the escalator is ticked 16 minutes ahead: L2 is due at 15 min),
-//!    is acknowledged, updated and resolved;
+//! 1. a release that errors on 15 % of requests (more when the platform's rollback threshold
+//!    is higher) is deployed (Standard Deployment);
+//! 2. the bake sees the error rate above the rollback threshold (runbook: 10 %) and the
+//!    deployment is undone automatically; a P1 incident is opened;
+//! 3. the incident escalates (the escalator is ticked to one minute after level 2 is due:
+//!    16 minutes for the runbook's 15), is acknowledged, updated and resolved;
 //! 4. triage confirms the service is healthy again, and the journal of every step is printed
 //!    as the post-mortem timeline in Markdown.
 
@@ -13,10 +15,11 @@ use std::time::Duration;
 use mcp_ops_core::escalation::EscalationAction;
 use mcp_ops_core::health::MetricKind;
 use mcp_ops_core::incident::{Incident, IncidentUpdate};
+use mcp_ops_core::platform::Platform;
 use mcp_ops_core::runbook::standard_deploy::{
-    BakeConfig, Checklist, DeployBackends, DeployOutcome, DeployRequest, standard_deploy,
+    BakeConfig, Checklist, DeployBackends, DeployOutcome, standard_deploy,
 };
-use mcp_ops_core::runbook::triage::{TriageBackends, TriageInput, triage};
+use mcp_ops_core::runbook::triage::{TriageBackends, triage};
 use mcp_ops_core::runbook::{Context, Journal};
 use mcp_ops_core::types::ImageRef;
 use mcp_ops_core::{HealthStatus, Intent};
@@ -27,8 +30,68 @@ use crate::cli::Global;
 use crate::output::{Report, Status, table, to_value};
 use crate::{Failure, Outcome};
 
-const SERVICE: &str = "mcp-typescript-api";
-const BAD_IMAGE: &str = "ghcr.io/your-org/mcp-typescript-server:v1.0.2";
+/// What the game day acts on, from the platform.
+struct Script {
+    /// The API deployment's name (the metrics' service label).
+    service: String,
+    /// Its namespace.
+    namespace: String,
+    /// Its first container.
+    container: String,
+    /// The bad release: the current tag's patch version plus two (`v1.0.0` → `v1.0.2`).
+    bad_image: ImageRef,
+    /// The error rate the bad release shows: 15 %, or 5 points over a higher threshold.
+    error_rate: f64,
+    /// Where incident messages go.
+    channel: String,
+    /// One minute after level 2 is due (16 min for the runbook).
+    tick: Duration,
+    /// Who level 2 notifies.
+    level_two: String,
+}
+
+impl Script {
+    fn new(p: &Platform) -> Result<Self, Failure> {
+        let api = p.api();
+        let first = api
+            .containers
+            .first()
+            .ok_or_else(|| Failure::BadInput("the API deployment has no container".to_owned()))?;
+        let tag = first.image.tag().unwrap_or("latest");
+        let bad_tag = bumped(tag).unwrap_or_else(|| format!("{tag}-drill"));
+        let levels = p.escalation.levels();
+        let two = levels.get(1).or(levels.last());
+        Ok(Self {
+            service: api.reference.name.as_str().to_owned(),
+            namespace: api.reference.namespace.as_str().to_owned(),
+            container: first.name.as_str().to_owned(),
+            bad_image: first.image.with_tag(bad_tag)?,
+            error_rate: (p.thresholds.rollback_error_rate + 0.05).clamp(0.15, 1.0),
+            channel: p
+                .notifiers
+                .slack
+                .as_ref()
+                .and_then(|s| s.channel.clone())
+                .unwrap_or_else(|| format!("#{}-alerts", p.name)),
+            tick: two.map_or(Duration::ZERO, |l| l.after) + Duration::from_secs(60),
+            level_two: two.map_or(String::new(), |l| {
+                format!(
+                    "L{} {} due at {} min",
+                    l.level,
+                    l.targets.join(" and "),
+                    l.after.as_secs() / 60
+                )
+            }),
+        })
+    }
+}
+
+/// `vX.Y.Z` → `vX.Y.(Z+2)`.
+fn bumped(tag: &str) -> Option<String> {
+    let (head, patch) = tag.rsplit_once('.')?;
+    let n: u64 = patch.parse().ok()?;
+    Some(format!("{head}.{}", n.checked_add(2)?))
+}
 
 /// `ops drill [--bake-seconds N]`.
 pub async fn drill(bake_seconds: u64, g: &Global, b: &Backends) -> Outcome {
@@ -42,30 +105,43 @@ pub async fn drill(bake_seconds: u64, g: &Global, b: &Backends) -> Outcome {
             "--bake-seconds must be at least 1".to_owned(),
         ));
     }
+    let p = &g.platform;
+    let script = Script::new(p)?;
     if g.dry_run {
-        return Ok(plan(bake_seconds));
+        return Ok(plan(bake_seconds, &script, p));
     }
     let journal = Journal::new();
     let ctx = |procedure: &'static str, reason: &str| -> Result<Context, Failure> {
         let intent = Intent::new(reason, "ops-drill")?;
-        Ok(Context::new(procedure, intent, b.clock.clone()).with_journal(journal.clone()))
+        Ok(Context::new(procedure, intent, b.clock.clone())
+            .with_journal(journal.clone())
+            .with_policy(p.thresholds.clone()))
     };
 
     // 1. The bad release: its error rate reads 15 % once it serves.
-    embedded
-        .alerting
-        .set_metric(SERVICE, MetricKind::ErrorRate, Some(0.15));
-    let image = ImageRef::parse(BAD_IMAGE)?;
-    let mut request = DeployRequest::runbook(image)?.with_checklist(Checklist::all_passed(
-        "game day: CI green, scans clean, benchmark within budget",
-        "kubectl rollout undo deployment/mcp-typescript-api -n mcp-production",
-    ));
+    embedded.alerting.set_metric(
+        &script.service,
+        MetricKind::ErrorRate,
+        Some(script.error_rate),
+    );
+    let mut request =
+        p.deploy_request(script.bad_image.clone())?
+            .with_checklist(Checklist::all_passed(
+                "game day: CI green, scans clean, benchmark within budget",
+                &format!(
+                    "kubectl rollout undo deployment/{} -n {}",
+                    script.service, script.namespace
+                ),
+            ));
     request.bake = BakeConfig {
         duration: Duration::from_secs(bake_seconds),
         interval: Duration::from_secs(1),
         ..BakeConfig::default()
     };
-    let deploy_ctx = ctx("standard_deploy", "Game day: deploy v1.0.2")?;
+    let deploy_ctx = ctx(
+        "standard_deploy",
+        &format!("Game day: deploy {}", script.bad_image),
+    )?;
     let smoke = b.smoke();
     let backends = DeployBackends {
         deployer: b.deployer.as_ref(),
@@ -78,13 +154,17 @@ pub async fn drill(bake_seconds: u64, g: &Global, b: &Backends) -> Outcome {
     let deploy = standard_deploy(&deploy_ctx, &backends, &request).await?;
     let rolled_back = matches!(deploy.outcome, DeployOutcome::RolledBack { .. });
     // The previous release serves again: its error rate is back to normal.
-    embedded
-        .alerting
-        .set_metric(SERVICE, MetricKind::ErrorRate, Some(0.004));
+    embedded.alerting.set_metric(
+        &script.service,
+        MetricKind::ErrorRate,
+        Some((p.thresholds.error_rate_p1 / 10.0).min(0.004)),
+    );
 
     // 2. The incident: escalate, acknowledge, update, resolve.
     let incident = match &deploy.incident {
-        Some(id) => Some(lifecycle(id, &ctx("run_incident", "Game day incident")?, b).await?),
+        Some(id) => {
+            Some(lifecycle(id, &ctx("run_incident", "Game day incident")?, b, &script).await?)
+        }
         None => None,
     };
 
@@ -93,7 +173,8 @@ pub async fn drill(bake_seconds: u64, g: &Global, b: &Backends) -> Outcome {
         "triage",
         Intent::new("Game day: confirm recovery", "ops-drill")?,
         b.clock.clone(),
-    );
+    )
+    .with_policy(p.thresholds.clone());
     let t_backends = TriageBackends {
         cluster: Some(&b.health),
         deployer: Some(b.deployer.as_ref()),
@@ -102,13 +183,15 @@ pub async fn drill(bake_seconds: u64, g: &Global, b: &Backends) -> Outcome {
         cache: Some(&b.health),
         metrics: Some(&b.health),
     };
-    let after = triage(&t_ctx, &t_backends, &TriageInput::runbook()).await?;
+    let mut t_input = p.triage_input();
+    t_input.namespace = mcp_ops_core::types::Namespace::new(&script.namespace)?;
+    let after = triage(&t_ctx, &t_backends, &t_input).await?;
 
     let resolved = incident.as_ref().is_some_and(Incident::is_resolved);
     let healthy = after.overall == HealthStatus::Healthy;
     ctx("triage", "Game day: confirm recovery")?.note(
         "triage",
-        "mcp-production",
+        &script.namespace,
         format!(
             "{} ({} checks)",
             after.overall.as_str(),
@@ -117,8 +200,10 @@ pub async fn drill(bake_seconds: u64, g: &Global, b: &Backends) -> Outcome {
     );
     let ok = rolled_back && resolved && healthy;
     let summary = format!(
-        "drill: {} — bad deploy {}, incident {}, service {}",
+        "drill: {} — bad deploy of {}/{} {}, incident {}, service {}",
         if ok { "passed" } else { "FAILED" },
+        script.namespace,
+        script.service,
         if rolled_back {
             "rolled back automatically"
         } else {
@@ -144,8 +229,10 @@ pub async fn drill(bake_seconds: u64, g: &Global, b: &Backends) -> Outcome {
                "triage_after": to_value(&after), "passed": ok}),
     )
     .table("Game day", table(&["CHECK", "RESULT"], rows));
-    report.markdown =
-        Some(journal.to_markdown("Post-mortem timeline: game day, bad deploy of v1.0.2"));
+    report.markdown = Some(journal.to_markdown(&format!(
+        "Post-mortem timeline: game day, bad deploy of {}",
+        script.bad_image
+    )));
     report.journal = journal.entries();
     Ok(report)
 }
@@ -154,25 +241,29 @@ async fn lifecycle(
     id: &mcp_ops_core::IncidentId,
     ctx: &Context,
     b: &Backends,
+    script: &Script,
 ) -> Result<Incident, Failure> {
     let intent = ctx.intent().clone();
     let opened = b.escalator.incident(id).await?;
     let later = opened
         .started
-        .checked_add(Duration::from_secs(16 * 60))
+        .checked_add(script.tick)
         .map_err(|e| Failure::Failed(e.to_string()))?;
-    ctx.step("escalate (clock +16 min)", id.as_str())
-        .command("escalation tick: L2 team lead and infrastructure team due at 15 min")
-        .act(
-            || b.escalator.tick(later),
-            |a: &Vec<EscalationAction>| {
-                a.iter()
-                    .map(|a| format!("L{} → {}", a.level, a.targets.join(", ")))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            },
-        )
-        .await?;
+    ctx.step(
+        format!("escalate (clock +{} min)", script.tick.as_secs() / 60),
+        id.as_str(),
+    )
+    .command(format!("escalation tick: {}", script.level_two))
+    .act(
+        || b.escalator.tick(later),
+        |a: &Vec<EscalationAction>| {
+            a.iter()
+                .map(|a| format!("L{} → {}", a.level, a.targets.join(", ")))
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+    )
+    .await?;
     ctx.step("acknowledge incident", id.as_str())
         .command("acknowledge (escalation stops)")
         .act(
@@ -186,7 +277,7 @@ async fn lifecycle(
         eta: None,
     };
     ctx.step("post incident update", id.as_str())
-        .command("INCIDENT UPDATE to #mcp-production-alerts")
+        .command(format!("INCIDENT UPDATE to {}", script.channel))
         .act(
             || b.escalator.update(id, &update, &intent),
             |_: &Incident| "update posted".to_owned(),
@@ -194,7 +285,7 @@ async fn lifecycle(
         .await?;
     let resolved = ctx
         .step("resolve incident", id.as_str())
-        .command("INCIDENT RESOLVED to #mcp-production-alerts")
+        .command(format!("INCIDENT RESOLVED to {}", script.channel))
         .act(
             || {
                 b.escalator
@@ -207,29 +298,41 @@ async fn lifecycle(
 }
 
 /// The script, for `--dry-run`.
-fn plan(bake_seconds: u64) -> Report {
+fn plan(bake_seconds: u64, s: &Script, p: &Platform) -> Report {
+    let (service, ns) = (&s.service, &s.namespace);
     let rows = [
         (
             "inject",
-            format!("error rate of {SERVICE} reads 15 % once the new release serves"),
+            format!(
+                "error rate of {service} reads {:.0} % once the new release serves",
+                s.error_rate * 100.0
+            ),
         ),
         (
             "standard_deploy",
             format!(
-                "kubectl set image deployment/{SERVICE} {SERVICE}={BAD_IMAGE} -n mcp-production"
+                "kubectl set image deployment/{service} {}={} -n {ns}",
+                s.container, s.bad_image
             ),
         ),
         (
             "bake",
-            format!("{bake_seconds} s, one sample a second; rollback above 10 % errors"),
+            format!(
+                "{bake_seconds} s, one sample a second; rollback above {:.0} % errors",
+                p.thresholds.rollback_error_rate * 100.0
+            ),
         ),
         (
             "emergency rollback",
-            format!("kubectl rollout undo deployment/{SERVICE} -n mcp-production --to-revision=3"),
+            format!("kubectl rollout undo deployment/{service} -n {ns}"),
         ),
         (
             "incident",
-            "open P1, escalate to L2 (clock +16 min), acknowledge, update, resolve".to_owned(),
+            format!(
+                "open P1, escalate ({}; clock +{} min), acknowledge, update, resolve",
+                s.level_two,
+                s.tick.as_secs() / 60
+            ),
         ),
         (
             "triage",

@@ -4,7 +4,9 @@
 //! runbook's `mcp-production` namespace, started in process; `--kubeconfig PATH [--context C]`
 //! points it at another cluster. `--database-url`, `--redis-url`, `--prometheus-url`,
 //! `--alertmanager-url`, `--health-url` and `--incidents-url` (or their environment variables)
-//! name the other systems; see [`endpoints`]. A one-line banner on stderr says where every
+//! name the other systems; see [`endpoints`]. `--platform FILE` (`MCP_OPS_PLATFORM`) describes
+//! another platform — namespaces, deployments, health endpoints, URLs, notifiers, contacts,
+//! thresholds — that the flags override; the embedded cluster then simulates it ([`platform`]). A one-line banner on stderr says where every
 //! part comes from. Exit codes: 0 healthy / succeeded, 1 degraded / failed / unknown, 2 bad
 //! input (one line on stderr), 3 an incident change was recorded but no notifier delivered a
 //! message that was due (the report names each failing channel and why).
@@ -28,12 +30,13 @@ mod incident_delivery;
 mod incident_list;
 mod incident_store;
 mod output;
+mod platform;
 mod progress;
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
 use clap::error::ErrorKind;
+use clap::{CommandFactory as _, FromArgMatches as _};
 use mcp_ops_core::runbook::Context;
 use mcp_ops_core::{Error, Intent};
 
@@ -64,10 +67,28 @@ impl From<Error> for Failure {
 pub type Outcome = Result<Report, Failure>;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let matches = match Cli::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => return parse_error(&e),
+    };
+    let mut cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => return parse_error(&e),
     };
+    // `-n` wins over the platform's namespace; its default does not.
+    let namespace_given = matches!(
+        matches.value_source("namespace"),
+        Some(clap::parser::ValueSource::CommandLine)
+    );
+    if let Err(why) = platform::load(&cli.global).and_then(|p| {
+        cli.global.platform = p;
+        let urls = !matches!(cli.command, Command::Drill { .. });
+        platform::apply(&mut cli.global, namespace_given, urls)
+    }) {
+        let (Failure::BadInput(why) | Failure::Failed(why)) = why;
+        eprintln!("ops: {}", one_line(&why));
+        return ExitCode::from(2);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -164,9 +185,17 @@ async fn target(command: &Command, g: &Global) -> Result<Backends, Failure> {
                 "--context needs --kubeconfig (the embedded cluster has one context)".to_owned(),
             ));
         }
-        (None, None) if g.namespace != "mcp-production" => {
+        (None, None)
+            if !g
+                .platform
+                .namespaces
+                .iter()
+                .any(|n| n.as_str() == g.namespace) =>
+        {
+            let known: Vec<&str> = g.platform.namespaces.iter().map(|n| n.as_str()).collect();
             return Err(Failure::BadInput(format!(
-                "the embedded cluster only has the namespace mcp-production (got {})",
+                "the embedded cluster only has the namespace {} (got {})",
+                known.join(", "),
                 g.namespace
             )));
         }
@@ -179,12 +208,19 @@ async fn target(command: &Command, g: &Global) -> Result<Backends, Failure> {
                     .to_owned(),
             ));
         }
+        if !platform::is_runbook(&g.platform) {
+            return platform::drill(&g.platform, &g.namespace).await;
+        }
         return Backends::drill(&g.namespace).await;
     }
-    let endpoints = Endpoints::from_global(g)?;
+    let mut endpoints = Endpoints::from_global(g)?;
+    platform::fill_alerts(&mut endpoints.alerts, &g.platform)?;
     match (&g.kubeconfig, &g.context) {
         (Some(path), context) => {
             Backends::kubeconfig(path, context.as_deref(), &g.namespace, &endpoints).await
+        }
+        (None, _) if !platform::is_runbook(&g.platform) => {
+            platform::simulated(&g.platform, &g.namespace, &endpoints).await
         }
         (None, _) => Backends::simulated(&g.namespace, &endpoints).await,
     }
@@ -251,7 +287,7 @@ pub fn context_as(
     b: &Backends,
 ) -> Result<Context, Failure> {
     let intent = Intent::new(reason, actor)?.with_dry_run(g.dry_run);
-    Ok(Context::new(procedure, intent, b.clock.clone()))
+    Ok(Context::new(procedure, intent, b.clock.clone()).with_policy(g.platform.thresholds.clone()))
 }
 
 /// Whether the command may send incident messages.
