@@ -2,7 +2,7 @@
 //!
 //! It brings the capability traits, the domain types most calls take, [`Result`] and
 //! [`Error`], [`Intent`], the runbook's [`Context`] and procedures, the [`Backends`] bundle,
-//! the [`async_trait`] macro and jiff's [`Timestamp`] — so implementing a trait needs no
+//! the [`async_trait`](macro@async_trait) macro and jiff's [`Timestamp`] — so implementing a trait needs no
 //! dependency besides this crate:
 //!
 //! ```

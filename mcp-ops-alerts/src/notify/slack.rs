@@ -57,7 +57,7 @@ impl SlackNotifier {
     /// ```
     ///
     /// # Errors
-    /// [`AlertsError::InvalidInput`] when the webhook is not an `https://` URL (`http://` is
+    /// [`AlertsError::InvalidInput`](crate::AlertsError::InvalidInput) when the webhook is not an `https://` URL (`http://` is
     /// accepted for loopback hosts only) or carries credentials (the error does not repeat it).
     pub fn new(webhook: SecretValue) -> Result<Self> {
         check_secret(&webhook, "slack webhook")?;
@@ -105,8 +105,8 @@ impl SlackNotifier {
     /// Posts `notice`.
     ///
     /// # Errors
-    /// [`AlertsError::Status`] (with `Retry-After` on 429), [`AlertsError::Timeout`],
-    /// [`AlertsError::Http`]; none contains the webhook URL.
+    /// [`AlertsError::Status`](crate::AlertsError::Status) (with `Retry-After` on 429), [`AlertsError::Timeout`](crate::AlertsError::Timeout),
+    /// [`AlertsError::Http`](crate::AlertsError::Http); none contains the webhook URL.
     pub async fn send_notice(&self, notice: &Notice) -> Result<Receipt> {
         let secret = secret_str(&self.webhook);
         let posted = post_json(
