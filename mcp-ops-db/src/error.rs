@@ -1,8 +1,11 @@
 //! The crate's error type, [`DbError`].
 //!
-//! Every fallible call of this crate returns [`DbError`]. Messages carry context (which
-//! operation, which database, which field) and never a password, a connection URL with
-//! credentials or a generated secret.
+//! Every fallible call of this crate returns [`DbError`], and `?` converts it into
+//! [`mcp_ops_core::Error`] (the one error type callers handle; see the `From` impl), keeping
+//! the `DbError` as the source where no semantic variant fits. There is no public `Result`
+//! alias here: use `mcp_ops_core::Result`. Messages carry context (which operation, which
+//! database, which field) and never a password, a connection URL with credentials or a
+//! generated secret.
 
 use std::time::Duration;
 
