@@ -58,7 +58,7 @@ mod tests;
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 pub use error::{PlatformError, PlatformResult};
 pub use model::{
@@ -71,8 +71,9 @@ use crate::escalation::EscalationPolicy;
 use crate::policy::Policy;
 use crate::types::Namespace;
 
-/// A platform: what one team runs in one environment, checked.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A platform: what one team runs in one environment, checked. It is serialized (reports);
+/// it is read only through [`Platform::load`] / [`Platform::from_toml_str`], which check it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Platform {
     /// Its name (`mcp-production`).
     pub name: String,

@@ -35,7 +35,7 @@ impl Role {
 }
 
 /// The cluster the platform runs on.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct ClusterInfo {
     /// The kubeconfig context (`--context` overrides it).
     pub context: Option<String>,
@@ -45,7 +45,7 @@ pub struct ClusterInfo {
 }
 
 /// One container of a deployment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Container {
     /// Its name in the pod template.
     pub name: ContainerName,
@@ -56,7 +56,7 @@ pub struct Container {
 }
 
 /// One deployment and its containers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Deployment {
     /// `namespace/name`.
     pub reference: DeploymentRef,
@@ -69,7 +69,7 @@ pub struct Deployment {
 }
 
 /// An HTTP health endpoint and the deployments behind it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HealthEndpoint {
     /// A short name for reports (`api`).
     pub name: String,
@@ -80,7 +80,7 @@ pub struct HealthEndpoint {
 }
 
 /// A database or cache: the name the procedures check and where its URL comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DataStore {
     /// The database (`mcp_db`) or cache (`redis`) name.
     pub name: String,
@@ -89,7 +89,7 @@ pub struct DataStore {
 }
 
 /// Slack.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SlackChannel {
     /// The channel named in payloads (`#mcp-production-alerts`).
     pub channel: Option<String>,
@@ -98,7 +98,7 @@ pub struct SlackChannel {
 }
 
 /// Email over SMTP.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EmailChannel {
     /// SMTP host.
     pub smtp_host: String,
@@ -117,7 +117,7 @@ pub struct EmailChannel {
 }
 
 /// Where incident messages go.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Notifiers {
     /// Slack.
     pub slack: Option<SlackChannel>,
@@ -128,7 +128,7 @@ pub struct Notifiers {
 }
 
 /// Where the metrics and the alerts are.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Observability {
     /// Prometheus base URL.
     pub metrics: Option<UrlSource>,
