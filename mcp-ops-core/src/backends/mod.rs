@@ -40,6 +40,8 @@ mod escalator_router;
 mod health_router;
 mod health_smoke;
 mod not_configured;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
