@@ -13,13 +13,14 @@
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread", start_paused = true)]
-//! # async fn main() {
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::time::Duration;
 //! use mcp_ops_core::{Clock, TokioClock};
 //!
-//! let clock = TokioClock::starting_at("2025-01-08T14:30:00Z".parse().unwrap());
+//! let clock = TokioClock::starting_at("2025-01-08T14:30:00Z".parse()?);
 //! clock.sleep(Duration::from_secs(30 * 60)).await; // paused: returns at once
 //! assert_eq!(clock.now().to_string(), "2025-01-08T15:00:00Z");
+//! # Ok(())
 //! # }
 //! ```
 

@@ -103,6 +103,10 @@ pub struct Context {
 impl Context {
     /// A context for `procedure` run with `intent`, timed by `clock`, writing a new journal,
     /// with the runbook's default [`Policy`].
+    ///
+    /// The clock: [`SystemClock`](crate::SystemClock) in production; in a test with paused
+    /// time, the clock the mocks run on ([`TokioClock`](crate::TokioClock), or
+    /// `testkit::TestKit::context`, which makes contexts on the kit's one clock).
     pub fn new(procedure: &'static str, intent: Intent, clock: SharedClock) -> Self {
         Self {
             procedure,

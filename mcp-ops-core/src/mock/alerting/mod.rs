@@ -88,6 +88,30 @@ impl fmt::Debug for MockAlerting {
 
 impl MockAlerting {
     /// A builder with the runbook's escalation policy and no notifiers.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> mcp_ops_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use mcp_ops_core::mock::{MockAlerting, RecordingNotifier};
+    /// use mcp_ops_core::{Escalator, Intent, NewIncident, Severity};
+    ///
+    /// let slack = RecordingNotifier::slack();
+    /// let alerting = MockAlerting::builder().notifier(Arc::new(slack.clone())).build();
+    /// let new = NewIncident {
+    ///     title: "Database unreachable".into(),
+    ///     severity: Severity::P0,
+    ///     service: "MCP Production".into(),
+    ///     impact: "Every request fails".into(),
+    ///     investigating: "@ops-team".into(),
+    /// };
+    /// alerting.open(&new, &Intent::new("pg_isready: no response", "ops-bot")?).await?;
+    /// assert_eq!(slack.messages().len(), 1); // INCIDENT DETECTED
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn builder() -> MockAlertingBuilder {
         MockAlertingBuilder::new()
     }

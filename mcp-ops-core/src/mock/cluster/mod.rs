@@ -49,6 +49,28 @@ impl MockCluster {
 
     /// A builder seeded with the runbook's `mcp-production` cluster, to adjust (clock,
     /// behaviour, more objects) before building.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Arc;
+    /// use mcp_ops_core::mock::{ClusterBehaviour, MockCluster};
+    /// use mcp_ops_core::types::DeploymentRef;
+    /// use mcp_ops_core::{Deployer, TokioClock};
+    ///
+    /// // One clock for every mock and the procedures' contexts (or use `testkit::TestKit`).
+    /// let clock = Arc::new(TokioClock::starting_at("2025-01-08T14:30:00Z".parse()?));
+    /// let cluster = MockCluster::builder_runbook()
+    ///     .clock(clock)
+    ///     .behaviour(ClusterBehaviour::default())
+    ///     .build();
+    /// let api: DeploymentRef = "mcp-production/mcp-typescript-api".parse()?;
+    /// assert_eq!(cluster.deployment(&api).await?.desired, 3);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn builder_runbook() -> MockClusterBuilder {
         MockClusterBuilder::runbook()
     }

@@ -113,6 +113,21 @@ impl MockDatabase {
     ///
     /// # Errors
     /// Only if the seed backup fails (a bug in the mock).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> mcp_ops_core::Result<()> {
+    /// use mcp_ops_core::mock::MockDatabase;
+    /// use mcp_ops_core::BackupManager;
+    ///
+    /// let (db, nightly) = MockDatabase::runbook_with_nightly_backup().await?;
+    /// assert!(db.verify(&nightly.id, None).await?.checksum_ok);
+    /// assert_eq!(db.table_rows("users"), Some(1200));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn runbook_with_nightly_backup() -> Result<(Self, BackupRecord)> {
         use crate::BackupManager as _;
         use crate::backup::{BackupKind, BackupRequest};
