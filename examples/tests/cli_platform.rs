@@ -113,6 +113,45 @@ fn flags_override_the_platform() {
 }
 
 #[test]
+fn referenced_urls_are_checked_and_flags_win() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(example("shop.toml"))
+        .unwrap()
+        .replace(
+            "url = \"http://prometheus.monitoring.svc:9090\"",
+            "url = { env = \"SHOP_TEST_PROMETHEUS_URL\" }",
+        );
+    let path = dir.path().join("shop.toml");
+    std::fs::write(&path, text).unwrap();
+    let path = path.to_str().unwrap();
+    let out = ops()
+        .env_remove("MCP_OPS_PLATFORM")
+        .env("SHOP_TEST_PROMETHEUS_URL", "prometheus:9090")
+        .args(["--platform", path, "capacity"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("platform metrics.url: must be a URL"), "{err}");
+    // The flag wins over the file: the malformed variable is never read.
+    let out = ops()
+        .env_remove("MCP_OPS_PLATFORM")
+        .env("SHOP_TEST_PROMETHEUS_URL", "prometheus:9090")
+        .args([
+            "--platform",
+            path,
+            "--prometheus-url",
+            "http://127.0.0.1:9",
+            "capacity",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("platform shop (staging)"), "{err}");
+}
+
+#[test]
 fn bad_platform_files_are_one_line_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let good = std::fs::read_to_string(example("shop.toml")).unwrap();

@@ -133,6 +133,9 @@ pub async fn drill(bake_seconds: u64, g: &Global, b: &Backends) -> Outcome {
                     script.service, script.namespace
                 ),
             ));
+    if !crate::platform::is_runbook(p) {
+        request.incident.service = format!("{} ({})", p.name, p.environment);
+    }
     request.bake = BakeConfig {
         duration: Duration::from_secs(bake_seconds),
         interval: Duration::from_secs(1),

@@ -21,6 +21,7 @@ use mcp_ops_core::mock::{
 };
 use mcp_ops_core::platform::{Platform, SecretRef};
 use mcp_ops_core::types::{Namespace, Quantity, Replicas, ResourceList, ResourceRequirements};
+use mcp_ops_core::url_check::url_problem;
 use mcp_ops_core::{BackupManager as _, Intent};
 use mcp_ops_k8s::KubeConfig;
 use mcp_ops_k8s::sim::scenario::{deployment, hpa, namespace, node, service};
@@ -83,11 +84,11 @@ pub fn apply(g: &mut Global, namespace_given: bool, urls: bool) -> Result<(), Fa
     };
     if g.database_url.is_none() {
         let r = p.database.as_ref().and_then(|d| d.url.as_ref());
-        g.database_url = secret("database.url", r)?;
+        g.database_url = checked("database.url", secret("database.url", r)?, POSTGRES)?;
     }
     if g.redis_url.is_none() {
         let r = p.cache.as_ref().and_then(|d| d.url.as_ref());
-        g.redis_url = secret("cache.url", r)?;
+        g.redis_url = checked("cache.url", secret("cache.url", r)?, REDIS)?;
     }
     let url = |key: &str, u: Option<&mcp_ops_core::platform::UrlSource>| {
         u.map(|u| u.resolve())
@@ -96,10 +97,12 @@ pub fn apply(g: &mut Global, namespace_given: bool, urls: bool) -> Result<(), Fa
             .map_err(|e| Failure::BadInput(format!("platform {key}: {e}")))
     };
     if g.prometheus_url.is_none() {
-        g.prometheus_url = url("metrics.url", p.observability.metrics.as_ref())?;
+        let v = url("metrics.url", p.observability.metrics.as_ref())?;
+        g.prometheus_url = checked("metrics.url", v, HTTP)?;
     }
     if g.alertmanager_url.is_none() {
-        g.alertmanager_url = url("alerting.url", p.observability.alerting.as_ref())?;
+        let v = url("alerting.url", p.observability.alerting.as_ref())?;
+        g.alertmanager_url = checked("alerting.url", v, HTTP)?;
     }
     // On the embedded cluster the simulated endpoints answer; a real cluster's is probed.
     if g.kubeconfig.is_some() && g.health_url.is_none() {
@@ -109,6 +112,19 @@ pub fn apply(g: &mut Global, namespace_given: bool, urls: bool) -> Result<(), Fa
             .map(|h| h.url.clone());
     }
     Ok(())
+}
+
+const POSTGRES: &[&str] = &["postgres", "postgresql"];
+const REDIS: &[&str] = &["redis", "rediss"];
+const HTTP: &[&str] = &["http", "https"];
+
+/// `value` when it is a URL of one of `schemes`; else bad input naming the platform key
+/// (never the value, which may hold a password).
+fn checked(key: &str, value: Option<String>, schemes: &[&str]) -> Result<Option<String>, Failure> {
+    match value.as_deref().and_then(|v| url_problem(v, schemes)) {
+        None => Ok(value),
+        Some(why) => Err(Failure::BadInput(format!("platform {key}: {why}"))),
+    }
 }
 
 /// Fills the notifier settings the `MCP_OPS_*` variables left unset from the platform's
