@@ -30,6 +30,7 @@ pub fn ops() -> Command {
         "MCP_OPS_SLACK_WEBHOOK_URL",
         "MCP_OPS_PAGERDUTY_ROUTING_KEY",
         "MCP_OPS_SMTP_HOST",
+        "MCP_OPS_PLATFORM",
         "RUST_BACKTRACE",
     ] {
         cmd.env_remove(var);
