@@ -151,6 +151,27 @@ mod tests {
         assert_eq!(elapsed_between(base, clock.now()), Duration::from_secs(900));
     }
 
+    /// Mocks are often built before any runtime exists: the default clock then reads wall
+    /// time (and does not panic for want of a runtime).
+    #[test]
+    fn wall_clock_outside_a_runtime_reads_wall_time() {
+        let clock = TokioClock::wall();
+        let gap = elapsed_between(Timestamp::now(), clock.now())
+            .max(elapsed_between(clock.now(), Timestamp::now()));
+        assert!(gap < Duration::from_secs(60), "{gap:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wall_clock_follows_paused_time() {
+        let clock = TokioClock::wall();
+        let before = clock.now();
+        tokio::time::sleep(Duration::from_secs(600)).await;
+        assert_eq!(
+            elapsed_between(before, clock.now()),
+            Duration::from_secs(600)
+        );
+    }
+
     #[test]
     fn elapsed_never_negative() {
         let a = Timestamp::UNIX_EPOCH;
