@@ -27,11 +27,13 @@
 
 pub mod backup;
 pub mod config;
+mod db_backends;
 pub mod dump;
 mod error;
 pub mod health;
 pub mod maintenance;
 pub mod pg;
+pub mod prelude;
 pub mod redis_health;
 mod secret;
 pub mod secrets;
@@ -41,6 +43,7 @@ pub mod tls;
 pub mod tools;
 
 pub use config::{PgConfig, RedisConfig};
+pub use db_backends::DbBackends;
 pub use dump::{
     BackupManifest, BackupSink, BackupStore, DumpCheck, DumpId, LocalDirStore, PgBackups,
     PgRestoreOptions, PgRestoreReport, VerifyOptions, VerifyReport,
