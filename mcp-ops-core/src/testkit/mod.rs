@@ -47,6 +47,24 @@
 //! }
 //! ```
 //!
+//! # Backends for each procedure
+//!
+//! | procedure | backends |
+//! |---|---|
+//! | `triage` | [`TestKit::triage_backends`] |
+//! | `investigate_error_rate` | [`TestKit::error_rate_backends`] (with [`TestKit::config`]) |
+//! | `investigate_latency` | [`TestKit::latency_backends`] |
+//! | `standard_deploy` | [`TestKit::deploy_backends`] |
+//! | `emergency_rollback` | [`TestKit::rollback_backends`] |
+//! | `scale_out` | [`TestKit::scale_out_backends`] |
+//! | `maintenance_window` | [`TestKit::maintenance_backends`]`(&kit.health_checks())` |
+//! | `recover_database` | [`TestKit::recovery_backends`]`(&kit.health_checks())` |
+//! | `rotate_secret` | [`TestKit::rotation_backends`] |
+//! | `run_incident` | `&kit.alerting` (the escalator) |
+//!
+//! Each procedure's documentation has a runnable example on the kit. Contexts come from
+//! [`TestKit::context`] (or [`TestKit::dry_run_context`]), all on the kit's clock and journal.
+//!
 //! Script what the test is about before running the procedure: a bad image
 //! ([`MockCluster::mark_bad_image`]), a metric breach during the bake
 //! ([`ScriptedMetrics::breach_after`]), no metric data ([`ScriptedMetrics::no_data_after`]),
