@@ -18,8 +18,8 @@
 //!   OpenMetrics series generator and an SMTP sink.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod alerts_backends;
 pub mod alertmanager;
+mod alerts_backends;
 pub mod analysis;
 pub mod config;
 pub mod error;
@@ -33,6 +33,6 @@ pub mod prometheus;
 pub mod testing;
 
 pub use alerts_backends::AlertsBackends;
-pub use error::{AlertsError, PromErrorType};
 pub(crate) use error::Result;
+pub use error::{AlertsError, PromErrorType};
 pub use mcp_ops_core::SecretValue;

@@ -50,9 +50,6 @@ pub mod url_check;
 /// The `#[async_trait]` macro the capability traits are written with: implement them with
 /// `#[mcp_ops_core::async_trait]`, no `async-trait` dependency of your own.
 pub use async_trait::async_trait;
-/// The date-time crate of the API ([`jiff::Timestamp`] in reports, [`Clock::now`]), re-exported
-/// so callers use the same version.
-pub use jiff;
 pub use backends::Backends;
 pub use backup::{
     BackupId, BackupKind, BackupManager, BackupRecord, BackupRequest, BackupStatus, IntegrityCheck,
@@ -67,6 +64,9 @@ pub use error::{Error, Permission, Result};
 pub use escalation::{EscalationPolicy, Escalator};
 pub use health::{HealthCheck, HealthReport, HealthStatus, HealthSummary, HealthTarget};
 pub use incident::{Incident, IncidentId, NewIncident};
+/// The date-time crate of the API ([`jiff::Timestamp`] in reports, [`Clock::now`]), re-exported
+/// so callers use the same version.
+pub use jiff;
 pub use maintenance::DatabaseMaintenance;
 pub use node_group::NodeGroupScaler;
 pub use notify::{Message, Notifier};
@@ -75,4 +75,3 @@ pub use redact::{redact_json, redact_text, redact_url};
 pub use scale::{ScaleChange, Scaler};
 pub use secrets::{PendingRotation, RotationPhase, RotationReport, SecretKeyRef, SecretRotator};
 pub use types::{Intent, SecretValue, Severity};
-

@@ -16,9 +16,9 @@
 pub mod backup;
 mod cluster;
 mod config;
-mod connect;
 pub mod config_backup;
 pub mod config_backups;
+mod connect;
 pub mod deploy;
 mod error;
 pub mod exec;
