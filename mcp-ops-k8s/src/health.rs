@@ -6,13 +6,14 @@
 
 mod config_refs;
 mod findings;
+pub(crate) mod pods;
 
 use std::future::Future;
 use std::time::Instant;
 
 use async_trait::async_trait;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Endpoints, Event, Node, Pod, Service};
+use k8s_openapi::api::core::v1::{Endpoints, Event, Node, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Api, DynamicObject, ListParams};
 use mcp_ops_core::health::{
@@ -68,7 +69,7 @@ impl KubeCluster {
         let need_pods = want(ClusterResource::Pods) || want(ClusterResource::Services);
         let (nodes, pods, deps, svcs, eps, ings, events, metrics) = tokio::try_join!(
             when(want(ClusterResource::Nodes), self.nodes()),
-            when(need_pods, self.list::<Pod>("pod", Some(ns), None)),
+            when(need_pods, self.pod_facts(Some(ns))),
             when(
                 want(ClusterResource::Deployments),
                 self.list::<Deployment>("deployment", Some(ns), None)
@@ -92,7 +93,7 @@ impl KubeCluster {
         if let Some(nodes) = nodes {
             f.nodes(&nodes);
         }
-        let pods = pods.unwrap_or_default();
+        let pods = pods.as_ref().map(pods::Pods::refs).unwrap_or_default();
         if want(ClusterResource::Pods) {
             f.pods(&pods);
         }

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::core::v1::Node;
 use kube::api::{Api, DynamicObject, ListParams, Patch};
 use mcp_ops_core::scale::{
     AutoscalerBounds, AutoscalerStatus, BoundsChange, ContainerRecommendation, NodeCapacity,
@@ -305,12 +305,12 @@ impl Scaler for KubeCluster {
     async fn node_capacity(&self) -> Result<Vec<NodeCapacity>> {
         let api: Api<Node> = self.all();
         let lp = ListParams::default();
-        let nodes = self
-            .call("node", "all nodes", OnConflict::Fail, || api.list(&lp))
-            .await?
-            .items;
-        let pods: Vec<Pod> = self.list("pod", None, None).await?;
-        capacity::node_capacity(&nodes, &pods)
+        // Both at once: a pod list started now is shared with the checks running beside.
+        let (nodes, pods) = tokio::try_join!(
+            self.call("node", "all nodes", OnConflict::Fail, || api.list(&lp)),
+            self.pod_facts(None),
+        )?;
+        capacity::node_capacity(&nodes.items, pods.iter())
     }
 
     async fn pod_usage(&self, namespace: &Namespace) -> Result<Vec<ResourceUsage>> {
@@ -320,7 +320,7 @@ impl Scaler for KubeCluster {
         let lp = ListParams::default();
         let (metrics, pods) = tokio::try_join!(
             self.call_opt("podmetrics", namespace.as_str(), || api.list(&lp)),
-            self.list::<Pod>("pod", Some(namespace.as_str()), None),
+            self.pod_facts(Some(namespace.as_str())),
         )?;
         // No metrics API is no evidence, not "nothing in use": `kubectl top` fails there too.
         let Some(list) = metrics else {
@@ -329,12 +329,9 @@ impl Scaler for KubeCluster {
                 "the metrics API (metrics.k8s.io) is not served: install metrics-server",
             ));
         };
-        let limits: BTreeMap<String, Option<Quantity>> = pods
+        let limits: BTreeMap<&str, Option<Quantity>> = pods
             .iter()
-            .map(|p| {
-                let (_, lim) = pod_requests_and_limits(p);
-                (p.metadata.name.clone().unwrap_or_default(), lim.memory)
-            })
+            .map(|p| (p.name.as_str(), p.limits.memory))
             .collect();
         let mut out = Vec::new();
         for m in list.items {
@@ -353,7 +350,7 @@ impl Scaler for KubeCluster {
                 object: format!("pod/{name}"),
                 cpu,
                 memory,
-                memory_limit: limits.get(&name).cloned().flatten(),
+                memory_limit: limits.get(name.as_str()).cloned().flatten(),
             });
         }
         out.sort_by(|a, b| a.object.cmp(&b.object));

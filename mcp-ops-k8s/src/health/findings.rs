@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Endpoints, Event, Node, Pod, Service};
+use k8s_openapi::api::core::v1::{Endpoints, Event, Node, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use mcp_ops_core::health::{ClusterScope, HealthDetail, HealthStatus, Observation, ObservedValue};
 
-use crate::deploy::pod_ready;
+use super::pods::PodFacts;
 
 /// Waiting/terminated reasons that make a pod unhealthy.
 pub const BAD_REASONS: [&str; 6] = [
@@ -93,39 +93,19 @@ impl Findings {
     }
 
     /// Pods: phase, readiness, restarts and bad waiting/terminated reasons.
-    pub fn pods(&mut self, pods: &[Pod]) {
+    pub fn pods(&mut self, pods: &[&PodFacts]) {
         self.counted("pods", pods.len());
         let mut restarts_total = 0;
         let mut ready = 0;
         for p in pods {
-            let obj = format!("pod/{}", p.metadata.name.clone().unwrap_or_default());
-            let status = p.status.clone().unwrap_or_default();
-            let phase = status.phase.clone().unwrap_or_default();
+            let obj = format!("pod/{}", p.name);
+            let phase = &p.phase;
             if phase == "Succeeded" {
                 continue;
             }
-            let cs = status.container_statuses.clone().unwrap_or_default();
-            let restarts: u64 = cs.iter().map(|c| count(Some(c.restart_count))).sum();
+            let restarts = p.restarts;
             restarts_total += restarts;
-            let bad = cs.iter().find_map(|c| {
-                let st = c.state.as_ref();
-                let waiting = st
-                    .and_then(|s| s.waiting.as_ref())
-                    .and_then(|w| w.reason.clone());
-                let last_term = c
-                    .last_state
-                    .as_ref()
-                    .and_then(|s| s.terminated.as_ref())
-                    .and_then(|t| t.reason.clone());
-                let term = st
-                    .and_then(|s| s.terminated.as_ref())
-                    .and_then(|t| t.reason.clone());
-                [waiting, term, last_term]
-                    .into_iter()
-                    .flatten()
-                    .find(|r| BAD_REASONS.contains(&r.as_str()))
-            });
-            if let Some(reason) = bad {
+            if let Some(reason) = &p.bad_reason {
                 self.details.push(detail(
                     obj,
                     HealthStatus::Unhealthy,
@@ -134,7 +114,7 @@ impl Findings {
             } else if phase == "Failed" {
                 self.details
                     .push(detail(obj, HealthStatus::Unhealthy, "phase Failed"));
-            } else if pod_ready(p) {
+            } else if p.ready {
                 ready += 1;
             } else {
                 self.details.push(detail(
@@ -168,7 +148,7 @@ impl Findings {
 
     /// Services: ready endpoints (from the service's Endpoints object, or the ready pods its
     /// selector picks when there is no such object).
-    pub fn services(&mut self, svcs: &[Service], eps: Option<&[Endpoints]>, pods: &[Pod]) {
+    pub fn services(&mut self, svcs: &[Service], eps: Option<&[Endpoints]>, pods: &[&PodFacts]) {
         self.counted("services", svcs.len());
         for s in svcs {
             let name = s.metadata.name.clone().unwrap_or_default();
@@ -193,10 +173,7 @@ impl Findings {
                 // API does not serve them): count the ready pods the selector picks.
                 None => pods
                     .iter()
-                    .filter(|p| {
-                        let labels = p.metadata.labels.clone().unwrap_or_default();
-                        selector.iter().all(|(k, v)| labels.get(k) == Some(v)) && pod_ready(p)
-                    })
+                    .filter(|p| selector.iter().all(|(k, v)| p.labels.get(k) == Some(v)) && p.ready)
                     .count(),
             };
             if ready == 0 {
@@ -307,6 +284,7 @@ impl Findings {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use k8s_openapi::api::core::v1::Pod;
     use mcp_ops_core::types::Namespace;
     use serde_json::json;
 
@@ -326,8 +304,9 @@ mod tests {
             {"metadata": {"name": "c"}, "status": {"phase": "Running",
                 "conditions": [{"type": "Ready", "status": "True"}]}},
         ])).unwrap();
+        let facts: Vec<PodFacts> = pods.iter().map(PodFacts::of).collect();
         let mut f = Findings::default();
-        f.pods(&pods);
+        f.pods(&facts.iter().collect::<Vec<_>>());
         let (status, message, observed, details) = f.finish(&scope());
         assert_eq!(status, HealthStatus::Unhealthy);
         assert_eq!(details.len(), 2);

@@ -11,6 +11,8 @@ use mcp_ops_core::Result;
 use mcp_ops_core::scale::NodeCapacity;
 use mcp_ops_core::types::{Quantity, ResourceList, ResourceName};
 
+use crate::health::pods::PodFacts;
+
 /// The cpu and memory of a Kubernetes resource map (unparsable amounts are left out).
 pub fn resource_list(m: Option<&BTreeMap<String, KQuantity>>) -> ResourceList {
     let get = |k: &str| {
@@ -90,32 +92,29 @@ pub fn pod_requests_and_limits(p: &Pod) -> (ResourceList, ResourceList) {
     (req, lim)
 }
 
-fn terminated(p: &Pod) -> bool {
-    matches!(
-        p.status.as_ref().and_then(|s| s.phase.as_deref()),
-        Some("Succeeded" | "Failed")
-    )
-}
-
-/// The capacity of every node given every pod of the cluster.
+/// The capacity of every node given every pod of the cluster (as [`PodFacts`]).
 ///
 /// # Errors
 /// A node whose name is not a valid object name.
-pub fn node_capacity(nodes: &[Node], pods: &[Pod]) -> Result<Vec<NodeCapacity>> {
+pub(crate) fn node_capacity<'a>(
+    nodes: &[Node],
+    pods: impl IntoIterator<Item = &'a PodFacts>,
+) -> Result<Vec<NodeCapacity>> {
+    // One pass over the pods: (requests, limits, count) by node.
+    let mut by_node: BTreeMap<&str, (ResourceList, ResourceList, u32)> = BTreeMap::new();
+    for p in pods.into_iter().filter(|p| !p.terminated()) {
+        let Some(node) = p.node.as_deref() else {
+            continue;
+        };
+        let e = by_node.entry(node).or_default();
+        e.0 = sum(std::mem::take(&mut e.0), p.requests.clone());
+        e.1 = sum(std::mem::take(&mut e.1), p.limits.clone());
+        e.2 += 1;
+    }
     let mut out = Vec::with_capacity(nodes.len());
     for n in nodes {
         let name = n.metadata.name.clone().unwrap_or_default();
-        let mut requests = ResourceList::default();
-        let mut limits = ResourceList::default();
-        let mut count = 0u32;
-        for p in pods.iter().filter(|p| {
-            !terminated(p) && p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(&name)
-        }) {
-            let (r, l) = pod_requests_and_limits(p);
-            requests = sum(requests, r);
-            limits = sum(limits, l);
-            count += 1;
-        }
+        let (requests, limits, count) = by_node.remove(name.as_str()).unwrap_or_default();
         let zero = |l: ResourceList| ResourceList {
             cpu: l.cpu.or(Some(Quantity::ZERO)),
             memory: l.memory.or(Some(Quantity::ZERO)),
@@ -173,7 +172,8 @@ mod tests {
             pod("n1", "Succeeded"),
             pod("n2", "Running"),
         ];
-        let caps = node_capacity(&[node], &pods).unwrap();
+        let facts: Vec<PodFacts> = pods.iter().map(PodFacts::of).collect();
+        let caps = node_capacity(&[node], &facts).unwrap();
         assert_eq!(caps[0].pods, 2);
         assert_eq!(caps[0].requests.cpu, q("1"));
         assert_eq!(caps[0].requests.memory, q("2Gi"));
