@@ -64,6 +64,20 @@ impl AgeRecipients {
     /// empty, an age secret key, an SSH key or not an age X25519 public key. The error names
     /// the recipient by its position and never repeats it (it may be a secret key pasted by
     /// mistake).
+    ///
+    /// ```
+    /// use mcp_ops_k8s::config_backup::{AgeKeyPair, AgeRecipients};
+    ///
+    /// let pair = AgeKeyPair::generate();
+    /// let recipients = AgeRecipients::parse([pair.public_key.as_str(), pair.public_key.as_str()])?;
+    /// assert_eq!(recipients, pair.recipients()?); // a repeated key counts once
+    ///
+    /// // A secret key pasted by mistake is refused, and not repeated in the error.
+    /// let secret = pair.identity.expose_str()?.to_owned();
+    /// let err = AgeRecipients::parse([secret.as_str()]).unwrap_err();
+    /// assert!(!err.to_string().contains(&secret));
+    /// # Ok::<(), mcp_ops_core::Error>(())
+    /// ```
     pub fn parse<I, S>(keys: I) -> Result<Self>
     where
         I: IntoIterator<Item = S>,

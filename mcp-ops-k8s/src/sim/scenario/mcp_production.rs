@@ -10,6 +10,18 @@ impl Scenario {
     /// `redis`, CronJobs `postgres-backup` and `app-data-backup`, secret `mcp-secrets` and
     /// config map `mcp-config` (which the services read through env and envFrom), a network
     /// policy and three nodes.
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() -> mcp_ops_core::Result<()> {
+    /// use mcp_ops_k8s::sim::{Scenario, SimCluster};
+    ///
+    /// let sim = SimCluster::start(Scenario::mcp_production()).await?;
+    /// let deployments = sim.list("apps/v1", "Deployment", Some("mcp-production"));
+    /// assert_eq!(deployments.len(), 3);
+    /// assert!(sim.get("batch/v1", "CronJob", "mcp-production", "postgres-backup").is_some());
+    /// # Ok(()) }
+    /// ```
     pub fn mcp_production() -> Self {
         let ns = "mcp-production";
         let mut s = Self::empty();

@@ -52,6 +52,20 @@ impl Default for Scenario {
 impl Scenario {
     /// Namespaces `default` and `kube-system`, one node, nothing else. Reports Kubernetes
     /// [`SERVER_VERSION`] (the test control plane's release).
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() -> mcp_ops_core::Result<()> {
+    /// use mcp_ops_k8s::sim::{Scenario, SimCluster};
+    ///
+    /// let sim = SimCluster::start(Scenario::empty().with_object(serde_json::json!({
+    ///     "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}
+    /// })))
+    /// .await?;
+    /// assert!(sim.get("v1", "Namespace", "", "shop").is_some());
+    /// assert_eq!(sim.list("v1", "Node", None).len(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn empty() -> Self {
         Self {
             steps: vec![
