@@ -52,9 +52,12 @@ pub use not_configured::NotConfigured;
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::runbook::Context;
+use crate::runbook::emergency_rollback::RollbackBackends;
 use crate::runbook::investigate_latency::LatencyBackends;
 use crate::runbook::rotate_secret::RotationBackends;
 use crate::runbook::scale_out::ScaleOutBackends;
+use crate::runbook::smoke::SmokeTest;
+use crate::runbook::standard_deploy::DeployBackends;
 use crate::runbook::triage::TriageBackends;
 use crate::{
     BackupManager, DatabaseMaintenance, Deployer, Escalator, HealthCheck, Intent, NodeGroupScaler,
@@ -289,6 +292,31 @@ impl Backends {
         ScaleOutBackends {
             scaler: self.scaler.as_ref(),
             node_groups: self.node_groups.as_deref(),
+        }
+    }
+
+    /// The backends of [`standard_deploy`](crate::runbook::standard_deploy::standard_deploy),
+    /// with the caller's smoke tests (a [`HealthSmoke`], say).
+    pub fn deploy<'a>(&'a self, smoke: &'a dyn SmokeTest) -> DeployBackends<'a> {
+        DeployBackends {
+            deployer: self.deployer.as_ref(),
+            backups: self.backups.as_ref(),
+            health: &self.health,
+            metrics: &self.health,
+            smoke,
+            escalator: self.escalator.as_ref(),
+        }
+    }
+
+    /// The backends of
+    /// [`emergency_rollback`](crate::runbook::emergency_rollback::emergency_rollback), with the
+    /// caller's smoke tests.
+    pub fn rollback<'a>(&'a self, smoke: &'a dyn SmokeTest) -> RollbackBackends<'a> {
+        RollbackBackends {
+            deployer: self.deployer.as_ref(),
+            health: &self.health,
+            smoke,
+            escalator: self.escalator.as_ref(),
         }
     }
 
