@@ -11,6 +11,7 @@
 //! ```
 
 pub use crate::AlertsBackends;
+pub use crate::AlertsError;
 pub use crate::alertmanager::AlertmanagerClient;
 pub use crate::config::AlertsConfig;
 #[cfg(feature = "postgres")]
@@ -24,4 +25,3 @@ pub use crate::notify::{
     EmailConfig, EmailNotifier, PagerDutyNotifier, SlackNotifier, SmtpSecurity,
 };
 pub use crate::prometheus::PrometheusClient;
-pub use crate::AlertsError;
