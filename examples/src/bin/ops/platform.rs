@@ -56,7 +56,8 @@ pub fn is_runbook(p: &Platform) -> bool {
 
 /// Fills what flags and variables left unset from the platform: the namespace (unless
 /// `-n` was given), the context (with `--kubeconfig`), the database, cache, Prometheus and
-/// Alertmanager URLs, and — on a real cluster — the first health endpoint. A referenced
+/// Alertmanager URLs, and — on a real cluster — the first health endpoint; the built-in
+/// default (no file) gives only the namespace. A referenced
 /// variable that is unset leaves the value unset; an unreadable secret file is bad input.
 /// Without `urls` (the drill, which runs in memory) only the namespace is taken.
 pub fn apply(g: &mut Global, namespace_given: bool, urls: bool) -> Result<(), Failure> {
@@ -64,7 +65,9 @@ pub fn apply(g: &mut Global, namespace_given: bool, urls: bool) -> Result<(), Fa
     if !namespace_given {
         g.namespace = p.namespace().as_str().to_owned();
     }
-    if !urls {
+    // The built-in default (no file) names no context, URL or health endpoint of its own:
+    // without a file, a real cluster is reached and probed only as the flags say.
+    if !urls || g.platform_file.is_none() {
         return Ok(());
     }
     if g.kubeconfig.is_some() && g.context.is_none() {
