@@ -74,13 +74,13 @@
 
 mod bundles;
 mod fakes;
-mod health;
 mod metrics;
 
 use std::sync::Arc;
 
 use jiff::Timestamp;
 
+use crate::backends::HealthRouter;
 use crate::backup::{BackupKind, BackupManager, BackupRecord, BackupRequest};
 use crate::clock::{Clock, SharedClock, TokioClock};
 use crate::error::Result;
@@ -93,7 +93,6 @@ use crate::runbook::{Context, Journal};
 use crate::types::Intent;
 
 pub use fakes::{ScriptedConfig, ScriptedSmoke};
-pub use health::KitHealth;
 pub use metrics::{
     BREACH_ERROR_RATE, HEALTHY_ERROR_RATE, HEALTHY_MEMORY_RATIO, HEALTHY_P95_SECONDS,
     ScriptedMetrics,
@@ -136,7 +135,7 @@ pub struct TestKit {
     /// The `nightly` backup of `mcp_db`, taken at [`START`]; it verifies.
     pub nightly_backup: BackupRecord,
     /// Health of every kind of target, routed to the mock that answers it.
-    pub health: KitHealth,
+    pub health: HealthRouter,
     notifiers: Vec<Arc<dyn Notifier>>,
     journal: Journal,
 }
@@ -199,7 +198,12 @@ impl TestKit {
             .await?;
         database.faults().reset_calls();
         let metrics = ScriptedMetrics::healthy(shared);
-        let health = KitHealth::new(cluster.clone(), database.clone(), metrics.clone());
+        let health = HealthRouter::new()
+            .with_cluster(Arc::new(cluster.clone()))
+            .with_http(Arc::new(cluster.clone()))
+            .with_database(Arc::new(database.clone()))
+            .with_cache(Arc::new(database.clone()))
+            .with_metrics(Arc::new(metrics.clone()));
         Ok(Self {
             clock,
             cluster,
