@@ -120,7 +120,10 @@ fn wait_rolled_out(c: &SeparateSim) {
             .get("apps/v1", "Deployment", "mcp-production", API)
             .unwrap();
         let s = &d["status"];
+        // The status must be of the new template: right after `ops` sets the image, the
+        // status still describes the previous rollout (complete) until the controller acts.
         if image_now(c) == V1
+            && s["observedGeneration"] == d["metadata"]["generation"]
             && s["updatedReplicas"] == d["spec"]["replicas"]
             && s["availableReplicas"] == d["spec"]["replicas"]
             && s["replicas"] == d["spec"]["replicas"]
