@@ -45,6 +45,16 @@ fn run(name: &str) -> String {
 }
 
 #[test]
+fn wiring_builds_backends_from_settings_and_triages_with_them() {
+    let out = run("wiring");
+    // Without DATABASE_URL and the others, those capabilities say which setting is missing.
+    assert!(out.contains("unconfigured"), "{out}");
+    // Fail closed: checks nobody configured make the triage inconclusive, never healthy.
+    assert!(out.contains("overall: Unknown"), "{out}");
+    assert!(out.contains("mcp-production/mcp-typescript-api"), "{out}");
+}
+
+#[test]
 fn quickstart_fails_a_rollout_and_undoes_it() {
     let out = run("quickstart");
     assert!(out.contains("$ undo → "), "{out}");
