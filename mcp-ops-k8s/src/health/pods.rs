@@ -172,9 +172,9 @@ impl KubeCluster {
                 let (own, _) = self.join_or_start_exact(ns);
                 own.await
                     .map(|all| Pods { all, namespace })
-                    .map_err(|e| rebuild(&e))
+                    .map_err(|e| e.duplicate())
             }
-            Err(e) => Err(rebuild(&e)),
+            Err(e) => Err(e.duplicate()),
         }
     }
 
@@ -236,50 +236,5 @@ impl KubeCluster {
                 return Ok(out);
             }
         }
-    }
-}
-
-/// The same error for another waiter of a shared list (the backend source, which cannot be
-/// cloned, is kept as text).
-fn rebuild(e: &Error) -> Error {
-    match e {
-        Error::InvalidInput { field, reason } => Error::invalid(field, reason.clone()),
-        Error::NotFound { kind, name } => Error::NotFound {
-            kind,
-            name: name.clone(),
-        },
-        Error::Conflict { target, reason } => Error::Conflict {
-            target: target.clone(),
-            reason: reason.clone(),
-        },
-        Error::Timeout { operation, after } => Error::Timeout {
-            operation: operation.clone(),
-            after: *after,
-        },
-        Error::Unavailable {
-            backend,
-            reason,
-            retry_after,
-        } => Error::Unavailable {
-            backend,
-            reason: reason.clone(),
-            retry_after: *retry_after,
-        },
-        Error::Forbidden {
-            backend,
-            permission,
-            reason,
-        } => Error::Forbidden {
-            backend,
-            permission: permission.clone(),
-            reason: reason.clone(),
-        },
-        Error::Backend {
-            backend,
-            message,
-            retryable,
-            ..
-        } => Error::backend(backend, message.clone(), *retryable),
-        other => Error::backend(crate::error::BACKEND, other.to_string(), false),
     }
 }
