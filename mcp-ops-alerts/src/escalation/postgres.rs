@@ -155,6 +155,34 @@ impl PgEscalationStore {
     }
 }
 
+/// The outbox entry `key`, locked (`FOR UPDATE`) until `tx` ends.
+async fn locked_entry(tx: &deadpool_postgres::Transaction<'_>, key: &str) -> Result<OutboxEntry> {
+    let row = tx
+        .query_opt(
+            "SELECT body FROM mcp_ops_outbox WHERE key = $1 FOR UPDATE",
+            &[&key],
+        )
+        .await
+        .map_err(|e| db(&e))?
+        .ok_or_else(|| Error::not_found("outbox entry", key))?;
+    parse(row.get::<_, &str>(0))
+}
+
+/// Stores `entry` back under `key` inside `tx`.
+async fn save_entry(
+    tx: &deadpool_postgres::Transaction<'_>,
+    key: &str,
+    entry: &OutboxEntry,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE mcp_ops_outbox SET pending = $2, body = $3 WHERE key = $1",
+        &[&key, &entry.is_pending(), &json(entry)?],
+    )
+    .await
+    .map_err(|e| db(&e))?;
+    Ok(())
+}
+
 /// Upserts `incident` and queues the new keys of `outbox` inside `tx`.
 async fn write(
     tx: &deadpool_postgres::Transaction<'_>,
@@ -247,48 +275,22 @@ impl EscalationStore for PgEscalationStore {
     async fn set_status(&self, key: &str, status: DeliveryStatus) -> Result<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(|e| db(&e))?;
-        let row = tx
-            .query_opt(
-                "SELECT body FROM mcp_ops_outbox WHERE key = $1 FOR UPDATE",
-                &[&key],
-            )
-            .await
-            .map_err(|e| db(&e))?
-            .ok_or_else(|| Error::not_found("outbox entry", key))?;
-        let mut entry: OutboxEntry = parse(row.get::<_, &str>(0))?;
+        let mut entry = locked_entry(&tx, key).await?;
         entry.status = settle(&entry.status, status);
-        tx.execute(
-            "UPDATE mcp_ops_outbox SET pending = $2, body = $3 WHERE key = $1",
-            &[&key, &entry.is_pending(), &json(&entry)?],
-        )
-        .await
-        .map_err(|e| db(&e))?;
+        save_entry(&tx, key, &entry).await?;
         tx.commit().await.map_err(|e| db(&e))
     }
 
     async fn claim(&self, key: &str, attempts: u32, now: Timestamp) -> Result<bool> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(|e| db(&e))?;
-        let row = tx
-            .query_opt(
-                "SELECT body FROM mcp_ops_outbox WHERE key = $1 FOR UPDATE",
-                &[&key],
-            )
-            .await
-            .map_err(|e| db(&e))?
-            .ok_or_else(|| Error::not_found("outbox entry", key))?;
-        let mut entry: OutboxEntry = parse(row.get::<_, &str>(0))?;
+        let mut entry = locked_entry(&tx, key).await?;
         let Some(status) = claimed(&entry.status, attempts, now) else {
             tx.rollback().await.map_err(|e| db(&e))?;
             return Ok(false);
         };
         entry.status = status;
-        tx.execute(
-            "UPDATE mcp_ops_outbox SET pending = $2, body = $3 WHERE key = $1",
-            &[&key, &entry.is_pending(), &json(&entry)?],
-        )
-        .await
-        .map_err(|e| db(&e))?;
+        save_entry(&tx, key, &entry).await?;
         tx.commit().await.map_err(|e| db(&e))?;
         Ok(true)
     }
