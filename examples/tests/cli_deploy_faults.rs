@@ -89,16 +89,7 @@ fn image_now(c: &SeparateSim) -> String {
 /// as [`ops`] sets it.
 fn spawn_ops(args: &[&str], kubeconfig: &std::path::Path) -> std::process::Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ops"));
-    for var in [
-        "OPS_KUBECONFIG",
-        "DATABASE_URL",
-        "REDIS_URL",
-        "MCP_OPS_PROMETHEUS_URL",
-        "MCP_OPS_ALERTMANAGER_URL",
-        "MCP_OPS_HEALTH_URL",
-        "MCP_OPS_INCIDENTS_URL",
-        "MCP_OPS_BACKUP_DIR",
-    ] {
+    for var in common::CALLER_SETTINGS {
         cmd.env_remove(var);
     }
     cmd.env("MCP_OPS_STATE_DIR", common::state_dir())

@@ -11,6 +11,24 @@ pub fn state_dir() -> &'static std::path::Path {
     DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
 }
 
+/// The caller's settings `ops` would read from the environment; every test's `ops` runs
+/// without them.
+pub const CALLER_SETTINGS: &[&str] = &[
+    "OPS_KUBECONFIG",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "MCP_OPS_PROMETHEUS_URL",
+    "MCP_OPS_ALERTMANAGER_URL",
+    "MCP_OPS_HEALTH_URL",
+    "MCP_OPS_INCIDENTS_URL",
+    "MCP_OPS_BACKUP_DIR",
+    "MCP_OPS_SLACK_WEBHOOK_URL",
+    "MCP_OPS_PAGERDUTY_ROUTING_KEY",
+    "MCP_OPS_SMTP_HOST",
+    "MCP_OPS_PLATFORM",
+    "RUST_BACKTRACE",
+];
+
 /// The `ops` binary of this package (or the one `MCP_OPS_TEST_OPS_BIN` names, to run a test
 /// against another build, e.g. to show that it fails before a fix), with none of the caller's
 /// targets and a private state directory.
@@ -18,21 +36,7 @@ pub fn ops() -> Command {
     let bin = std::env::var_os("MCP_OPS_TEST_OPS_BIN")
         .unwrap_or_else(|| env!("CARGO_BIN_EXE_ops").into());
     let mut cmd = Command::new(bin);
-    for var in [
-        "OPS_KUBECONFIG",
-        "DATABASE_URL",
-        "REDIS_URL",
-        "MCP_OPS_PROMETHEUS_URL",
-        "MCP_OPS_ALERTMANAGER_URL",
-        "MCP_OPS_HEALTH_URL",
-        "MCP_OPS_INCIDENTS_URL",
-        "MCP_OPS_BACKUP_DIR",
-        "MCP_OPS_SLACK_WEBHOOK_URL",
-        "MCP_OPS_PAGERDUTY_ROUTING_KEY",
-        "MCP_OPS_SMTP_HOST",
-        "MCP_OPS_PLATFORM",
-        "RUST_BACKTRACE",
-    ] {
+    for var in CALLER_SETTINGS {
         cmd.env_remove(var);
     }
     cmd.env("MCP_OPS_STATE_DIR", state_dir());
