@@ -53,6 +53,11 @@ fn as_postgres(root: bool, cmd: &str) -> Command {
 
 impl TestPg {
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Started with extra `-c` settings.
+    fn start_with(settings: &[&str]) -> Self {
         let initdb = Path::new(BIN).join("initdb");
         assert!(
             initdb.is_file(),
@@ -94,6 +99,7 @@ impl TestPg {
             .args(["-p", "5432", "-k"])
             .arg(dir.path())
             .args(["-c", "listen_addresses=", "-c", "fsync=off"])
+            .args(settings.iter().flat_map(|s| ["-c", s]))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -115,6 +121,21 @@ impl TestPg {
             std::thread::sleep(Duration::from_millis(20));
         }
         pg
+    }
+
+    /// One unpooled connection, its driver running on the current runtime.
+    async fn connect(&self) -> deadpool_postgres::tokio_postgres::Client {
+        let (client, conn) = deadpool_postgres::tokio_postgres::connect(
+            &format!(
+                "host={} port=5432 user=postgres dbname=postgres",
+                self.dir.path().display()
+            ),
+            deadpool_postgres::tokio_postgres::NoTls,
+        )
+        .await
+        .unwrap();
+        tokio::spawn(conn);
+        client
     }
 
     fn pool(&self) -> Pool {
@@ -303,4 +324,33 @@ async fn fifty_engines_over_one_database_lose_no_change() {
     )
     .await
     .unwrap();
+}
+
+/// A server at its connection limit (as when many `ops` processes tick at once) is asked
+/// again until a connection frees; one that stays full is reported unavailable with the
+/// server's reason once the store's patience is spent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_server_is_asked_again_until_a_connection_frees() {
+    let pg = TestPg::start_with(&["max_connections=3", "superuser_reserved_connections=0"]);
+    PgEscalationStore::new(pg.pool()).migrate().await.unwrap();
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(pg.connect().await);
+    }
+
+    let impatient =
+        PgEscalationStore::new(pg.pool()).with_busy_patience(Duration::from_millis(300));
+    let err = impatient.incidents().await.unwrap_err();
+    assert!(matches!(err, Error::Unavailable { .. }), "{err:?}");
+    assert!(err.to_string().contains("53300"), "{err}");
+
+    let store = PgEscalationStore::new(pg.pool());
+    let started = Instant::now();
+    let waiting = tokio::spawn(async move { store.incidents().await });
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(!waiting.is_finished(), "answered while the server was full");
+    held.pop();
+    let listed = waiting.await.unwrap().unwrap();
+    assert!(listed.is_empty());
+    assert!(started.elapsed() >= Duration::from_millis(800));
 }

@@ -17,6 +17,6 @@ pub use contacts::{Contacts, Person, Rotation, Team};
 pub use engine::EscalationEngine;
 pub use file::{FILE_FORMAT_VERSION, FileEscalationStore};
 #[cfg(feature = "postgres")]
-pub use postgres::PgEscalationStore;
+pub use postgres::{BUSY_SERVER_PATIENCE, PgEscalationStore};
 pub use report::{ChannelDelivery, MessageDelivery};
 pub use store::{Change, DeliveryStatus, EscalationStore, InMemoryStore, OutboxEntry};

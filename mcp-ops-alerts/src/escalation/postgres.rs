@@ -6,6 +6,8 @@
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use deadpool_postgres::tokio_postgres;
+use std::time::Duration;
+
 use jiff::Timestamp;
 use mcp_ops_core::{Error, Incident, IncidentId, Result};
 
@@ -45,6 +47,7 @@ CREATE INDEX IF NOT EXISTS mcp_ops_outbox_incident ON mcp_ops_outbox (incident);
 #[derive(Clone)]
 pub struct PgEscalationStore {
     pool: Pool,
+    busy_patience: Duration,
 }
 
 impl std::fmt::Debug for PgEscalationStore {
@@ -67,6 +70,28 @@ fn db(e: &tokio_postgres::Error) -> Error {
     } else {
         Error::backend(BACKEND, describe(e), false)
     }
+}
+
+/// How long [`PgEscalationStore`] keeps asking a full or starting server for a connection,
+/// unless [`PgEscalationStore::with_busy_patience`] says otherwise.
+pub const BUSY_SERVER_PATIENCE: Duration = Duration::from_secs(60);
+
+/// Whether the server refused the connection only for now: too many clients (53300) or
+/// starting up (57P03).
+fn busy(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    matches!(e.code(), Some(c) if *c == SqlState::TOO_MANY_CONNECTIONS || *c == SqlState::CANNOT_CONNECT_NOW)
+}
+
+/// `pause` plus up to half of it again, so that processes refused together do not all come
+/// back together (the spread comes from the clock's nanoseconds and the process id).
+fn jittered(pause: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let seed = u64::from(nanos ^ std::process::id().rotate_left(16));
+    let half = u64::try_from(pause.as_millis() / 2).unwrap_or(0).max(1);
+    pause + Duration::from_millis(seed % half)
 }
 
 /// Whether retrying the whole transaction may succeed (serialization failure, deadlock).
@@ -93,7 +118,19 @@ impl PgEscalationStore {
     /// A store over `pool`; call [`PgEscalationStore::migrate`] once before use.
     #[must_use]
     pub fn new(pool: Pool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            busy_patience: BUSY_SERVER_PATIENCE,
+        }
+    }
+
+    /// How long to keep asking a server that refuses connections for now (too many
+    /// clients, starting up) before reporting it unavailable; [`BUSY_SERVER_PATIENCE`] by
+    /// default, zero to report at once.
+    #[must_use]
+    pub fn with_busy_patience(mut self, patience: Duration) -> Self {
+        self.busy_patience = patience;
+        self
     }
 
     /// Creates the tables if they do not exist (idempotent).
@@ -113,11 +150,27 @@ impl PgEscalationStore {
         tx.commit().await.map_err(|e| db(&e))
     }
 
+    /// A pooled connection. A server that is full (SQLSTATE 53300, `max_connections`
+    /// reached — many `ops` processes or replicas at once) or still starting (57P03) is
+    /// asked again with a growing, jittered pause for up to its patience
+    /// ([`PgEscalationStore::with_busy_patience`]);
+    /// every other failure is reported at once.
     async fn client(&self) -> Result<deadpool_postgres::Object> {
-        self.pool.get().await.map_err(|e| match e {
-            deadpool_postgres::PoolError::Backend(e) => Error::unavailable(BACKEND, describe(&e)),
-            other => Error::unavailable(BACKEND, other.to_string()),
-        })
+        let started = tokio::time::Instant::now();
+        let mut pause = Duration::from_millis(50);
+        loop {
+            let e = match self.pool.get().await {
+                Ok(c) => return Ok(c),
+                Err(deadpool_postgres::PoolError::Backend(e)) => e,
+                Err(other) => return Err(Error::unavailable(BACKEND, other.to_string())),
+            };
+            if !busy(&e) || started.elapsed() + pause > self.busy_patience {
+                return Err(Error::unavailable(BACKEND, describe(&e)));
+            }
+            tracing::debug!(error = %describe(&e), ?pause, "PostgreSQL busy; asking again");
+            tokio::time::sleep(jittered(pause)).await;
+            pause = (pause * 2).min(Duration::from_secs(2));
+        }
     }
 
     async fn docs<T: serde::de::DeserializeOwned>(

@@ -39,8 +39,14 @@ pub(crate) fn alerting(
         Some(e) => {
             let (store, kept): (Arc<dyn EscalationStore>, String) = match &e.incidents {
                 Some(config) => {
-                    let pg = PgBackend::new(config.clone(), PgOptions::default())
-                        .map_err(|err| Failure::BadInput(format!("--incidents-url: {err}")))?;
+                    let pg = PgBackend::new(
+                        config.clone(),
+                        // One command works on a few incidents at a time; a small pool
+                        // keeps many `ops` processes (cron, replicas) under the server's
+                        // `max_connections`.
+                        PgOptions::default().with_max_pool_size(2),
+                    )
+                    .map_err(|err| Failure::BadInput(format!("--incidents-url: {err}")))?;
                     let store = MigratedOnUse::new(PgEscalationStore::new(pg.pool().clone()));
                     (Arc::new(store), format!("postgres {}", config.target()))
                 }
