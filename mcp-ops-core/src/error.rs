@@ -106,6 +106,11 @@ pub enum Error {
         #[source]
         source: Option<BoxError>,
     },
+    /// The change policy refuses the mutation or the approval (no approved change request,
+    /// approvals missing, the planned change differs from the approved one, outside its
+    /// window …). Not retryable: the change request has to change first.
+    #[error("refused by change policy: {0}")]
+    ChangeRefused(Box<crate::change::ChangeRefusal>),
 }
 
 impl Error {
@@ -171,6 +176,19 @@ impl Error {
         }
     }
 
+    /// An [`Error::ChangeRefused`] for `refusal`.
+    pub fn change_refused(refusal: crate::change::ChangeRefusal) -> Self {
+        Error::ChangeRefused(Box::new(refusal))
+    }
+
+    /// The change policy's refusal of an [`Error::ChangeRefused`].
+    pub fn change_refusal(&self) -> Option<&crate::change::ChangeRefusal> {
+        match self {
+            Error::ChangeRefused(r) => Some(r),
+            _ => None,
+        }
+    }
+
     /// The missing permission of an [`Error::Forbidden`] that named one.
     pub fn permission(&self) -> Option<&Permission> {
         match self {
@@ -199,7 +217,8 @@ impl Error {
             | Error::NotFound { .. }
             | Error::PolicyViolation { .. }
             | Error::Forbidden { .. }
-            | Error::Unsupported { .. } => false,
+            | Error::Unsupported { .. }
+            | Error::ChangeRefused(_) => false,
         }
     }
 
@@ -223,6 +242,7 @@ impl Error {
             Error::Unsupported { .. } => "unsupported",
             Error::Forbidden { .. } => "forbidden",
             Error::Backend { .. } => "backend",
+            Error::ChangeRefused(_) => "change_refused",
         }
     }
 
@@ -260,6 +280,7 @@ impl Error {
                 retryable,
                 ..
             } => Error::backend(backend, message.clone(), *retryable),
+            Error::ChangeRefused(r) => Error::ChangeRefused(r.clone()),
         }
     }
 }

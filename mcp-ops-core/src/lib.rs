@@ -19,8 +19,10 @@
 //! errors in [`error`].
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod audit;
 pub mod backends;
 pub mod backup;
+pub mod change;
 pub mod clock;
 pub mod deploy;
 pub mod error;
@@ -55,6 +57,7 @@ pub use backup::{
     BackupId, BackupKind, BackupManager, BackupRecord, BackupRequest, BackupStatus, IntegrityCheck,
     RestoreOptions, RestoreReport, VerificationReport,
 };
+pub use change::{ChangeId, ChangePolicy, ChangeRefusal, ChangeRequest, ChangeStore};
 pub use clock::{Clock, SharedClock, SystemClock, TokioClock};
 pub use deploy::{
     Deployer, DeploymentSummary, ImageChange, RevisionInfo, RolloutStatus, TrafficSwitch,
