@@ -33,6 +33,10 @@ pub enum MessageKind {
     Acknowledged,
     /// INCIDENT RESOLVED.
     Resolved,
+    /// CHANGE REVIEW NEEDED: a change ran without approval (break-glass) and its
+    /// retroactive change request waits for the approvers. [`Message::incident`] carries
+    /// the change request's id (`CR-2026-001`); sent as P2, so it never pages.
+    ChangeReview,
 }
 
 /// A rendered message ready for any channel.

@@ -14,6 +14,9 @@ pub enum NoticeKind {
     Acknowledged,
     /// INCIDENT RESOLVED.
     Resolved,
+    /// CHANGE REVIEW NEEDED: a break-glass change waits for its retroactive review (the
+    /// "incident id" is the change request's id).
+    ChangeReview,
 }
 
 /// A rendered incident message ready for any channel.

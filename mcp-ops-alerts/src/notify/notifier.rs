@@ -23,6 +23,7 @@ impl From<&Message> for Notice {
             MessageKind::Escalation => NoticeKind::Escalation,
             MessageKind::Acknowledged => NoticeKind::Acknowledged,
             MessageKind::Resolved => NoticeKind::Resolved,
+            MessageKind::ChangeReview => NoticeKind::ChangeReview,
             _ => NoticeKind::Update,
         };
         Notice {

@@ -133,6 +133,7 @@ fn emoji(kind: NoticeKind) -> &'static str {
         NoticeKind::Escalation => ":arrow_double_up:",
         NoticeKind::Acknowledged => ":eyes:",
         NoticeKind::Resolved => ":white_check_mark:",
+        NoticeKind::ChangeReview => ":memo:",
     }
 }
 
@@ -168,8 +169,12 @@ pub fn payload(notice: &Notice) -> Value {
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn",
             "text": truncate_chars(&format!("{level}{who}"), SECTION_MAX)}}));
     }
+    let what = match notice.kind {
+        NoticeKind::ChangeReview => "Change request",
+        _ => "Incident",
+    };
     let mut context = format!(
-        "{} Incident `{}` · Severity *{}*",
+        "{} {what} `{}` · Severity *{}*",
         emoji(notice.kind),
         escape(&notice.incident_id),
         escape(&notice.severity)
@@ -220,6 +225,20 @@ mod tests {
         );
         assert_eq!(blocks[3]["type"], "context");
         assert!(p["text"].as_str().unwrap().contains("ESCALATION L2"));
+    }
+
+    #[test]
+    fn a_change_review_names_the_change_request() {
+        let n = Notice::new(
+            NoticeKind::ChangeReview,
+            "CR-2026-001",
+            "P2",
+            "[REVIEW] CR-2026-001: break-glass rollback",
+            "CHANGE REVIEW NEEDED",
+        );
+        let p = payload(&n);
+        let context = p["blocks"][2]["elements"][0]["text"].as_str().unwrap();
+        assert!(context.starts_with(":memo: Change request `CR-2026-001`"), "{context}");
     }
 
     #[test]

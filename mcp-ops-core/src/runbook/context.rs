@@ -5,12 +5,14 @@
 //! dry run makes no mutating call at all.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::journal::{Journal, JournalEntry, StepOutcome};
+use crate::change::gate::GateState;
 use crate::clock::{SharedClock, elapsed_between};
 use crate::error::{Error, Result};
 use crate::policy::Policy;
@@ -98,6 +100,8 @@ pub struct Context {
     clock: SharedClock,
     journal: Journal,
     policy: Policy,
+    /// The change gate and whether it authorized this context (see `context_change.rs`).
+    gate: Option<Arc<GateState>>,
 }
 
 impl Context {
@@ -114,6 +118,7 @@ impl Context {
             clock,
             journal: Journal::new(),
             policy: Policy::default(),
+            gate: None,
         }
     }
 
@@ -181,6 +186,7 @@ impl Context {
             action: None,
             command: String::new(),
             policy: StepPolicy::default(),
+            bookkeeping: false,
         }
     }
 
@@ -236,6 +242,7 @@ pub struct Step<'a> {
     action: Option<String>,
     command: String,
     policy: StepPolicy,
+    bookkeeping: bool,
 }
 
 impl Step<'_> {
@@ -260,6 +267,15 @@ impl Step<'_> {
     /// A single attempt bounded by `timeout`.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.policy = StepPolicy::once(timeout);
+        self
+    }
+
+    /// The step writes records about the work — an incident, a notification, a silence —
+    /// not the system under change: an enforcing change gate lets it run without an
+    /// authorization (see [`Context::with_change_gate`]). Still journaled as mutating, and
+    /// still only planned in a dry run.
+    pub fn bookkeeping(mut self) -> Self {
+        self.bookkeeping = true;
         self
     }
 
@@ -358,8 +374,13 @@ impl Step<'_> {
     /// Runs a step that changes state. In a dry run it is journaled as `Planned`, `f` is
     /// not called and the result is `Ok(None)`.
     ///
+    /// In a context whose change gate enforces, the step refuses (`f` is not called)
+    /// unless [`Context::authorize`] or [`Context::break_glass`] succeeded in the context,
+    /// or the step is [`Step::bookkeeping`].
+    ///
     /// # Errors
-    /// The step's error after its retries, or [`Error::Timeout`].
+    /// The step's error after its retries, or [`Error::Timeout`]; [`Error::ChangeRefused`]
+    /// from an enforcing gate that authorized nothing.
     pub async fn act<T, F, Fut>(
         self,
         f: F,
@@ -375,6 +396,12 @@ impl Step<'_> {
                 .journal
                 .record(self.entry(at, true, StepOutcome::Planned, Duration::ZERO));
             return Ok(None);
+        }
+        if !self.bookkeeping {
+            let action = self.action.as_deref().unwrap_or(&self.name);
+            if let Some(refused) = self.ctx.unauthorized(action, &self.target) {
+                return Err(refused);
+            }
         }
         self.run(true, f, describe).await.map(Some)
     }
@@ -418,6 +445,9 @@ impl Plan {
         }
     }
 }
+
+#[path = "context_change.rs"]
+mod change;
 
 #[cfg(test)]
 #[path = "context_tests.rs"]

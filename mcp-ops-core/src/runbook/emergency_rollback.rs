@@ -23,6 +23,7 @@ use super::standard_deploy::{
     IncidentTemplate, RUNBOOK_HEALTH_URL, check_health, clip, plan_check, wait_rollout,
 };
 use super::{Context, Plan, StepPolicy, commands};
+use crate::change::ChangeSpec;
 use crate::deploy::{Deployer, UndoOutcome};
 use crate::error::{Error, Result};
 use crate::escalation::Escalator;
@@ -200,9 +201,17 @@ impl EmergencyRollbackReport {
 /// Runs the runbook's "Emergency Rollback"; the context's intent reason is the trigger
 /// (`error rate > 10 %`) and becomes each undo's change-cause.
 ///
+/// **Change policy** (before the first undo): with a change request named on the context's
+/// gate, it must authorize a [`ChangeSpec::Rollback`] of every deployment; without one and
+/// with an enforcing gate, each deployment's rollback is a break-glass
+/// ([`Context::break_glass`], reason: the intent's) — a retroactive change request awaiting
+/// review, journaled, and a notice to the approvers.
+///
 /// # Errors
-/// [`Error::InvalidInput`] for no deployment, a deployment named twice or a zero timeout.
-/// Failures of single deployments are reported per deployment, not as errors.
+/// [`Error::InvalidInput`] for no deployment, a deployment named twice or a zero timeout;
+/// [`Error::ChangeRefused`] when the change request does not cover the rollback (nothing was
+/// undone); the change store's error when a break-glass cannot be recorded (nothing was
+/// undone). Failures of single deployments are reported per deployment, not as errors.
 ///
 /// Runbook section: **"Emergency Rollback"**.
 ///
@@ -243,11 +252,34 @@ pub async fn emergency_rollback(
 ) -> Result<EmergencyRollbackReport> {
     request.validate()?;
     let ctx = ctx.for_procedure(PROCEDURE);
+    authorize(&ctx, request).await?;
     let span = tracing::info_span!(
         "emergency_rollback",
         deployments = request.deployments.len()
     );
     run(&ctx, backends, request).instrument(span).await
+}
+
+/// The change policy, before the first undo: each deployment's rollback is authorized by the
+/// change request the caller named (one request names one deployment, so a request covering
+/// only some of them refuses the whole rollback). Without one, under an enforcing gate, each
+/// is a break-glass with the intent's reason: a retroactive change request per deployment,
+/// and a notice to the approvers.
+async fn authorize(ctx: &Context, request: &EmergencyRollback) -> Result<()> {
+    let glass = !ctx.dry_run()
+        && ctx.enforces_changes()
+        && ctx.change_gate().is_some_and(|g| g.change().is_none());
+    for d in &request.deployments {
+        let planned = ChangeSpec::Rollback {
+            deployment: d.clone(),
+        };
+        if glass {
+            ctx.break_glass(&planned, ctx.intent().reason()).await?;
+        } else {
+            ctx.authorize(&planned).await?;
+        }
+    }
+    Ok(())
 }
 
 async fn run(
@@ -386,6 +418,7 @@ async fn record_incident(
         investigating: req.incident.investigating.clone(),
     };
     ctx.step("record incident", &new.service)
+        .bookkeeping()
         .action(format!(
             "open {} incident: {}",
             new.severity.as_str(),

@@ -73,6 +73,7 @@
 //! the journal ([`TestKit::journal`]) and the messages sent ([`TestKit::messages`]).
 
 mod bundles;
+mod changes;
 mod fakes;
 mod metrics;
 
@@ -92,6 +93,7 @@ use crate::notify::{Message, Notifier};
 use crate::runbook::{Context, Journal};
 use crate::types::Intent;
 
+pub use changes::REQUESTER;
 pub use fakes::{ScriptedConfig, ScriptedSmoke};
 pub use metrics::{
     BREACH_ERROR_RATE, HEALTHY_ERROR_RATE, HEALTHY_MEMORY_RATIO, HEALTHY_P95_SECONDS,

@@ -38,6 +38,7 @@ pub use window::{MaintenanceWindow, WindowCheck};
 use super::recover_database::standby;
 use super::recover_database::{AutoscaledHandling, verify_health};
 use crate::backup::BackupManager;
+use crate::change::ChangeSpec;
 use crate::error::Result;
 use crate::escalation::Escalator;
 use crate::health::{HealthCheck, HealthTarget};
@@ -140,7 +141,10 @@ impl std::fmt::Debug for MaintenanceBackends<'_> {
 /// Runs the database maintenance; see the module documentation.
 ///
 /// # Errors
-/// [`crate::Error::InvalidInput`] for an invalid window or `force` without a reason.
+/// [`crate::Error::InvalidInput`] for an invalid window or `force` without a reason;
+/// [`crate::Error::ChangeRefused`] when the context's change gate does not authorize a
+/// [`ChangeSpec::Maintenance`] of the database (checked after the window, before anything
+/// is sent, silenced or scaled).
 /// Everything else is reported in
 /// [`MaintenanceLog::status`] and [`MaintenanceLog::warnings`], after scaling back.
 ///
@@ -241,6 +245,12 @@ async fn run(
         log.status = MaintenanceStatus::Refused { why };
         return Ok(log);
     };
+
+    // The change policy, after the window check and before the first write.
+    ctx.authorize(&ChangeSpec::Maintenance {
+        database: input.database.clone(),
+    })
+    .await?;
 
     // 2–3. Notify and silence.
     if let Some(m) = notice::notice(

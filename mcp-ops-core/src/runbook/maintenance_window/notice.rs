@@ -51,6 +51,7 @@ pub(crate) async fn send(
     for n in notifiers.iter().filter(|n| n.accepts(message.severity)) {
         let r = ctx
             .step(step, n.channel())
+            .bookkeeping()
             .action(message.subject.clone())
             .command(format!("notify {}: {}", n.channel(), message.subject))
             .act(|| n.send(message), |d| format!("accepted by {}", d.channel))
@@ -90,6 +91,7 @@ pub(crate) async fn silence(
         };
         let r = ctx
             .step("silence alerts", name.as_str())
+            .bookkeeping()
             .action(format!(
                 "silence alertname={name} until {}",
                 ends.strftime("%Y-%m-%d %H:%M UTC")
@@ -120,6 +122,7 @@ pub(crate) async fn expire(
     for id in ids {
         let r = ctx
             .step("expire silence", id.as_str())
+            .bookkeeping()
             .command(format!("curl -X DELETE $ALERTMANAGER/api/v2/silence/{id}"))
             .act(
                 || escalator.expire_silence(id, ctx.intent()),

@@ -40,6 +40,7 @@ pub use report::{RecoveryReport, RecoveryStatus};
 pub use standby::{AutoscaledHandling, Remembered, RestoreFailure};
 
 use crate::backup::{BackupId, BackupManager, IntegrityCheck, RestoreOptions};
+use crate::change::ChangeSpec;
 use crate::deploy::Deployer;
 use crate::error::{Error, Result};
 use crate::health::{ClusterScope, HealthCheck, HealthStatus, HealthTarget, HttpProbe};
@@ -139,7 +140,9 @@ impl std::fmt::Debug for RecoveryBackends<'_> {
 ///
 /// # Errors
 /// Read errors before anything changed (unknown backup, listing deployments, reading
-/// replicas). Once something has changed, failures are reported in [`RecoveryReport::status`]
+/// replicas); [`Error::ChangeRefused`] when the context's change gate does not authorize a
+/// [`ChangeSpec::Restore`] of this backup into this database (checked after the backup
+/// verified, before anything is scaled down). Once something has changed, failures are reported in [`RecoveryReport::status`]
 /// after the services were brought back.
 ///
 /// Runbook section: **"Recovery Procedures"**.
@@ -249,6 +252,12 @@ async fn run(
         Err(e) => return Err(e),
     };
     report.remembered = entries.clone();
+    // The change policy, after every check and before the first write.
+    ctx.authorize(&ChangeSpec::Restore {
+        backup: input.backup.clone(),
+        database: input.database.clone(),
+    })
+    .await?;
 
     // 3. Stop the application.
     let (changed, stop_error) = standby::scale_down(ctx, backends.scaler, &entries).await;

@@ -36,6 +36,7 @@ use serde::{Deserialize, Serialize};
 use tracing::Instrument as _;
 
 use super::commands;
+use crate::change::ChangeSpec;
 use super::context::{Context, Plan};
 use crate::deploy::{Deployer, RolloutStatus};
 use crate::error::{Error, Result};
@@ -280,7 +281,9 @@ fn generate_command(spec: &SecretSpec) -> String {
 ///
 /// # Errors
 /// [`Error::InvalidInput`] for bad input; the rotator's error when the current version cannot
-/// be read or staging fails (nothing was changed then); [`Error::Backend`] when a failure
+/// be read or staging fails (nothing was changed then); [`Error::ChangeRefused`] when the
+/// context's change gate does not authorize a
+/// [`ChangeSpec::RotateSecret`] of this key (nothing was changed then); [`Error::Backend`] when a failure
 /// happened after the value was applied **and** the revert failed too — the new value may
 /// still be current and needs a person.
 ///
@@ -333,6 +336,14 @@ async fn run(
         ..input.clone()
     };
     let input = &resolved;
+    // The change policy, after every check and before the first write (start, resume and
+    // abort all write).
+    ctx.authorize(&ChangeSpec::RotateSecret {
+        namespace: input.secret.namespace().clone(),
+        secret: input.secret.name().clone(),
+        key: input.secret.key().to_owned(),
+    })
+    .await?;
 
     let report = RotationReport {
         target: input.secret.clone(),

@@ -293,6 +293,7 @@ async fn run(
     let new = &spec.incident;
     let opened = ctx
         .step("open incident", new.title.as_str())
+        .bookkeeping()
         .action(format!(
             "open a {} incident and notify level 1",
             new.severity

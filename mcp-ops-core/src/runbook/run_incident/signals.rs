@@ -58,6 +58,7 @@ impl Run<'_> {
         let (ctx, escalator, id) = (self.ctx, self.escalator, self.incident.id.clone());
         let r = ctx
             .step("acknowledge", self.target())
+            .bookkeeping()
             .action(format!("acknowledged by {by}: escalation stops"))
             .command(
                 channels(self.incident.severity, "acknowledged")
@@ -98,6 +99,7 @@ impl Run<'_> {
         let (ctx, escalator, id) = (self.ctx, self.escalator, self.incident.id.clone());
         let r = ctx
             .step("send update", self.target())
+            .bookkeeping()
             .action(format!("INCIDENT UPDATE: {}", update.actions))
             .command(channels(self.incident.severity, "INCIDENT UPDATE"))
             .act(
@@ -120,6 +122,7 @@ impl Run<'_> {
         let (ctx, escalator, id) = (self.ctx, self.escalator, self.incident.id.clone());
         let r = ctx
             .step("resolve", self.target())
+            .bookkeeping()
             .action(format!("INCIDENT RESOLVED: {resolution}"))
             .command(
                 channels(self.incident.severity, "INCIDENT RESOLVED")
@@ -171,6 +174,7 @@ impl Run<'_> {
         let id = self.incident.id.clone();
         let r = quiet
             .step("escalation check", self.target())
+            .bookkeeping()
             .action("notify the escalation levels that are due")
             .command("Alert Escalation: L1 on-call 0-15 min; L2 team lead + infrastructure 15-30 min; L3 engineering manager + executive 30+ min")
             .act(

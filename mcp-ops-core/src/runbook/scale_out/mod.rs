@@ -16,8 +16,17 @@
 //!    the capacity report is read after the changes.
 //!
 //! A failing change is recorded on its target and the others still run.
+//!
+//! **Change policy.** After deciding and before the first change, every change is
+//! authorized by the context's change gate ([`Context::authorize`]): a
+//! [`ChangeSpec::Scale`](crate::change::ChangeSpec::Scale) per deployment whose replicas (or
+//! autoscaler floor) change, a [`ChangeSpec::Resources`](crate::change::ChangeSpec::Resources)
+//! per container whose resources change. A change request covers one change, so one that
+//! covers only part of the request refuses all of it; a node group change has no change
+//! request type and refuses under an enforcing gate.
 
 mod capacity;
+mod change;
 mod horizontal;
 mod vertical;
 
@@ -192,7 +201,8 @@ pub struct ScaleOutReport {
 ///
 /// # Errors
 /// [`crate::Error::InvalidInput`] for `force` without a reason; read errors while deciding
-/// (nothing changed then). Failures of changes are reported per target.
+/// (nothing changed then); [`crate::Error::ChangeRefused`] when the change policy refuses a
+/// change (nothing changed then). Failures of changes are reported per target.
 ///
 /// Runbook section: **"Scaling Procedures"**.
 ///
@@ -278,6 +288,7 @@ async fn run(
         report.status = ScaleOutStatus::Refused { violations };
         return Ok(report);
     }
+    change::authorize(ctx, &report).await?;
     horizontal = std::mem::take(&mut report.horizontal);
     horizontal::apply(ctx, b.scaler, &mut horizontal).await;
     report.horizontal = horizontal;

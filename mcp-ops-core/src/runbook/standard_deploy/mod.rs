@@ -26,6 +26,13 @@
 //! observed numbers.
 //! A dry run checks the gates (reads only; a failing gate refuses a dry run too) and returns
 //! the plan without a mutating call.
+//!
+//! **Change policy.** After the checks and before `set image`, the context's change gate
+//! must authorize a [`ChangeSpec::Deploy`] of this image over the one running now
+//! ([`Context::authorize`]); a refusal is an [`Error::ChangeRefused`] and nothing was
+//! written. When the gate enforces, the automatic rollback is a break-glass
+//! ([`Context::break_glass`], reason: the failure): it opens a retroactive change request
+//! naming the approved deploy's, and tells the approvers.
 
 mod bake;
 mod bake_metrics;
@@ -52,6 +59,7 @@ pub(crate) use steps::{
 };
 
 use super::smoke::SMOKE_COMMAND;
+use crate::change::ChangeSpec;
 use super::{Context, Plan, StepPolicy, commands};
 use crate::error::{Error, Result};
 use crate::health::HealthStatus;
@@ -176,6 +184,14 @@ async fn run(ctx: &Context, b: &DeployBackends<'_>, req: &DeployRequest) -> Resu
             }
         }
     }
+    // The change policy, after the checks and before the first write.
+    let planned = ChangeSpec::Deploy {
+        deployment: d.clone(),
+        container: req.container.clone(),
+        image: req.image.clone(),
+        from: before.images.get(&req.container).cloned(),
+    };
+    ctx.authorize(&planned).await?;
     let change = ctx
         .step("set image", &target)
         .action(format!("set image {}={}", req.container, req.image))

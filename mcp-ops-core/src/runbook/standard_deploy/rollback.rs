@@ -3,6 +3,8 @@
 //! incident), triggered by the procedure instead of a person.
 
 use super::{DeployBackends, DeployOutcome, DeployRequest, check_health, clip, wait_rollout};
+use crate::change::ChangeSpec;
+use crate::change::gate::BREAK_GLASS_STEP;
 use crate::deploy::UndoOutcome;
 use crate::health::HealthStatus;
 use crate::incident::{IncidentId, NewIncident};
@@ -15,6 +17,29 @@ fn undo_intent(ctx: &Context, why: &str) -> Intent {
     Intent::new(clip(&reason, 400), ctx.intent().actor())
         .map(|i| i.with_dry_run(ctx.dry_run()))
         .unwrap_or_else(|_| ctx.intent().clone())
+}
+
+/// Under an enforcing change gate the rollback is a break-glass: a retroactive change request
+/// (its description names the approved deploy's) and a notice to the approvers. When it
+/// cannot be opened (the store is down), the rollback still runs — undoing a failed deploy
+/// is the approved change's own rollback plan — and the journal says so.
+async fn break_glass(ctx: &Context, req: &DeployRequest, why: &str) {
+    if !ctx.enforces_changes() || ctx.dry_run() {
+        return;
+    }
+    let spec = ChangeSpec::Rollback {
+        deployment: req.deployment.clone(),
+    };
+    if let Err(e) = ctx.break_glass(&spec, &format!("automatic rollback: {why}")).await {
+        ctx.note(
+            BREAK_GLASS_STEP,
+            req.deployment.qualified(),
+            format!(
+                "retroactive change request not opened ({e}); rolling back under the approved \
+                 change's rollback plan"
+            ),
+        );
+    }
 }
 
 /// What an automatic rollback came to.
@@ -38,6 +63,7 @@ pub(super) async fn auto_rollback(
     let d = &req.deployment;
     let target = d.qualified();
     ctx.note("decide", &target, format!("automatic rollback: {why}"));
+    break_glass(ctx, req, &why).await;
     let intent = undo_intent(ctx, &why);
     let undo = ctx
         .step("rollback", &target)
@@ -122,6 +148,7 @@ async fn open_incident(
     };
     let opened = ctx
         .step("open incident", &new.service)
+        .bookkeeping()
         .action(format!(
             "open {} incident: {}",
             new.severity.as_str(),
