@@ -6,6 +6,7 @@ use super::model::{
     SlackChannel,
 };
 use super::secret_ref::{SecretRef, UrlSource};
+use crate::change::{ChangePolicy, TeamDirectory};
 use crate::error::Result;
 use crate::escalation::EscalationPolicy;
 use crate::policy::Policy;
@@ -48,7 +49,9 @@ impl Platform {
     /// (`DATABASE_URL`), cache `redis` (`REDIS_URL`), Prometheus and Alertmanager from
     /// `MCP_OPS_PROMETHEUS_URL` and `MCP_OPS_ALERTMANAGER_URL`; Slack and PagerDuty from
     /// `MCP_OPS_SLACK_WEBHOOK_URL` and `MCP_OPS_PAGERDUTY_ROUTING_KEY`; node group
-    /// `mcp-production` / `worker-nodes`; the runbook's escalation levels and thresholds.
+    /// `mcp-production` / `worker-nodes`; the runbook's escalation levels and thresholds; the
+    /// runbook's team ([`TeamDirectory::runbook`]) and change policy ([`ChangePolicy::default`],
+    /// not enforced).
     pub fn runbook() -> Self {
         // The literals are valid; the fallback is never taken (a test checks it).
         build().unwrap_or_else(|_| Self {
@@ -64,6 +67,8 @@ impl Platform {
             notifiers: Notifiers::default(),
             escalation: EscalationPolicy::default(),
             thresholds: Policy::default(),
+            team: TeamDirectory::runbook(),
+            changes: ChangePolicy::default(),
         })
     }
 }
@@ -119,5 +124,7 @@ pub(super) fn build() -> Result<Platform> {
         },
         escalation: EscalationPolicy::default(),
         thresholds: Policy::default(),
+        team: TeamDirectory::runbook(),
+        changes: ChangePolicy::default(),
     })
 }

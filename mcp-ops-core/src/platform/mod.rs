@@ -50,6 +50,7 @@ mod inputs;
 mod model;
 mod raw;
 mod secret_ref;
+mod team;
 mod to_raw;
 mod validate;
 
@@ -67,6 +68,7 @@ pub use model::{
 };
 pub use secret_ref::{SecretRef, UrlSource};
 
+use crate::change::{ChangePolicy, TeamDirectory};
 use crate::escalation::EscalationPolicy;
 use crate::policy::Policy;
 use crate::types::Namespace;
@@ -99,6 +101,11 @@ pub struct Platform {
     pub escalation: EscalationPolicy,
     /// The decision thresholds.
     pub thresholds: Policy,
+    /// Who may approve changes, and in which roles (`[[team]]`; the runbook's
+    /// [`TeamDirectory::runbook`] by default, nobody in a file without `[[team]]`).
+    pub team: TeamDirectory,
+    /// The roles each risk level needs and whether changes are enforced (`[changes]`).
+    pub changes: ChangePolicy,
 }
 
 impl Default for Platform {

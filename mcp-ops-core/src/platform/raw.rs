@@ -30,6 +30,36 @@ pub(crate) struct RawPlatform {
     pub escalation: Vec<RawLevel>,
     #[serde(default)]
     pub thresholds: RawThresholds,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub team: Vec<RawPerson>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<RawChanges>,
+}
+
+/// One `[[team]]` entry: a person who may request or approve changes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPerson {
+    pub handle: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// `[changes]`: enforcement and the roles each risk level needs; each missing one is the
+/// runbook's.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawChanges {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enforce: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medium: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -111,5 +111,7 @@ pub(crate) fn to_raw(p: &Platform) -> RawPlatform {
             long_running_query_seconds: Some(t.long_running_query.as_secs()),
             max_replicas: Some(t.max_replicas),
         },
+        team: super::team::team_to_raw(&p.team),
+        changes: Some(super::team::changes_to_raw(&p.changes)),
     }
 }

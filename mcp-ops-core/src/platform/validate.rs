@@ -130,6 +130,8 @@ pub(crate) fn validate(raw: RawPlatform) -> PlatformResult<Platform> {
         notifiers,
         escalation: escalation(&raw.escalation)?,
         thresholds,
+        team: super::team::team(&raw.team)?,
+        changes: super::team::changes(raw.changes.as_ref())?,
     })
 }
 

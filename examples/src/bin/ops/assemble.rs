@@ -263,5 +263,7 @@ pub(crate) fn assemble(
         notify_note: ledger.notify_note,
         database_missing: ledger.database_missing,
         config_backups,
+        changes: None,
+        run_journal: mcp_ops_core::runbook::Journal::new(),
     })
 }

@@ -58,6 +58,10 @@ pub struct Backends {
     /// Configuration backups kept as files, when they are (for restores with per-object
     /// results).
     pub config_backups: Option<ConfigBackups>,
+    /// Where change requests and the persisted journal are kept (set by `main::target`).
+    pub changes: Option<crate::change_setup::ChangeSetup>,
+    /// The journal every context of this run writes to (persisted after a change).
+    pub run_journal: mcp_ops_core::runbook::Journal,
 }
 
 impl Deref for Backends {

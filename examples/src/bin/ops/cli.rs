@@ -41,6 +41,10 @@ pub struct Global {
     /// The platform in force: the file's once loaded, else the runbook's.
     #[arg(skip)]
     pub platform: mcp_ops_core::platform::Platform,
+    /// Who runs the command: `--as`, else the OS user name, else `ops-cli` (set once the
+    /// flags are read).
+    #[arg(skip)]
+    pub actor: String,
     /// Namespace (default: the platform's first; the runbook's is mcp-production).
     #[arg(short = 'n', long, global = true, default_value = "mcp-production")]
     pub namespace: String,
@@ -111,6 +115,27 @@ pub struct Global {
     /// Where database and configuration backups are written (default: <state dir>/backups).
     #[arg(long, global = true, env = "MCP_OPS_BACKUP_DIR")]
     pub backup_dir: Option<std::path::PathBuf>,
+    /// Who runs the command (a handle of the platform's team): written into intents and the
+    /// journal, checked by change approvals (default: the OS user name, else `ops-cli`).
+    #[arg(
+        long = "as",
+        global = true,
+        env = "MCP_OPS_USER",
+        value_name = "HANDLE"
+    )]
+    pub as_user: Option<String>,
+    /// The approved change request (`CR-2026-001`) a mutating command runs under.
+    #[arg(long, global = true, value_name = "CR")]
+    pub change: Option<String>,
+    /// Refuse every mutation without an approved change request matching it (also
+    /// `[changes] enforce = true` in the platform file).
+    #[arg(
+        long,
+        global = true,
+        env = "MCP_OPS_ENFORCE_CHANGES",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub enforce_changes: bool,
 }
 
 /// Output formats.
@@ -228,6 +253,18 @@ pub enum Command {
     },
     /// Security posture of the namespace's pods against the hardening checklist.
     Audit,
+    /// Change requests (Change Management): request, approve, reject, show, list.
+    Change {
+        /// What to do.
+        #[command(subcommand)]
+        action: crate::cli_change::ChangeAction,
+    },
+    /// The persisted, tamper-evident journal: verify its hash chain, show it.
+    Journal {
+        /// What to do.
+        #[command(subcommand)]
+        action: crate::cli_change::JournalAction,
+    },
     /// A scripted game day on the embedded cluster; prints the post-mortem timeline.
     Drill {
         /// Bake seconds after the bad deploy.

@@ -136,7 +136,7 @@ async fn with_notices(mut report: Report, b: &Backends) -> Outcome {
 }
 
 /// `id`, or for `latest` the newest database backup.
-async fn resolve(id: &str, b: &Backends) -> Result<BackupId, Failure> {
+pub(crate) async fn resolve(id: &str, b: &Backends) -> Result<BackupId, Failure> {
     if id != "latest" {
         return Ok(BackupId::new(id)?);
     }

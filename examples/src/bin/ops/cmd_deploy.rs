@@ -17,7 +17,7 @@ use crate::output::{Report, Status, table, to_value};
 use crate::{Failure, Outcome, context};
 
 /// Parses `<container>=<image>`.
-fn container_image(s: &str) -> Result<(ContainerName, ImageRef), Failure> {
+pub(crate) fn container_image(s: &str) -> Result<(ContainerName, ImageRef), Failure> {
     let (c, i) = s
         .split_once('=')
         .ok_or_else(|| Failure::BadInput(format!("expected <container>=<image>, got {s:?}")))?;

@@ -22,7 +22,7 @@ fn quantity(s: &Option<String>) -> Result<Option<Quantity>, Failure> {
         .map_err(Failure::from)
 }
 
-fn input(args: &ScaleArgs, g: &Global) -> Result<ScaleOutInput, Failure> {
+pub(crate) fn input(args: &ScaleArgs, g: &Global) -> Result<ScaleOutInput, Failure> {
     let deployment = DeploymentRef::new(&g.namespace, &args.deployment)?;
     let mut input = ScaleOutInput {
         force: args.force.clone(),

@@ -141,10 +141,26 @@ pub async fn drill(bake_seconds: u64, g: &Global, b: &Backends) -> Outcome {
         interval: Duration::from_secs(1),
         ..BakeConfig::default()
     };
-    let deploy_ctx = ctx(
-        "standard_deploy",
-        &format!("Game day: deploy {}", script.bad_image),
-    )?;
+    // Under --enforce-changes: a change request by the on-call engineer, approved by a
+    // second person; the deploy runs under it, its rollback is a break-glass.
+    let change = if crate::change_setup::enforced(g) {
+        let c_ctx = ctx("change", "Game day: change request")?;
+        Some(crate::drill_changes::prepare(p, &script.bad_image, &c_ctx, b).await?)
+    } else {
+        None
+    };
+    let reason = format!("Game day: deploy {}", script.bad_image);
+    let deploy_ctx = match &change {
+        Some(c) => Context::new(
+            "standard_deploy",
+            Intent::new(&reason, &c.requester)?,
+            b.clock.clone(),
+        )
+        .with_journal(journal.clone())
+        .with_policy(p.thresholds.clone())
+        .with_change_gate(c.gate(p, b)),
+        None => ctx("standard_deploy", &reason)?,
+    };
     let smoke = b.smoke();
     let backends = DeployBackends {
         deployer: b.deployer.as_ref(),
@@ -201,7 +217,14 @@ pub async fn drill(bake_seconds: u64, g: &Global, b: &Backends) -> Outcome {
             after.findings.len()
         ),
     );
-    let ok = rolled_back && resolved && healthy;
+    let changes = match &change {
+        Some(c) => Some(c.finish(p, b, &journal, deploy.incident.as_ref()).await?),
+        None => None,
+    };
+    let changes_ok = changes
+        .as_ref()
+        .is_none_or(|c| c.rows.iter().all(|(_, passed)| *passed));
+    let ok = rolled_back && resolved && healthy && changes_ok;
     let summary = format!(
         "drill: {} — bad deploy of {}/{} {}, incident {}, service {}",
         if ok { "passed" } else { "FAILED" },
@@ -219,23 +242,35 @@ pub async fn drill(bake_seconds: u64, g: &Global, b: &Backends) -> Outcome {
         },
         after.overall.as_str()
     );
-    let rows = vec![
+    let mut rows = vec![
         vec!["bad deploy rolled back".to_owned(), pass(rolled_back)],
         vec!["incident escalated and resolved".to_owned(), pass(resolved)],
         vec!["service healthy afterwards".to_owned(), pass(healthy)],
     ];
+    let mut data = json!({"deploy": to_value(&deploy), "incident": to_value(&incident),
+                          "triage_after": to_value(&after), "passed": ok});
+    let mut markdown = journal.to_markdown(&format!(
+        "Post-mortem timeline: game day, bad deploy of {}",
+        script.bad_image
+    ));
+    if let Some(c) = changes {
+        rows.extend(
+            c.rows
+                .iter()
+                .map(|(what, passed)| vec![what.clone(), pass(*passed)]),
+        );
+        data["changes"] = c.json;
+        markdown.push_str("\n\n");
+        markdown.push_str(&c.markdown);
+    }
     let mut report = Report::new(
         "drill",
         if ok { Status::Ok } else { Status::Failed },
         summary,
-        json!({"deploy": to_value(&deploy), "incident": to_value(&incident),
-               "triage_after": to_value(&after), "passed": ok}),
+        data,
     )
     .table("Game day", table(&["CHECK", "RESULT"], rows));
-    report.markdown = Some(journal.to_markdown(&format!(
-        "Post-mortem timeline: game day, bad deploy of {}",
-        script.bad_image
-    )));
+    report.markdown = Some(markdown);
     report.journal = journal.entries();
     Ok(report)
 }

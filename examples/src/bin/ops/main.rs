@@ -14,17 +14,24 @@
 mod assemble;
 mod assemble_alerting;
 mod backends;
+mod change_pg;
+mod change_setup;
+mod change_spec;
 mod cli;
+mod cli_change;
 mod cmd_backup;
+mod cmd_change;
 mod cmd_deploy;
 mod cmd_diagnose;
 mod cmd_incident;
+mod cmd_journal;
 mod cmd_maintenance;
 mod cmd_rotate;
 mod cmd_scale;
 mod cmd_security;
 mod cmd_silence;
 mod drill;
+mod drill_changes;
 mod endpoints;
 mod incident_delivery;
 mod incident_list;
@@ -52,12 +59,16 @@ pub enum Failure {
     BadInput(String),
     /// The command failed (exit 1).
     Failed(String),
+    /// The change policy refused it before anything changed (exit 1; the refusal is
+    /// journaled).
+    Refused(String),
 }
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         match e {
             Error::InvalidInput { .. } | Error::NotFound { .. } => Failure::BadInput(e.to_string()),
+            Error::ChangeRefused(_) => Failure::Refused(e.to_string()),
             other => Failure::Failed(other.to_string()),
         }
     }
@@ -83,9 +94,11 @@ fn main() -> ExitCode {
     if let Err(why) = platform::load(&cli.global).and_then(|p| {
         cli.global.platform = p;
         let urls = !matches!(cli.command, Command::Drill { .. });
-        platform::apply(&mut cli.global, namespace_given, urls)
+        platform::apply(&mut cli.global, namespace_given, urls)?;
+        cli.global.actor = change_setup::actor(&cli.global)?;
+        change_setup::change_id(&cli.global).map(|_| ())
     }) {
-        let (Failure::BadInput(why) | Failure::Failed(why)) = why;
+        let (Failure::BadInput(why) | Failure::Failed(why) | Failure::Refused(why)) = why;
         eprintln!("ops: {}", one_line(&why));
         return ExitCode::from(2);
     }
@@ -137,7 +150,7 @@ async fn run(cli: Cli) -> ExitCode {
             eprintln!("ops: {}", one_line(&why));
             return ExitCode::from(2);
         }
-        Err(Failure::Failed(why)) => {
+        Err(Failure::Failed(why) | Failure::Refused(why)) => {
             eprintln!("ops: {}", one_line(&why));
             return ExitCode::from(1);
         }
@@ -149,6 +162,8 @@ async fn run(cli: Cli) -> ExitCode {
     if let Some(bar) = spinner {
         bar.finish_and_clear();
     }
+    // What the command did, and any refusal, goes to the persisted journal with the caller.
+    let result = change_setup::record_run(&cli.command, g, &backends, result).await;
     match result {
         Ok(mut report) => {
             eprintln!("{banner}");
@@ -171,6 +186,11 @@ async fn run(cli: Cli) -> ExitCode {
         Err(Failure::Failed(why)) => {
             eprintln!("{banner}");
             eprintln!("ops: failed: {}", one_line(&why));
+            ExitCode::from(1)
+        }
+        Err(Failure::Refused(why)) => {
+            // One line, like bad input: the refusal names what is missing.
+            eprintln!("ops: {}", one_line(&why));
             ExitCode::from(1)
         }
     }
@@ -208,22 +228,30 @@ async fn target(command: &Command, g: &Global) -> Result<Backends, Failure> {
                     .to_owned(),
             ));
         }
-        if !platform::is_runbook(&g.platform) {
-            return platform::drill(&g.platform, &g.namespace).await;
-        }
-        return Backends::drill(&g.namespace).await;
+        let mut b = if platform::is_runbook(&g.platform) {
+            Backends::drill(&g.namespace).await?
+        } else {
+            platform::drill(&g.platform, &g.namespace).await?
+        };
+        b.changes = Some(change_setup::ChangeSetup::memory());
+        return Ok(b);
     }
     let mut endpoints = Endpoints::from_global(g)?;
     platform::fill_alerts(&mut endpoints.alerts, &g.platform)?;
-    match (&g.kubeconfig, &g.context) {
+    let setup = change_setup::ChangeSetup::open(&endpoints)?;
+    let mut b = match (&g.kubeconfig, &g.context) {
         (Some(path), context) => {
-            Backends::kubeconfig(path, context.as_deref(), &g.namespace, &endpoints).await
+            Backends::kubeconfig(path, context.as_deref(), &g.namespace, &endpoints).await?
         }
         (None, _) if !platform::is_runbook(&g.platform) => {
-            platform::simulated(&g.platform, &g.namespace, &endpoints).await
+            platform::simulated(&g.platform, &g.namespace, &endpoints).await?
         }
-        (None, _) => Backends::simulated(&g.namespace, &endpoints).await,
-    }
+        (None, _) => Backends::simulated(&g.namespace, &endpoints).await?,
+    };
+    b.sources
+        .push(format!("changes and journal: {}", setup.kept));
+    b.changes = Some(setup);
+    Ok(b)
 }
 
 async fn dispatch(command: &Command, g: &Global, b: &Backends) -> Outcome {
@@ -263,22 +291,27 @@ async fn dispatch(command: &Command, g: &Global, b: &Backends) -> Outcome {
             comment,
         } => cmd_silence::silence(alertname, *minutes, comment, g, b).await,
         Command::Drill { bake_seconds } => drill::drill(*bake_seconds, g, b).await,
+        Command::Change { action } => cmd_change::change(action, g, b).await,
+        Command::Journal { action } => cmd_journal::journal(action, g, b).await,
         Command::Quarantine { pod, release } => cmd_security::quarantine(pod, *release, g, b).await,
         Command::Audit => cmd_security::audit(g, b).await,
     }
 }
 
-/// A context for `procedure` with the CLI's intent (dry run from `--dry-run`).
+/// A context for `procedure` with the CLI's intent: the caller of `--as` (dry run from
+/// `--dry-run`).
 pub fn context(
     procedure: &'static str,
     reason: &str,
     g: &Global,
     b: &Backends,
 ) -> Result<Context, Failure> {
-    context_as(procedure, reason, "ops-cli", g, b)
+    context_as(procedure, reason, &g.actor, g, b)
 }
 
-/// A context whose intent names `actor` (who acknowledges an incident, for instance).
+/// A context whose intent names `actor` (who acknowledges an incident, for instance). It
+/// writes to the run's journal (persisted when the command changed something) and goes
+/// through the change gate ([`change_setup::gate`]) before any mutation.
 pub fn context_as(
     procedure: &'static str,
     reason: &str,
@@ -287,7 +320,13 @@ pub fn context_as(
     b: &Backends,
 ) -> Result<Context, Failure> {
     let intent = Intent::new(reason, actor)?.with_dry_run(g.dry_run);
-    Ok(Context::new(procedure, intent, b.clock.clone()).with_policy(g.platform.thresholds.clone()))
+    let mut ctx = Context::new(procedure, intent, b.clock.clone())
+        .with_journal(b.run_journal.clone())
+        .with_policy(g.platform.thresholds.clone());
+    if let Some(gate) = change_setup::gate(g, b)? {
+        ctx = ctx.with_change_gate(gate);
+    }
+    Ok(ctx)
 }
 
 /// Whether the command may send incident messages.

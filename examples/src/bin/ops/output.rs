@@ -100,6 +100,13 @@ impl Report {
         self
     }
 
+    /// Replaces the one-line summary.
+    #[must_use]
+    pub fn with_summary(mut self, summary: impl Into<String>) -> Self {
+        self.summary = summary.into();
+        self
+    }
+
     /// Sets the journal.
     pub fn journal(mut self, entries: Vec<JournalEntry>) -> Self {
         self.journal = entries;
@@ -123,7 +130,9 @@ impl Report {
             .journal
             .iter()
             .map(|e| {
-                json!({"step": e.step, "target": e.target, "action": e.action,
+                json!({"at": e.at.to_string(),
+                       "duration_ms": u64::try_from(e.duration.as_millis()).unwrap_or(u64::MAX),
+                       "step": e.step, "target": e.target, "action": e.action,
                        "command": e.command, "mutating": e.mutating, "outcome": e.outcome.word()})
             })
             .collect();

@@ -1,0 +1,159 @@
+//! What `ops change request <kind> …` asks for: the exact [`ChangeSpec`] the command that
+//! runs it will plan (built with the same parsing, so the two compare equal), and the
+//! natural undo of each kind.
+
+use mcp_ops_core::change::ChangeSpec;
+use mcp_ops_core::runbook::maintenance_window::MaintenanceInput;
+use mcp_ops_core::runbook::recover_database::RecoveryInput;
+use mcp_ops_core::types::{DeploymentRef, Namespace, Replicas, ResourceName};
+
+use crate::Failure;
+use crate::backends::Backends;
+use crate::cli::{Global, ScaleArgs};
+use crate::cli_change::RequestKind;
+
+/// The change `kind` describes, in the namespace of `-n`. A deploy's `from` is the image
+/// the container runs now (read from the cluster), so its risk follows the version step;
+/// named deployments must exist.
+///
+/// # Errors
+/// [`Failure::BadInput`] for malformed values or a deployment or container that is not
+/// there.
+pub async fn spec_of(kind: &RequestKind, g: &Global, b: &Backends) -> Result<ChangeSpec, Failure> {
+    let deployment = |name: &str| DeploymentRef::new(&g.namespace, name).map_err(Failure::from);
+    Ok(match kind {
+        RequestKind::Deploy {
+            deployment: d,
+            image,
+        } => {
+            let deployment = deployment(d)?;
+            let (container, image) = crate::cmd_deploy::container_image(image)?;
+            let running = b.deployer.deployment(&deployment).await?;
+            let from = running.images.get(&container).cloned().ok_or_else(|| {
+                Failure::BadInput(format!(
+                    "{deployment} has no container {container} (it has {})",
+                    running
+                        .images
+                        .keys()
+                        .map(|c| c.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+            ChangeSpec::Deploy {
+                deployment,
+                container,
+                image,
+                from: Some(from),
+            }
+        }
+        RequestKind::Rollback { deployment: d } => {
+            let deployment = deployment(d)?;
+            b.deployer.deployment(&deployment).await?;
+            ChangeSpec::Rollback { deployment }
+        }
+        RequestKind::Scale {
+            deployment: d,
+            replicas,
+        } => {
+            let deployment = deployment(d)?;
+            let replicas = Replicas::new(*replicas)?;
+            b.scaler.replicas(&deployment).await?;
+            ChangeSpec::Scale {
+                deployment,
+                replicas,
+            }
+        }
+        RequestKind::Resources {
+            deployment: d,
+            cpu,
+            memory,
+            cpu_limit,
+            memory_limit,
+            container,
+        } => {
+            let args = ScaleArgs {
+                deployment: d.clone(),
+                replicas: None,
+                hpa_max: None,
+                cpu: Some(cpu.clone()),
+                memory: Some(memory.clone()),
+                cpu_limit: cpu_limit.clone(),
+                memory_limit: memory_limit.clone(),
+                container: container.clone(),
+                force: None,
+            };
+            let input = crate::cmd_scale::input(&args, g)?;
+            let target =
+                input.vertical.into_iter().next().ok_or_else(|| {
+                    Failure::BadInput("--cpu and --memory are required".to_owned())
+                })?;
+            b.scaler
+                .resources(&target.deployment, &target.container)
+                .await?;
+            ChangeSpec::Resources {
+                deployment: target.deployment,
+                container: target.container,
+                resources: target.resources,
+            }
+        }
+        RequestKind::RotateSecret { secret, key } => ChangeSpec::RotateSecret {
+            namespace: Namespace::new(&g.namespace)?,
+            secret: ResourceName::new(secret)?,
+            key: key.clone(),
+        },
+        RequestKind::Restore { id } => {
+            let backup = crate::cmd_backup::resolve(id, b).await?;
+            let database = RecoveryInput::runbook(backup.clone()).database;
+            ChangeSpec::Restore { backup, database }
+        }
+        RequestKind::Maintenance => ChangeSpec::Maintenance {
+            database: MaintenanceInput::default().database,
+        },
+        RequestKind::Quarantine { pod, release } => ChangeSpec::Quarantine {
+            namespace: Namespace::new(&g.namespace)?,
+            pod: ResourceName::new(pod)?,
+            release: *release,
+        },
+    })
+}
+
+/// The natural undo of `spec`, the rollback plan when the requester gives none.
+pub fn default_rollback_plan(spec: &ChangeSpec) -> String {
+    let undo = |d: &DeploymentRef| {
+        format!(
+            "kubectl rollout undo deployment/{} -n {}",
+            d.name, d.namespace
+        )
+    };
+    match spec {
+        ChangeSpec::Deploy { deployment, .. } => undo(deployment),
+        ChangeSpec::Rollback { deployment } => format!(
+            "kubectl rollout undo deployment/{} -n {} (back to the revision rolled back from)",
+            deployment.name, deployment.namespace
+        ),
+        ChangeSpec::Scale { deployment, .. } => format!(
+            "kubectl scale deployment/{} --replicas=<previous> -n {}",
+            deployment.name, deployment.namespace
+        ),
+        ChangeSpec::Resources { deployment, .. } => undo(deployment),
+        ChangeSpec::RotateSecret { secret, .. } => {
+            format!("ops rotate-secret {secret} <key> --abort (puts the previous value back)")
+        }
+        ChangeSpec::Restore { database, .. } => {
+            format!("restore {database} from the pre-restore backup")
+        }
+        ChangeSpec::Maintenance { .. } => {
+            "none needed: ANALYZE and VACUUM change no data; stop it with pg_cancel_backend"
+                .to_owned()
+        }
+        ChangeSpec::Quarantine { pod, release, .. } => {
+            if *release {
+                format!("ops quarantine {pod} (isolate it again)")
+            } else {
+                format!("ops quarantine {pod} --release")
+            }
+        }
+        other => format!("undo: {}", other.summary()),
+    }
+}
