@@ -130,7 +130,7 @@ fn utc(t: Timestamp) -> String {
 /// `30 minutes`, `1 hour`, `2 hours 15 minutes`, `90 seconds`.
 fn duration_text(d: std::time::Duration) -> String {
     let secs = d.as_secs();
-    if secs % 60 != 0 {
+    if !secs.is_multiple_of(60) {
         return format!("{secs} seconds");
     }
     let (h, m) = (secs / 3600, (secs % 3600) / 60);

@@ -213,7 +213,7 @@ mod tests {
         assert_eq!(r("v1.0.0", "v2.0.0"), Risk::High);
         assert_eq!(r("v1.0.0-rc.1", "v0.9.0"), Risk::High);
         assert_eq!(r("v1.0.1-rc.1", "v1.0.0"), Risk::Medium);
-        assert_eq!(r("v1.0.1+build.7", "v1.0.0"), Risk::Medium);
+        assert_eq!(r("v1.0.1-build.7", "v1.0.0"), Risk::Medium);
         assert_eq!(r("v0.3.0", "v0.2.5"), Risk::High);
         assert_eq!(r("v0.2.6", "v0.2.5"), Risk::Medium);
     }
