@@ -6,6 +6,7 @@
 //! be used from any test framework.
 
 mod backup;
+mod change_store;
 mod deploy;
 mod escalation;
 mod escalation_concurrency;
@@ -14,6 +15,7 @@ mod maintenance;
 mod scale;
 mod secrets;
 
+pub use change_store::*;
 pub use backup::*;
 pub use deploy::*;
 pub use escalation::*;
