@@ -1,0 +1,302 @@
+//! The change gate on `scale_out`, `rotate_secret`, `recover_database` and
+//! `maintenance_window`, on the test kit in paused time: each is refused before any write
+//! without an approved change request, runs with one, and is refused when the replicas,
+//! target, secret key, backup or window differ from what was approved.
+#![cfg(feature = "testkit")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use mcp_ops_core::backup::BackupId;
+use mcp_ops_core::change::{ChangeGate, ChangeRefusal, ChangeSpec, ChangeWindow, Risk};
+use mcp_ops_core::runbook::maintenance_window::{
+    MaintenanceInput, MaintenanceStatus, maintenance_window,
+};
+use mcp_ops_core::runbook::recover_database::{
+    AutoscaledHandling, RecoveryInput, RecoveryStatus, recover_database,
+};
+use mcp_ops_core::runbook::rotate_secret::{RotateSecretInput, rotate_secret};
+use mcp_ops_core::runbook::scale_out::{
+    HorizontalTarget, ScaleOutInput, ScaleOutStatus, scale_out,
+};
+use mcp_ops_core::testkit::TestKit;
+use mcp_ops_core::types::{DeploymentRef, Namespace, Replicas, ResourceName};
+use mcp_ops_core::{Error, Escalator, Scaler, SecretRotator};
+
+const RUST: &str = "mcp-production/mcp-rust-server";
+const ML: &str = "mcp-production/mcp-learning-system";
+
+fn refusal(e: &Error) -> &ChangeRefusal {
+    e.change_refusal()
+        .unwrap_or_else(|| panic!("not a refusal: {e}"))
+}
+
+fn scale_spec(deployment: &str, n: u32) -> ChangeSpec {
+    ChangeSpec::Scale {
+        deployment: deployment.parse().unwrap(),
+        replicas: Replicas::new(n).unwrap(),
+    }
+}
+
+fn scale_input(targets: &[(&str, u32)]) -> ScaleOutInput {
+    ScaleOutInput {
+        horizontal: targets
+            .iter()
+            .map(|(d, n)| HorizontalTarget {
+                deployment: d.parse().unwrap(),
+                replicas: Replicas::new(*n).unwrap(),
+            })
+            .collect(),
+        capacity_report: false,
+        ..ScaleOutInput::default()
+    }
+}
+
+async fn replicas(kit: &TestKit, d: &str) -> u32 {
+    let d: DeploymentRef = d.parse().unwrap();
+    kit.cluster.replicas(&d).await.unwrap().get()
+}
+
+async fn gated(kit: &TestKit, spec: Option<ChangeSpec>) -> ChangeGate {
+    let gate = kit.change_gate(true);
+    match spec {
+        Some(spec) => {
+            let cr = kit.approved_change(&gate, spec).await.unwrap();
+            gate.with_change(Some(cr.id))
+        }
+        None => gate,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn scaling_needs_a_change_request_for_exactly_what_it_changes() {
+    let kit = TestKit::runbook().await.unwrap();
+    let ctx = |gate| {
+        kit.context("scale_out", "launch traffic")
+            .unwrap()
+            .with_change_gate(gate)
+    };
+    // No change request.
+    let e = scale_out(
+        &ctx(gated(&kit, None).await),
+        kit.scale_out_backends(),
+        &scale_input(&[(RUST, 8)]),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(refusal(&e), ChangeRefusal::NoChangeRequest { .. }),
+        "{e}"
+    );
+    // Approved for 8, asked for 9: the replicas differ.
+    let eight = gated(&kit, Some(scale_spec(RUST, 8))).await;
+    let e = scale_out(
+        &ctx(eight.clone()),
+        kit.scale_out_backends(),
+        &scale_input(&[(RUST, 9)]),
+    )
+    .await
+    .unwrap_err();
+    let ChangeRefusal::Mismatch { differences, .. } = refusal(&e) else {
+        panic!("{e}");
+    };
+    assert_eq!(differences[0].field, "replicas", "{e}");
+    // The request covers the Rust server only; the ML service is refused, and with it all.
+    let e = scale_out(
+        &ctx(eight.clone()),
+        kit.scale_out_backends(),
+        &scale_input(&[(RUST, 8), (ML, 5)]),
+    )
+    .await
+    .unwrap_err();
+    assert!(e.to_string().contains("mcp-learning-system"), "{e}");
+    assert_eq!(
+        (replicas(&kit, RUST).await, replicas(&kit, ML).await),
+        (3, 2)
+    );
+    assert!(kit.journal().state_changes().is_empty());
+    // Exactly what was approved runs.
+    let report = scale_out(
+        &ctx(eight),
+        kit.scale_out_backends(),
+        &scale_input(&[(RUST, 8)]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.status, ScaleOutStatus::Completed);
+    assert_eq!(replicas(&kit, RUST).await, 8);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dry_run_of_scaling_needs_nothing_and_records_nothing() {
+    let kit = TestKit::runbook().await.unwrap();
+    let gate = kit.change_gate(true);
+    let store = gate.store().clone();
+    let ctx = kit
+        .dry_run_context("scale_out", "plan launch")
+        .unwrap()
+        .with_change_gate(gate);
+    let report = scale_out(
+        &ctx,
+        kit.scale_out_backends(),
+        &ScaleOutInput::runbook().unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.status, ScaleOutStatus::Planned);
+    assert!(!report.plan.unwrap().steps.is_empty());
+    assert!(store.list().await.unwrap().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn secret_rotation_needs_a_change_request_for_its_key() {
+    let kit = TestKit::runbook().await.unwrap();
+    let input = RotateSecretInput::runbook().unwrap();
+    let before = kit.cluster.current(&input.secret).await.unwrap();
+    let ctx = |gate| {
+        kit.context("rotate_secret", "monthly rotation")
+            .unwrap()
+            .with_change_gate(gate)
+    };
+    let e = rotate_secret(
+        &ctx(gated(&kit, None).await),
+        kit.rotation_backends(),
+        &input,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(refusal(&e), ChangeRefusal::NoChangeRequest { .. }),
+        "{e}"
+    );
+    let spec = |key: &str| ChangeSpec::RotateSecret {
+        namespace: Namespace::runbook(),
+        secret: ResourceName::new("mcp-secrets").unwrap(),
+        key: key.to_owned(),
+    };
+    let other = gated(&kit, Some(spec("db-password"))).await;
+    let e = rotate_secret(&ctx(other), kit.rotation_backends(), &input)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("jwt-secret"), "{e}");
+    assert_eq!(kit.cluster.current(&input.secret).await.unwrap(), before);
+
+    let approved = gated(&kit, Some(spec("jwt-secret"))).await;
+    let outcome = rotate_secret(&ctx(approved), kit.rotation_backends(), &input)
+        .await
+        .unwrap();
+    assert!(outcome.succeeded());
+    assert!(kit.cluster.current(&input.secret).await.unwrap().version > before.version);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_restore_is_high_risk_and_needs_its_backup_approved() {
+    let kit = TestKit::runbook().await.unwrap();
+    let mut input = RecoveryInput::runbook(kit.nightly_backup.id.clone());
+    input.autoscaled = AutoscaledHandling::PinToMinimum;
+    let health = kit.health_checks();
+    let ctx = |gate| {
+        kit.context("recover_database", "users table dropped")
+            .unwrap()
+            .with_change_gate(gate)
+    };
+    let e = recover_database(
+        &ctx(gated(&kit, None).await),
+        kit.recovery_backends(&health),
+        &input,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(refusal(&e), ChangeRefusal::NoChangeRequest { .. }),
+        "{e}"
+    );
+    let spec = |backup: BackupId| ChangeSpec::Restore {
+        backup,
+        database: "mcp_db".to_owned(),
+    };
+    let other = gated(&kit, Some(spec(BackupId::new("backup-20250101").unwrap()))).await;
+    let e = recover_database(&ctx(other), kit.recovery_backends(&health), &input)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("backup-20250101"), "{e}");
+    assert!(kit.database.restores().is_empty());
+    assert_eq!(replicas(&kit, RUST).await, 3, "nothing was scaled down");
+    assert!(kit.journal().state_changes().is_empty());
+
+    let gate = kit.change_gate(true);
+    let cr = kit
+        .approved_change(&gate, spec(kit.nightly_backup.id.clone()))
+        .await
+        .unwrap();
+    assert_eq!(cr.risk, Risk::High);
+    assert_eq!(cr.approvals.len(), 2, "architecture review and the manager");
+    let report = recover_database(
+        &ctx(gate.with_change(Some(cr.id))),
+        kit.recovery_backends(&health),
+        &input,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.status, RecoveryStatus::Recovered);
+    assert_eq!(kit.database.restores(), vec![kit.nightly_backup.id.clone()]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn maintenance_needs_an_open_change_window() {
+    let kit = TestKit::runbook().await.unwrap();
+    let health = kit.health_checks();
+    let input = MaintenanceInput::default();
+    let spec = ChangeSpec::Maintenance {
+        database: "mcp_db".to_owned(),
+    };
+    let ctx = |gate| {
+        kit.context("maintenance_window", "weekly maintenance")
+            .unwrap()
+            .with_change_gate(gate)
+    };
+    let e = maintenance_window(
+        &ctx(gated(&kit, None).await),
+        kit.maintenance_backends(&health),
+        &input,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(refusal(&e), ChangeRefusal::NoChangeRequest { .. }),
+        "{e}"
+    );
+    // Approved, but for tomorrow.
+    let gate = kit.change_gate(true);
+    let tomorrow = kit.now() + jiff::SignedDuration::from_hours(24);
+    let window = ChangeWindow::new(tomorrow, Duration::from_secs(7200)).unwrap();
+    let cr = kit
+        .requested_change(&gate, spec.clone(), window)
+        .await
+        .unwrap();
+    let cr = kit.approve_change(&gate, &cr).await.unwrap();
+    let e = maintenance_window(
+        &ctx(gate.with_change(Some(cr.id))),
+        kit.maintenance_backends(&health),
+        &input,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(refusal(&e), ChangeRefusal::NotYetOpen { .. }),
+        "{e}"
+    );
+    assert!(kit.database.maintenance_runs().is_empty());
+    assert!(kit.messages().is_empty(), "no notice was sent");
+    assert!(kit.alerting.silences().await.unwrap().is_empty());
+
+    let log = maintenance_window(
+        &ctx(gated(&kit, Some(spec)).await),
+        kit.maintenance_backends(&health),
+        &input,
+    )
+    .await
+    .unwrap();
+    assert_eq!(log.status, MaintenanceStatus::Completed);
+    assert!(!kit.database.maintenance_runs().is_empty());
+}
