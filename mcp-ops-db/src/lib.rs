@@ -51,6 +51,7 @@ pub use dump::{
 pub use error::DbError;
 pub(crate) use error::Result;
 pub use health::DbHealthCheck;
+pub use pg::PgChangeStore;
 pub use pg::{PgBackend, PgHealth, PgOptions, Readiness};
 pub use redis_health::{PingOutcome, RedisBackend, RedisHealth, RedisStatus};
 pub use secrets::PgRoleRotator;
