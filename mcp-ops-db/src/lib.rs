@@ -52,7 +52,7 @@ pub use error::DbError;
 pub(crate) use error::Result;
 pub use health::DbHealthCheck;
 pub use pg::PgChangeStore;
-pub use pg::{PgBackend, PgHealth, PgOptions, Readiness};
+pub use pg::{PgAuditLog, PgBackend, PgHealth, PgOptions, Readiness};
 pub use redis_health::{PingOutcome, RedisBackend, RedisHealth, RedisStatus};
 pub use secrets::PgRoleRotator;
 pub use tls::{RootCertificates, SessionTls, TlsErrorKind, TlsMode};

@@ -5,6 +5,7 @@
 //! Each suite returns `Ok(())` or the first violated rule as [`ContractViolation`], so it can
 //! be used from any test framework.
 
+mod audit_log;
 mod backup;
 mod change_store;
 mod deploy;
@@ -15,8 +16,9 @@ mod maintenance;
 mod scale;
 mod secrets;
 
-pub use change_store::*;
+pub use audit_log::*;
 pub use backup::*;
+pub use change_store::*;
 pub use deploy::*;
 pub use escalation::*;
 pub use escalation_concurrency::*;

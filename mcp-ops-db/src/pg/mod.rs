@@ -1,6 +1,7 @@
 //! PostgreSQL: the pooled backend ([`PgBackend`]) and its operations — readiness and server
 //! status, diagnostics, maintenance and role password rotation.
 
+mod audit_log;
 mod change_store;
 mod connect;
 pub(crate) mod conninfo;
@@ -9,6 +10,7 @@ mod maintenance;
 mod readiness;
 mod rotation;
 
+pub use self::audit_log::PgAuditLog;
 pub use self::change_store::{CHANGE_STORE_BUSY_PATIENCE, PgChangeStore};
 pub use self::connect::connect;
 pub use self::diagnostics::{

@@ -1,0 +1,343 @@
+//! [`FileAuditLog`]: the audit journal as JSON lines in the state directory, shared by every
+//! process of one machine.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+
+#[cfg(unix)]
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+
+use super::canonical::canonical_json;
+use super::log::AuditLog;
+use super::record::{AuditDraft, AuditRecord, ChainHead, seal};
+use super::verify::{BreakKind, ChainBreak, ChainReport, StoredEntry, verify_records};
+use crate::{Error, Result};
+
+const BACKEND: &str = "audit-file";
+
+/// An audit journal in a JSON lines file (for example `<state dir>/journal.jsonl`).
+///
+/// - One record per line, in canonical form (keys sorted, no whitespace). Appends hold an
+///   exclusive `flock(2)` on `<path>.lock` from reading the head to the last write, so
+///   concurrent processes (and separate values in one process) make one chain. Reads take a
+///   shared lock when the lock file exists.
+/// - After the lines are written and flushed to disk, the head anchor `<path>.head`
+///   (`{"seq":…,"hash":…}`) is replaced atomically (temporary file, fsync, rename). It makes
+///   the removal of the *last* lines visible ([`BreakKind::Truncated`]), and an append after
+///   such a removal continues from the anchor, so the gap stays visible too.
+/// - The file and anchor are mode `0600`, a directory created for them `0700` (Unix).
+///   Nothing is created by reads or by an empty append.
+/// - Reading never fails on a tampered line: [`AuditLog::records`] leaves it out and
+///   [`AuditLog::verify`] reports it. Errors name the path, never a line's content.
+///
+/// The file I/O is synchronous inside the async methods (a few milliseconds; no `.await`
+/// while the lock is held). Appends read the whole file to find the head.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> mcp_ops_core::Result<()> {
+/// use mcp_ops_core::audit::{AuditDraft, AuditKind, AuditLog, BreakKind, FileAuditLog};
+/// use mcp_ops_core::jiff::Timestamp;
+///
+/// let dir = std::env::temp_dir().join(format!("audit-doc-{}", std::process::id()));
+/// let path = dir.join("journal.jsonl");
+/// let log = FileAuditLog::new(&path)?;
+/// assert!(log.verify().await?.intact()); // nothing is created by reading
+/// assert!(!path.exists());
+///
+/// let at = Timestamp::UNIX_EPOCH;
+/// let notes = ["one", "two", "three"].map(|s| AuditDraft::new(at, "alice", AuditKind::Note, s));
+/// log.append(notes.to_vec()).await?;
+///
+/// // Someone edits the second line by hand.
+/// let text = std::fs::read_to_string(&path).unwrap_or_default();
+/// std::fs::write(&path, text.replacen("two", "TWO", 1)).unwrap_or_default();
+/// let report = log.verify().await?;
+/// assert_eq!((report.breaks[0].kind, report.breaks[0].position), (BreakKind::Edited, 2));
+/// # std::fs::remove_dir_all(&dir).unwrap_or_default();
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct FileAuditLog {
+    path: PathBuf,
+    lock_path: PathBuf,
+    head_path: PathBuf,
+}
+
+impl std::fmt::Debug for FileAuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileAuditLog")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+/// `path` with `suffix` appended to its file name (`journal.jsonl` → `journal.jsonl.head`).
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+fn io_error(path: &Path, what: &str, e: &io::Error) -> Error {
+    Error::backend(BACKEND, format!("{}: {what}: {e}", path.display()), false)
+}
+
+/// Owner-only permissions on `file` (Unix).
+fn private(file: &File) -> io::Result<()> {
+    #[cfg(unix)]
+    file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    #[cfg(not(unix))]
+    let _ = file;
+    Ok(())
+}
+
+fn open_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    options.create(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    options
+}
+
+/// What the file and its anchor hold.
+struct Stored {
+    /// The raw content ends without a line break (a torn last write).
+    torn: bool,
+    entries: Vec<StoredEntry>,
+    /// `Ok(None)`: no anchor; `Err(why)`: an anchor that does not decode.
+    anchor: std::result::Result<Option<ChainHead>, String>,
+}
+
+impl FileAuditLog {
+    /// A log kept in the file at `path`. Nothing is created here: the directory (`0700`),
+    /// the lock file and the journal are created by the first append.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when `path` has no file name.
+    pub fn new(path: impl Into<PathBuf>) -> Result<Self> {
+        let path = path.into();
+        if path.file_name().is_none() {
+            return Err(Error::invalid(
+                "path",
+                format!("{}: must name a file", path.display()),
+            ));
+        }
+        Ok(Self {
+            lock_path: sibling(&path, ".lock"),
+            head_path: sibling(&path, ".head"),
+            path,
+        })
+    }
+
+    /// The journal file.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The head anchor file (`<path>.head`).
+    #[must_use]
+    pub fn head_path(&self) -> &Path {
+        &self.head_path
+    }
+
+    fn create_dir(&self) -> Result<()> {
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let mut builder = fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            builder.mode(0o700);
+            builder
+                .create(dir)
+                .map_err(|e| io_error(dir, "cannot create directory", &e))?;
+        }
+        Ok(())
+    }
+
+    /// The exclusive lock of an append (directory and lock file created if needed).
+    fn lock(&self) -> Result<File> {
+        self.create_dir()?;
+        let file = open_options()
+            .read(true)
+            .write(true)
+            .truncate(false)
+            .open(&self.lock_path)
+            .map_err(|e| io_error(&self.lock_path, "cannot open lock file", &e))?;
+        private(&file).map_err(|e| io_error(&self.lock_path, "cannot set permissions", &e))?;
+        file.lock()
+            .map_err(|e| io_error(&self.lock_path, "cannot lock", &e))?;
+        Ok(file)
+    }
+
+    /// The shared lock of a read, when the lock file can be opened (no lock file: nothing
+    /// was ever appended by this build, the read goes ahead unlocked).
+    fn lock_shared(&self) -> Option<File> {
+        let file = File::open(&self.lock_path).ok()?;
+        match file.lock_shared() {
+            Ok(()) => Some(file),
+            Err(e) => {
+                tracing::debug!(lock = %self.lock_path.display(), error = %e, "reading without the lock");
+                None
+            }
+        }
+    }
+
+    fn load(&self) -> Result<Stored> {
+        let bytes = match fs::read(&self.path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(io_error(&self.path, "cannot read", &e)),
+        };
+        let torn = !bytes.is_empty() && !bytes.ends_with(b"\n");
+        let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+        let entries = if body.is_empty() && !torn {
+            Vec::new()
+        } else {
+            body.split(|b| *b == b'\n')
+                .map(|line| match std::str::from_utf8(line) {
+                    Ok("") => StoredEntry::Unreadable {
+                        seq: None,
+                        why: "an empty line".to_owned(),
+                    },
+                    Ok(text) => StoredEntry::parse(text),
+                    Err(_) => StoredEntry::Unreadable {
+                        seq: None,
+                        why: "not UTF-8".to_owned(),
+                    },
+                })
+                .collect()
+        };
+        let anchor = match fs::read(&self.head_path) {
+            Ok(b) => serde_json::from_slice::<ChainHead>(&b)
+                .map(Some)
+                .map_err(|_| "it does not decode as {\"seq\",\"hash\"}".to_owned()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("cannot read: {e}")),
+        };
+        Ok(Stored {
+            torn,
+            entries,
+            anchor,
+        })
+    }
+
+    /// Replaces the anchor atomically.
+    fn write_anchor(&self, head: &ChainHead) -> Result<()> {
+        let bytes = serde_json::to_vec(head)
+            .map_err(|e| Error::backend(BACKEND, format!("encode head: {e}"), false))?;
+        let tmp = sibling(&self.head_path, &format!(".tmp-{}", std::process::id()));
+        let written = open_options()
+            .write(true)
+            .truncate(true)
+            .open(&tmp)
+            .and_then(|mut f| {
+                private(&f)?;
+                f.write_all(&bytes)?;
+                f.write_all(b"\n")?;
+                f.sync_all()
+            });
+        if let Err(e) = written.and_then(|()| fs::rename(&tmp, &self.head_path)) {
+            let _ = fs::remove_file(&tmp);
+            return Err(io_error(&self.head_path, "cannot write", &e));
+        }
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty())
+            && let Err(e) = File::open(dir).and_then(|d| d.sync_all())
+        {
+            tracing::debug!(dir = %dir.display(), error = %e, "directory fsync failed");
+        }
+        Ok(())
+    }
+
+    fn append_locked(&self, drafts: Vec<AuditDraft>) -> Result<Vec<AuditRecord>> {
+        let _lock = self.lock()?;
+        let stored = self.load()?;
+        let mut head = stored
+            .entries
+            .iter()
+            .filter_map(|e| match e {
+                StoredEntry::Record { record, .. } => Some(record.head()),
+                StoredEntry::Unreadable { .. } => None,
+            })
+            .max_by_key(|h| h.seq)
+            .unwrap_or_else(ChainHead::genesis);
+        // Last lines removed: continue after the anchor so that the gap stays visible.
+        if let Ok(Some(anchor)) = stored.anchor
+            && anchor.seq > head.seq
+        {
+            head = anchor;
+        }
+        let sealed = seal(&head, drafts)?;
+        let mut text = String::new();
+        if stored.torn {
+            text.push('\n');
+        }
+        for record in &sealed {
+            text.push_str(&canonical_json(&record.to_value()?));
+            text.push('\n');
+        }
+        let written = open_options()
+            .append(true)
+            .open(&self.path)
+            .and_then(|mut f| {
+                private(&f)?;
+                f.write_all(text.as_bytes())?;
+                f.sync_all()
+            });
+        written.map_err(|e| io_error(&self.path, "cannot append", &e))?;
+        if let Some(last) = sealed.last() {
+            self.write_anchor(&last.head())?;
+        }
+        Ok(sealed)
+    }
+}
+
+#[async_trait]
+impl AuditLog for FileAuditLog {
+    async fn append(&self, drafts: Vec<AuditDraft>) -> Result<Vec<AuditRecord>> {
+        if drafts.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.append_locked(drafts)
+    }
+
+    async fn records(&self) -> Result<Vec<AuditRecord>> {
+        let _lock = self.lock_shared();
+        Ok(self
+            .load()?
+            .entries
+            .into_iter()
+            .filter_map(|e| match e {
+                StoredEntry::Record { record, .. } => Some(record),
+                StoredEntry::Unreadable { .. } => None,
+            })
+            .collect())
+    }
+
+    async fn verify(&self) -> Result<ChainReport> {
+        let stored = {
+            let _lock = self.lock_shared();
+            self.load()?
+        };
+        let (anchor, anchor_break) = match stored.anchor {
+            Ok(a) => (a, None),
+            Err(why) => (
+                None,
+                Some(ChainBreak {
+                    position: 0,
+                    seq: None,
+                    kind: BreakKind::Unreadable,
+                    detail: format!("head anchor {}: {why}", self.head_path.display()),
+                }),
+            ),
+        };
+        let mut report = verify_records(&stored.entries, anchor.as_ref());
+        if let Some(b) = anchor_break {
+            report.breaks.insert(0, b);
+        }
+        Ok(report)
+    }
+}
