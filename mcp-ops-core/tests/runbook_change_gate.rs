@@ -458,3 +458,30 @@ async fn with_enforcement_off_and_no_change_request_the_deploy_runs_and_says_so(
         "{notes:?}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_notice_that_cannot_be_sent_does_not_stop_the_break_glass() {
+    let kit = TestKit::runbook().await.unwrap();
+    kit.slack.fail_next(5);
+    let gate = kit.change_gate(true);
+    let store = gate.store().clone();
+    let ctx = kit
+        .context("emergency_rollback", "pods crash-loop")
+        .unwrap()
+        .with_change_gate(gate);
+    let request = EmergencyRollback::new(vec![api()]);
+    let report = emergency_rollback(&ctx, &kit.rollback_backends(), &request)
+        .await
+        .unwrap();
+    assert!(report.deployments[0].status.is_back());
+    assert_eq!(store.list().await.unwrap().len(), 1);
+    let email = kit.email.messages();
+    assert!(email.iter().any(|m| m.kind == MessageKind::ChangeReview));
+    let failed = kit
+        .journal()
+        .entries()
+        .into_iter()
+        .filter(|e| e.step == "notify approvers" && matches!(e.outcome, StepOutcome::Failed(_)))
+        .count();
+    assert_eq!(failed, 1, "the Slack notice");
+}

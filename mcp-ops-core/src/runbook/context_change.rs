@@ -16,6 +16,9 @@ use crate::runbook::journal::{JournalEntry, StepOutcome};
 /// The longest break-glass reason kept (longer ones are clipped, with `…`).
 const REASON_MAX: usize = 500;
 
+/// How long each notice to the approvers may take (one attempt).
+const NOTICE_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl Context {
     /// Puts `gate` between this context's procedures and their writes (see
     /// [`ChangeGate`]): procedures ask [`Context::authorize`] before their first write,
@@ -155,8 +158,9 @@ impl Context {
     /// [`ChangeSpec::Rollback`] and `reason` say why. Opens a retroactive change request
     /// (status `AwaitingReview`; its description names the change request the context runs
     /// under, if any), journals a [`BREAK_GLASS_STEP`], tells the approvers through the
-    /// gate's notifiers ([`MessageKind::ChangeReview`](crate::notify::MessageKind), P2; a
-    /// notice that cannot be sent is journaled, not an error) and lets the context write.
+    /// gate's notifiers ([`MessageKind::ChangeReview`](crate::notify::MessageKind), P2,
+    /// concurrently, one 10 s attempt each; a notice that cannot be sent is journaled, not
+    /// an error) and lets the context write.
     /// Works whether or not the gate enforces.
     ///
     /// # Errors
@@ -242,20 +246,25 @@ impl Context {
                 return;
             }
         };
-        for notifier in gate.notifiers() {
-            if !notifier.accepts(message.severity) {
-                continue;
-            }
-            let _ = self
-                .step(NOTIFY_APPROVERS_STEP, notifier.channel())
-                .action(format!("tell the approvers to review {}", cr.id))
-                .bookkeeping()
-                .act(
-                    || notifier.send(&message),
-                    |d| format!("sent on {}", d.channel),
-                )
-                .await;
-        }
+        // Concurrently and briefly: the rollback waits for the notices, so a hung channel
+        // may hold it up for NOTICE_TIMEOUT at most.
+        let sends = gate
+            .notifiers()
+            .iter()
+            .filter(|n| n.accepts(message.severity))
+            .map(|notifier| {
+                self.step(NOTIFY_APPROVERS_STEP, notifier.channel())
+                    .action(format!("tell the approvers to review {}", cr.id))
+                    .timeout(NOTICE_TIMEOUT)
+                    .bookkeeping()
+                    .act(
+                        || notifier.send(&message),
+                        |d| format!("sent on {}", d.channel),
+                    )
+            });
+        // A notice that could not be sent is journaled as a failed step; the break-glass
+        // stands.
+        let _ = futures::future::join_all(sends).await;
     }
 
     /// Journals `refusal` as a failed change check and turns it into the error.

@@ -65,6 +65,11 @@
 //! Each procedure's documentation has a runnable example on the kit. Contexts come from
 //! [`TestKit::context`] (or [`TestKit::dry_run_context`]), all on the kit's clock and journal.
 //!
+//! Change management: [`TestKit::change_gate`] (an in-memory change store, the runbook's
+//! policy and team, the kit's notifiers) for
+//! [`Context::with_change_gate`](crate::runbook::Context::with_change_gate), and
+//! [`TestKit::approved_change`] for a change request approved by the right people.
+//!
 //! Script what the test is about before running the procedure: a bad image
 //! ([`MockCluster::mark_bad_image`]), a metric breach during the bake
 //! ([`ScriptedMetrics::breach_after`]), no metric data ([`ScriptedMetrics::no_data_after`]),
