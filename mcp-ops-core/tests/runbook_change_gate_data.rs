@@ -300,3 +300,21 @@ async fn maintenance_needs_an_open_change_window() {
     assert_eq!(log.status, MaintenanceStatus::Completed);
     assert!(!kit.database.maintenance_runs().is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_node_group_change_has_no_change_request_type_and_is_refused_when_enforcing() {
+    let kit = TestKit::runbook().await.unwrap();
+    let gate = gated(&kit, Some(scale_spec(RUST, 8))).await;
+    let ctx = kit
+        .context("scale_out", "launch traffic")
+        .unwrap()
+        .with_change_gate(gate);
+    let mut input = scale_input(&[(RUST, 8)]);
+    input.node_group = ScaleOutInput::runbook().unwrap().node_group;
+    let e = scale_out(&ctx, kit.scale_out_backends(), &input)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("node group"), "{e}");
+    assert_eq!(replicas(&kit, RUST).await, 3);
+    assert!(kit.journal().state_changes().is_empty());
+}
