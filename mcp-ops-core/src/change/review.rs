@@ -241,9 +241,12 @@ impl ChangePolicy {
     }
 
     /// May `planned` run now under `cr`? `Ok`, or the first refusal, checked in this order:
-    /// rejected; tampered (an approval signed another digest than the CR's); approvals
+    /// rejected; tampered (a risk below the one its change derives, or an approval that
+    /// signed another digest than the CR's); approvals
     /// missing; the planned change differs from the approved one; the window is not open
     /// yet; the window has closed.
+    ///
+    /// The example on [`ChangePolicy`] authorizes a change, then refuses another.
     ///
     /// # Errors
     /// The [`ChangeRefusal`] naming what is missing.
@@ -259,6 +262,16 @@ impl ChangePolicy {
                 id: cr.id.clone(),
                 by: r.by.clone(),
                 comment: r.comment.clone(),
+            });
+        }
+        let derived = super::derive_risk(&cr.spec);
+        if cr.risk < derived.risk {
+            return Err(ChangeRefusal::Tampered {
+                id: cr.id.clone(),
+                what: format!(
+                    "it records risk {}, but its change is {} risk ({}): the risk was lowered after it was requested",
+                    cr.risk, derived.risk, derived.why
+                ),
             });
         }
         let digest = cr.digest();

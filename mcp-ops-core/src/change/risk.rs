@@ -184,6 +184,8 @@ impl Version {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use super::*;
 
     fn deploy(to: &str, from: Option<&str>) -> ChangeSpec {
@@ -229,10 +231,7 @@ mod tests {
         assert_eq!(r("v1.0.x", "v1.0.0"), Risk::High);
         assert_eq!(r("v99999999999999999999.0.0", "v1.0.0"), Risk::High);
         assert_eq!(risk(&format!("{R}:v1.0.1"), None), Risk::High);
-        assert_eq!(
-            risk(&format!("{R}"), Some(&format!("{R}:v1.0.0"))),
-            Risk::High
-        );
+        assert_eq!(risk(R, Some(&format!("{R}:v1.0.0"))), Risk::High);
         let digest = format!("{R}@sha256:{}", "a".repeat(64));
         assert_eq!(risk(&digest, Some(&format!("{R}:v1.0.0"))), Risk::High);
         let tag_and_digest = format!("{R}:v1.0.1@sha256:{}", "b".repeat(64));

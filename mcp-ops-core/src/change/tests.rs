@@ -1,4 +1,5 @@
 //! The rules of change management, one test each: every bypass is refused.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
 
@@ -253,6 +254,18 @@ fn a_change_edited_after_approval_is_refused() {
         authorize(&longer, &spec),
         Err(ChangeRefusal::Tampered { .. })
     ));
+    // A risk lowered by hand before anyone approved: the approvals sign the lowered
+    // digest, but the change still derives its own risk.
+    let mut lowered = cr(2, deploy("v2.0.0", "v1.0.0"));
+    lowered.risk = Risk::Low;
+    lowered.derived_risk.risk = Risk::Low;
+    approve(&mut lowered, "team-lead", TeamRole::TeamLead);
+    let refusal = authorize(&lowered, &lowered.spec.clone()).unwrap_err();
+    assert!(
+        matches!(refusal, ChangeRefusal::Tampered { .. }),
+        "{refusal}"
+    );
+    assert!(refusal.to_string().contains("High"), "{refusal}");
     // Approvals and the rejection are outside the digest; everything else is in it.
     let mut other = c.clone();
     other.approvals.clear();
