@@ -220,3 +220,36 @@ async fn a_hand_edited_row_loads_but_the_policy_refuses_it() {
         assert!(!text.contains("hunter2"), "quotes the row: {text}");
     }
 }
+
+/// A server with every connection slot taken (SQLSTATE 53300, as when many `ops` processes
+/// start at once): without patience the store reports it unavailable at once; with its
+/// default patience a create waits for a slot and succeeds once one frees up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_server_is_asked_again() {
+    let pg = TestPostgres::start_owned().await.unwrap(); // a server of its own to fill
+    let (config, store) = fresh_store(&pg, "change_busy").await;
+    create(&store, 2026).await;
+    drop(store); // its pool's connections leave the server
+
+    let mut hog = Vec::new();
+    while let Ok(c) = mcp_ops_db::pg::connect(&config).await {
+        hog.push(c);
+        assert!(hog.len() < 200, "the server never filled up");
+    }
+    assert!(
+        hog.len() >= 10,
+        "only {} connections before refusal",
+        hog.len()
+    );
+
+    let impatient = store_on(&config, 1).with_busy_patience(Duration::ZERO);
+    let e = impatient.list().await.unwrap_err();
+    assert!(matches!(e, Error::Unavailable { .. }), "{e}");
+    assert!(e.to_string().contains("53300"), "{e}");
+
+    let patient = store_on(&config, 1);
+    let waiting = tokio::spawn(async move { create(&patient, 2026).await });
+    tokio::time::sleep(Duration::from_millis(300)).await; // let it be refused at least once
+    hog.truncate(hog.len() - 1);
+    assert_eq!(waiting.await.unwrap().id.as_str(), "CR-2026-002");
+}
