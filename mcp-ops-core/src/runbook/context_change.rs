@@ -25,6 +25,9 @@ impl Context {
     /// and when the gate enforces, a mutating step refuses unless an authorization or a
     /// break-glass succeeded in this context or one of its
     /// [`for_procedure`](Context::for_procedure) clones made after this call.
+    ///
+    /// The authorization lasts as long as the context: a long-running front end makes one
+    /// context (and sets the gate) per operation it runs.
     #[must_use]
     pub fn with_change_gate(mut self, gate: ChangeGate) -> Self {
         self.gate = Some(Arc::new(GateState::new(gate)));
