@@ -219,6 +219,37 @@ impl FileChangeStore {
     /// is created here: the parent directory (`0700`; an existing one keeps its permissions),
     /// the lock file and the file are created by the first change.
     ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> mcp_ops_core::Result<()> {
+    /// use std::time::Duration;
+    /// use mcp_ops_core::change::*;
+    /// use mcp_ops_core::jiff::Timestamp;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("ops-doc-{}", std::process::id()));
+    /// let store = FileChangeStore::new(dir.join("state").join("changes.json"))?;
+    /// assert!(store.list().await?.is_empty());
+    /// assert!(!dir.exists(), "reading creates nothing");
+    ///
+    /// let now: Timestamp = "2026-01-08T14:00:00Z".parse().unwrap();
+    /// let draft = ChangeDraft {
+    ///     spec: ChangeSpec::Rollback { deployment: "mcp-production/mcp-typescript-api".parse()? },
+    ///     window: ChangeWindow::new(now, Duration::from_secs(1800))?,
+    ///     rollback_plan: "kubectl rollout undo".into(),
+    ///     description: "go back to v1.0.0".into(),
+    ///     requester: "oncall".into(),
+    ///     requested_risk: None,
+    /// };
+    /// let cr = store.create(2026, &|id| ChangeRequest::new(id, draft.clone(), now)).await?;
+    /// assert_eq!(cr.id.as_str(), "CR-2026-001");
+    /// // Another store value (another process) over the same file sees it.
+    /// let other = FileChangeStore::new(store.path())?;
+    /// assert_eq!(other.get(&cr.id).await?, Some(cr));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidInput`] when `path` has no file name.
     pub fn new(path: impl Into<PathBuf>) -> Result<Self> {
