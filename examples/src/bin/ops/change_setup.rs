@@ -51,7 +51,7 @@ impl ChangeSetup {
             Some(config) => {
                 let pg = PgBackend::new(config.clone(), PgOptions::default().with_max_pool_size(2))
                     .map_err(|err| Failure::BadInput(format!("--incidents-url: {err}")))?;
-                let (store, audit) = crate::change_pg::stores(&pg)?;
+                let (store, audit) = crate::change_pg::stores(&pg);
                 Ok(Self {
                     store,
                     audit,

@@ -346,7 +346,7 @@ pub struct DeployArgs {
 
 /// `scale` arguments.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("change").required(true).multiple(true).args(["replicas", "hpa_max", "cpu", "memory"])))]
+#[command(group(clap::ArgGroup::new("scale_change").required(true).multiple(true).args(["replicas", "hpa_max", "cpu", "memory"])))]
 pub struct ScaleArgs {
     /// The deployment.
     pub deployment: String,

@@ -43,7 +43,7 @@ pub fn parse_id(s: &str) -> Result<ChangeId, Failure> {
 }
 
 /// The caller as a person of the platform's team, or bad input listing the handles.
-fn member<'a>(g: &'a Global) -> Result<&'a Person, Failure> {
+fn member(g: &Global) -> Result<&Person, Failure> {
     g.platform.team.person(&g.actor).ok_or_else(|| {
         let handles: Vec<&str> = g
             .platform
@@ -143,8 +143,7 @@ async fn request(args: &RequestArgs, g: &Global, b: &Backends, setup: &ChangeSet
         requested_risk: args.risk.map(risk),
     };
     // Checked before anything is written: the same validation the store's `create` runs.
-    let year = i16::try_from(now.to_zoned(mcp_ops_core::jiff::tz::TimeZone::UTC).year())
-        .map_err(|_| Failure::Failed("the clock's year is out of range".to_owned()))?;
+    let year = now.to_zoned(mcp_ops_core::jiff::tz::TimeZone::UTC).year();
     let preview = ChangeRequest::new(ChangeId::new(year, 1).map_err(failure)?, draft.clone(), now)
         .map_err(failure)?;
     if g.dry_run {
@@ -222,21 +221,25 @@ fn role_for(cr: &ChangeRequest, who: &Person, g: &Global) -> TeamRole {
 async fn refused(e: Error, id: &ChangeId, kind: &str, g: &Global, b: &Backends) -> Failure {
     match e {
         Error::ChangeRefused(r) => {
-            let why = Error::ChangeRefused(r).to_string();
-            let draft = record(
-                g,
-                b,
-                AuditKind::ChangeRefused,
-                id,
-                &format!("{kind} refused: {why}"),
-                None,
-            );
-            match persist(b, &g.actor, &[], None, None, vec![draft]).await {
-                Ok(()) => Failure::Refused(why),
-                Err(f) => f,
-            }
+            refusal(Error::ChangeRefused(r).to_string(), id, kind, g, b).await
         }
         other => failure(other),
+    }
+}
+
+/// Journals the refusal `why` of a `kind` (approval, rejection) of `id` and returns it.
+async fn refusal(why: String, id: &ChangeId, kind: &str, g: &Global, b: &Backends) -> Failure {
+    let draft = record(
+        g,
+        b,
+        AuditKind::ChangeRefused,
+        id,
+        &format!("{kind} refused: {why}"),
+        None,
+    );
+    match persist(b, &g.actor, &[], None, None, vec![draft]).await {
+        Ok(()) => Failure::Refused(why),
+        Err(f) => f,
     }
 }
 
@@ -337,8 +340,16 @@ async fn reject(
         );
     }
     let required = g.platform.changes.required(current.risk).to_vec();
+    if who.handle != current.requester && !required.iter().any(|r| who.roles.contains(r)) {
+        let words: Vec<String> = required.iter().map(ToString::to_string).collect();
+        let why = format!(
+            "refused by change policy: {} cannot reject {id}: only its requester or a holder of {} may",
+            who.handle,
+            words.join(" or ")
+        );
+        return Err(refusal(why, id, "rejection", g, b).await);
+    }
     let handle = who.handle.clone();
-    let roles = who.roles.clone();
     let result = setup
         .store
         .modify(id, &|mut cr: ChangeRequest| {
@@ -348,15 +359,6 @@ async fn reject(
                         id: cr.id.clone(),
                         by: r.by.clone(),
                         comment: r.comment.clone(),
-                    },
-                )));
-            }
-            if handle != cr.requester && !required.iter().any(|r| roles.contains(r)) {
-                return Err(Error::ChangeRefused(Box::new(
-                    mcp_ops_core::change::ChangeRefusal::RoleNotHeld {
-                        id: cr.id.clone(),
-                        who: handle.clone(),
-                        role: required.first().copied().unwrap_or(TeamRole::TeamLead),
                     },
                 )));
             }
@@ -399,7 +401,19 @@ async fn show(id: &ChangeId, g: &Global, b: &Backends, setup: &ChangeSetup) -> O
         Failure::BadInput(format!("no change request {id} (see `ops change list`)"))
     })?;
     let status = g.platform.changes.status(&cr, &g.platform.team, now);
-    Ok(report_of("change-show", &cr, g, now, Status::Ok).with_summary(format!("{id}: {status}")))
+    let records = setup.audit.records().await.map_err(failure)?;
+    let problems = crate::change_guard::journal_mismatches(&cr, &records);
+    let mut report = report_of("change-show", &cr, g, now, Status::Ok);
+    report.data["journal_mismatches"] = json!(problems);
+    if problems.is_empty() {
+        return Ok(report.with_summary(format!("{id}: {status}")));
+    }
+    report.status = Status::Failed;
+    report.notes.extend(problems.iter().cloned());
+    Ok(report.with_summary(format!(
+        "{id}: {status}, but TAMPERED: the store does not match the journal ({})",
+        problems.join("; ")
+    )))
 }
 
 /// The report of one change request: the CR document as Markdown, and as JSON the CR, its

@@ -82,8 +82,7 @@ pub async fn prepare(
         requester: who.clone(),
         requested_risk: None,
     };
-    let year = i16::try_from(now.to_zoned(mcp_ops_core::jiff::tz::TimeZone::UTC).year())
-        .map_err(|_| Failure::Failed("the clock's year is out of range".to_owned()))?;
+    let year = now.to_zoned(mcp_ops_core::jiff::tz::TimeZone::UTC).year();
     let cr = setup
         .store
         .create(year, &|id| ChangeRequest::new(id, draft.clone(), now))
