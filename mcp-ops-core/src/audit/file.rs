@@ -2,7 +2,7 @@
 //! process of one machine.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
@@ -13,10 +13,14 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use super::canonical::canonical_json;
 use super::log::AuditLog;
 use super::record::{AuditDraft, AuditRecord, ChainHead, seal};
-use super::verify::{BreakKind, ChainBreak, ChainReport, StoredEntry, verify_records};
+use super::stored::StoredEntry;
+use super::verify::{BreakKind, ChainBreak, ChainReport, verify_records};
 use crate::{Error, Result};
 
 const BACKEND: &str = "audit-file";
+
+/// How much of the file's end an append reads to find the head.
+const TAIL_BYTES: u64 = 64 * 1024;
 
 /// An audit journal in a JSON lines file (for example `<state dir>/journal.jsonl`).
 ///
@@ -34,7 +38,8 @@ const BACKEND: &str = "audit-file";
 ///   [`AuditLog::verify`] reports it. Errors name the path, never a line's content.
 ///
 /// The file I/O is synchronous inside the async methods (a few milliseconds; no `.await`
-/// while the lock is held). Appends read the whole file to find the head.
+/// while the lock is held). Appends read only the file's last 64 KiB to find the head;
+/// reads and verify read the whole file.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -105,8 +110,6 @@ fn open_options() -> OpenOptions {
 
 /// What the file and its anchor hold.
 struct Stored {
-    /// The raw content ends without a line break (a torn last write).
-    torn: bool,
     entries: Vec<StoredEntry>,
     /// `Ok(None)`: no anchor; `Err(why)`: an anchor that does not decode.
     anchor: std::result::Result<Option<ChainHead>, String>,
@@ -211,18 +214,21 @@ impl FileAuditLog {
                 })
                 .collect()
         };
-        let anchor = match fs::read(&self.head_path) {
+        Ok(Stored {
+            entries,
+            anchor: self.load_anchor(),
+        })
+    }
+
+    /// `Ok(None)`: no anchor; `Err(why)`: an anchor that cannot be read or decoded.
+    fn load_anchor(&self) -> std::result::Result<Option<ChainHead>, String> {
+        match fs::read(&self.head_path) {
             Ok(b) => serde_json::from_slice::<ChainHead>(&b)
                 .map(Some)
                 .map_err(|_| "it does not decode as {\"seq\",\"hash\"}".to_owned()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(format!("cannot read: {e}")),
-        };
-        Ok(Stored {
-            torn,
-            entries,
-            anchor,
-        })
+        }
     }
 
     /// Replaces the anchor atomically.
@@ -252,27 +258,62 @@ impl FileAuditLog {
         Ok(())
     }
 
-    fn append_locked(&self, drafts: Vec<AuditDraft>) -> Result<Vec<AuditRecord>> {
-        let _lock = self.lock()?;
-        let stored = self.load()?;
-        let mut head = stored
-            .entries
-            .iter()
-            .filter_map(|e| match e {
-                StoredEntry::Record { record, .. } => Some(record.head()),
-                StoredEntry::Unreadable { .. } => None,
-            })
-            .max_by_key(|h| h.seq)
-            .unwrap_or_else(ChainHead::genesis);
-        // Last lines removed: continue after the anchor so that the gap stays visible.
-        if let Ok(Some(anchor)) = stored.anchor
+    /// The head an append continues from and whether the file ends in a torn line: the
+    /// last readable record of the file's tail (the last 64 KiB; the whole file only when no
+    /// record is readable there), or the anchor when it is ahead (the last lines were
+    /// removed: continuing after the anchor keeps the gap visible).
+    fn append_head(&self) -> Result<(ChainHead, bool)> {
+        let (last, torn) = self.tail()?;
+        let mut head = last.unwrap_or_else(ChainHead::genesis);
+        if let Ok(Some(anchor)) = self.load_anchor()
             && anchor.seq > head.seq
         {
             head = anchor;
         }
+        Ok((head, torn))
+    }
+
+    fn tail(&self) -> Result<(Option<ChainHead>, bool)> {
+        let read = |what| move |e: io::Error| io_error(&self.path, what, &e);
+        let mut file = match File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((None, false)),
+            Err(e) => return Err(read("cannot read")(e)),
+        };
+        let len = file.metadata().map_err(read("cannot read"))?.len();
+        let start = len.saturating_sub(TAIL_BYTES);
+        file.seek(SeekFrom::Start(start))
+            .map_err(read("cannot read"))?;
+        let mut buf = Vec::new();
+        file.read_to_end(&mut buf).map_err(read("cannot read"))?;
+        let torn = !buf.is_empty() && !buf.ends_with(b"\n");
+        let mut lines: Vec<&[u8]> = buf.split(|b| *b == b'\n').collect();
+        if start > 0 && !lines.is_empty() {
+            lines.remove(0); // may begin mid-line
+        }
+        let last = lines.iter().rev().find_map(|line| {
+            match StoredEntry::parse(std::str::from_utf8(line).ok()?) {
+                StoredEntry::Record { record, .. } => Some(record.head()),
+                StoredEntry::Unreadable { .. } => None,
+            }
+        });
+        if last.is_some() || start == 0 {
+            return Ok((last, torn));
+        }
+        let all = self.load()?;
+        let last = all.entries.iter().rev().find_map(|e| match e {
+            StoredEntry::Record { record, .. } => Some(record.head()),
+            StoredEntry::Unreadable { .. } => None,
+        });
+        Ok((last, torn))
+    }
+
+    fn append_locked(&self, drafts: Vec<AuditDraft>) -> Result<Vec<AuditRecord>> {
+        let _lock = self.lock()?;
+        let (head, torn) = self.append_head()?;
         let sealed = seal(&head, drafts)?;
         let mut text = String::new();
-        if stored.torn {
+        if torn {
             text.push('\n');
         }
         for record in &sealed {

@@ -6,7 +6,8 @@ use async_trait::async_trait;
 
 use super::log::AuditLog;
 use super::record::{AuditDraft, AuditRecord, ChainHead, seal};
-use super::verify::{ChainReport, StoredEntry, verify_records};
+use super::stored::StoredEntry;
+use super::verify::{ChainReport, verify_records};
 use crate::Result;
 
 /// An audit journal in memory: a real log for one process (tests, embedding, dry runs).

@@ -20,16 +20,20 @@ mod file;
 mod log;
 mod memory;
 mod record;
+mod stored;
 mod timeline;
 mod verify;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod verify_tests;
 
 pub use canonical::{GENESIS, canonical_json, content_hash};
 pub use file::FileAuditLog;
 pub use log::AuditLog;
 pub use memory::MemoryAuditLog;
 pub use record::{AuditDraft, AuditKind, AuditRecord, ChainHead, seal};
+pub use stored::StoredEntry;
 pub use timeline::{TimelineFilter, drafts_from_journal, filter_records, timeline_markdown};
-pub use verify::{BreakKind, ChainBreak, ChainReport, StoredEntry, expect_head, verify_records};
+pub use verify::{BreakKind, ChainBreak, ChainReport, expect_head, verify_records};

@@ -393,3 +393,16 @@ fn fifty_threads_with_their_own_file_log_make_one_chain() {
     assert!(report.intact(), "{:?}", report.breaks);
     assert_eq!(report.records, 100);
 }
+
+#[tokio::test]
+async fn an_append_finds_the_head_behind_a_long_unreadable_tail() {
+    let scratch = Scratch::new("long-tail");
+    let (log, _) = five(&scratch).await;
+    let mut l = lines(&log);
+    l.push("x".repeat(70 * 1024));
+    write_lines(&log, &l);
+    std::fs::remove_file(log.head_path()).unwrap(); // no anchor to fall back on
+    let next = log.append(vec![note(6)]).await.unwrap();
+    assert_eq!(next[0].seq, 6);
+    assert_eq!(breaks(&log).await, vec![(6, BreakKind::Unreadable)]);
+}

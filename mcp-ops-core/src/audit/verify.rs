@@ -4,69 +4,9 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::canonical::{GENESIS, content_hash};
+use super::canonical::GENESIS;
 use super::record::{AuditRecord, ChainHead};
-
-/// One stored line or row as read back, before any judgement.
-// Nearly every entry is a record: boxing it would only add an allocation per entry.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum StoredEntry {
-    /// It decodes as a record.
-    Record {
-        /// The record as stored.
-        record: AuditRecord,
-        /// The hash its stored content gives (differs from `record.hash` when it was edited).
-        computed: String,
-    },
-    /// It does not decode as a record.
-    Unreadable {
-        /// Its `seq` when that much could be read.
-        seq: Option<u64>,
-        /// Why, without quoting the content.
-        why: String,
-    },
-}
-
-impl StoredEntry {
-    /// Reads one stored JSON text; never fails, an undecodable text is
-    /// [`StoredEntry::Unreadable`]. The hash is computed over the stored JSON itself, so a
-    /// field a newer build added is covered too.
-    #[must_use]
-    pub fn parse(text: &str) -> Self {
-        let value: serde_json::Value = match serde_json::from_str(text) {
-            Ok(v) => v,
-            Err(e) => {
-                return StoredEntry::Unreadable {
-                    seq: None,
-                    why: format!("not JSON (line {} column {})", e.line(), e.column()),
-                };
-            }
-        };
-        let seq = value.get("seq").and_then(serde_json::Value::as_u64);
-        let computed = content_hash(&value);
-        match serde_json::from_value::<AuditRecord>(value) {
-            Ok(record) => StoredEntry::Record { record, computed },
-            Err(_) => StoredEntry::Unreadable {
-                seq,
-                why: "JSON, but not an audit record".to_owned(),
-            },
-        }
-    }
-
-    /// A record held in memory (its hash computed from its fields).
-    #[must_use]
-    pub fn from_record(record: AuditRecord) -> Self {
-        match record.computed_hash() {
-            Ok(computed) => StoredEntry::Record { record, computed },
-            Err(e) => StoredEntry::Unreadable {
-                seq: Some(record.seq),
-                why: e.to_string(),
-            },
-        }
-    }
-}
+use super::stored::StoredEntry;
 
 /// What kind of tampering (or damage) a break shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -256,7 +196,7 @@ pub fn verify_records(entries: &[StoredEntry], anchor: Option<&ChainHead>) -> Ch
         }
     }
     reordered(&placed, &mut breaks);
-    let chain = deduplicated(placed, &mut breaks);
+    let chain = deduplicated(placed, anchor, &mut breaks);
     links(&chain, &unreadable, anchor, &mut breaks);
     let last = chain.last();
     if let Some(anchor) = anchor {
@@ -324,8 +264,12 @@ fn reordered(placed: &[Placed<'_>], breaks: &mut Vec<ChainBreak>) {
 }
 
 /// The records in seq order, one per seq: of several with the same seq, the one the chain
-/// links to is kept and the others are reported as inserted.
-fn deduplicated<'a>(mut placed: Vec<Placed<'a>>, breaks: &mut Vec<ChainBreak>) -> Vec<Placed<'a>> {
+/// (or the anchor) links to is kept and the others are reported as inserted.
+fn deduplicated<'a>(
+    mut placed: Vec<Placed<'a>>,
+    anchor: Option<&ChainHead>,
+    breaks: &mut Vec<ChainBreak>,
+) -> Vec<Placed<'a>> {
     placed.sort_by_key(|p| (p.record.seq, p.position));
     let mut chain: Vec<Placed<'a>> = Vec::new();
     let mut i = 0;
@@ -336,11 +280,15 @@ fn deduplicated<'a>(mut placed: Vec<Placed<'a>>, breaks: &mut Vec<ChainBreak>) -
             .position(|p| p.record.seq != seq)
             .map_or(placed.len(), |n| i + n);
         let before = chain.last().map_or(GENESIS, |p| p.record.hash.as_str());
-        let after: Vec<&str> = placed[end..]
+        // What names this seq's hash: the next records' `prev`, or the anchor.
+        let mut after: Vec<&str> = placed[end..]
             .iter()
             .take_while(|p| p.record.seq == seq + 1)
             .map(|p| p.record.prev.as_str())
             .collect();
+        if let Some(a) = anchor.filter(|a| a.seq == seq) {
+            after.push(a.hash.as_str());
+        }
         // Best: linked on both sides and not edited; then linked on one side; then the first.
         let score = |p: &Placed<'_>| {
             u8::from(!p.edited) * 4
