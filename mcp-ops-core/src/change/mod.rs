@@ -26,6 +26,8 @@ mod store;
 mod team;
 
 #[cfg(test)]
+mod document_tests;
+#[cfg(test)]
 mod tests;
 
 pub use file::FileChangeStore;
