@@ -248,3 +248,24 @@ fn list_and_show_give_the_status() {
     let stored = changes();
     assert_eq!(stored["changes"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn quarantine_goes_through_the_change_policy() {
+    let pod = "postgres-primary-0";
+    refused(
+        &ops_as("oncall", &["--enforce-changes", "quarantine", pod]),
+        &["no change request"],
+    );
+    let id = request_as("oncall", &["quarantine", pod]);
+    approve(&id, "team-lead");
+    // Approved to isolate, not to release.
+    refused(
+        &ops_as("oncall", &["--change", &id, "quarantine", pod, "--release"]),
+        &[&id, "release"],
+    );
+    let out = ops_as(
+        "oncall",
+        &["--enforce-changes", "--change", &id, "quarantine", pod],
+    );
+    assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));
+}

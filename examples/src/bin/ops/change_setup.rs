@@ -212,7 +212,10 @@ pub async fn record_run(command: &Command, g: &Global, b: &Backends, result: Out
         Err(Failure::Refused(why)) => Some(why.clone()),
         _ => None,
     };
-    if refused.is_none() && !entries.iter().any(|e| e.mutating) {
+    // Bad input writes nothing (a misspelt pod that a step failed to find included).
+    if matches!(result, Err(Failure::BadInput(_)))
+        || (refused.is_none() && !entries.iter().any(|e| e.mutating))
+    {
         return result;
     }
     let change = change_id(g).ok().flatten();

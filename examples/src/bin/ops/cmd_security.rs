@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use mcp_ops_core::change::ChangeSpec;
 use mcp_ops_core::types::{Namespace, ResourceName};
 use mcp_ops_k8s::KubeCluster;
 use mcp_ops_k8s::security::audit::{Check, Finding};
@@ -31,6 +32,13 @@ pub async fn quarantine(pod: &str, release: bool, g: &Global, b: &Backends) -> O
         return lift(kube, &ns, &name, g, b).await;
     }
     let ctx = context("quarantine", "ops quarantine: security incident", g, b)?;
+    // The change policy, before the first write (a dry run is not checked).
+    ctx.authorize(&ChangeSpec::Quarantine {
+        namespace: ns.clone(),
+        pod: name.clone(),
+        release: false,
+    })
+    .await?;
     let intent = ctx.intent().clone();
     let target = format!("pod/{name}");
     let options = QuarantineOptions::default();
@@ -122,6 +130,12 @@ async fn lift(
     b: &Backends,
 ) -> Outcome {
     let ctx = context("quarantine", "ops quarantine --release", g, b)?;
+    ctx.authorize(&ChangeSpec::Quarantine {
+        namespace: ns.clone(),
+        pod: name.clone(),
+        release: true,
+    })
+    .await?;
     let intent = ctx.intent().clone();
     let target = format!("pod/{name}");
     let command = format!("kubectl label pod {name} {}- -n {ns}", QUARANTINE_LABEL.0);
