@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Error, Result};
 
 /// A role that can approve changes (the runbook's approvers). Not to be confused with
-/// [`crate::platform::model::Role`], a deployment's role on the platform.
+/// [`crate::platform::Role`], a deployment's role on the platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TeamRole {
