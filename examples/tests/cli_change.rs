@@ -207,6 +207,14 @@ fn enforcement_refuses_a_mutation_without_a_change_and_a_rejected_one() {
         &["rejected", "not this week"],
     );
     refused(&deploy(PATCH, Some(&id), true), &["rejected"]);
+    // Backups and silences are not change-managed: they run under enforcement.
+    for args in [
+        vec!["--enforce-changes", "backup", "db", "mcp_db"],
+        vec!["--enforce-changes", "silence", "HighErrorRate"],
+    ] {
+        let out = ops_as("oncall", &args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {:?}", texts(&out));
+    }
     // Without enforcement and without --change, a mutation still runs (opt-in for the CLI).
     let out = deploy(PATCH, None, false);
     assert_eq!(out.status.code(), Some(0), "{:?}", texts(&out));

@@ -234,7 +234,10 @@ async fn refusal(why: String, id: &ChangeId, kind: &str, g: &Global, b: &Backend
         b,
         AuditKind::ChangeRefused,
         id,
-        &format!("{kind} refused: {why}"),
+        &format!(
+            "{kind} refused: {}",
+            why.trim_start_matches("refused by change policy: ")
+        ),
         None,
     );
     match persist(b, &g.actor, &[], None, None, vec![draft]).await {

@@ -10,6 +10,11 @@
 //! part comes from. Exit codes: 0 healthy / succeeded, 1 degraded / failed / unknown, 2 bad
 //! input (one line on stderr), 3 an incident change was recorded but no notifier delivered a
 //! message that was due (the report names each failing channel and why).
+//!
+//! Change management ([`change_setup`]): `--as HANDLE` is the caller, `--change CR-…` the
+//! approved change a mutation runs under, `--enforce-changes` refuses mutations without one
+//! (exit 1, one line); `ops change …` and `ops journal …` manage change requests and the
+//! persisted, hash-chained journal every writing command appends to.
 
 mod assemble;
 mod assemble_alerting;
@@ -327,7 +332,9 @@ pub fn context_as(
     let mut ctx = Context::new(procedure, intent, b.clock.clone())
         .with_journal(b.run_journal.clone())
         .with_policy(g.platform.thresholds.clone());
-    if let Some(gate) = change_setup::gate(g, b)? {
+    if !change_setup::UNMANAGED.contains(&procedure)
+        && let Some(gate) = change_setup::gate(g, b)?
+    {
         ctx = ctx.with_change_gate(gate);
     }
     Ok(ctx)
