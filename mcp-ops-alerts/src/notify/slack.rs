@@ -238,7 +238,10 @@ mod tests {
         );
         let p = payload(&n);
         let context = p["blocks"][2]["elements"][0]["text"].as_str().unwrap();
-        assert!(context.starts_with(":memo: Change request `CR-2026-001`"), "{context}");
+        assert!(
+            context.starts_with(":memo: Change request `CR-2026-001`"),
+            "{context}"
+        );
     }
 
     #[test]
