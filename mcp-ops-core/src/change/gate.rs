@@ -19,6 +19,8 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::audit::AuditLog;
+
 use super::{ChangeId, ChangePolicy, ChangeRequest, ChangeStore, TeamDirectory};
 use crate::error::Result;
 use crate::incident::IncidentId;
@@ -81,6 +83,7 @@ pub struct ChangeGate {
     directory: TeamDirectory,
     change: Option<ChangeId>,
     notifiers: Vec<Arc<dyn Notifier>>,
+    audit: Option<Arc<dyn AuditLog>>,
 }
 
 impl std::fmt::Debug for ChangeGate {
@@ -89,6 +92,7 @@ impl std::fmt::Debug for ChangeGate {
             .field("store", &self.store)
             .field("enforce", &self.policy.enforce)
             .field("change", &self.change)
+            .field("audit", &self.audit.is_some())
             .field(
                 "notifiers",
                 &self
@@ -115,6 +119,7 @@ impl ChangeGate {
             directory,
             change: None,
             notifiers: Vec::new(),
+            audit: None,
         }
     }
 
@@ -131,6 +136,21 @@ impl ChangeGate {
     pub fn with_notifiers(mut self, notifiers: Vec<Arc<dyn Notifier>>) -> Self {
         self.notifiers = notifiers;
         self
+    }
+
+    /// The persisted journal every request and approval was recorded in: with it,
+    /// [`Context::authorize`](crate::runbook::Context::authorize) also refuses a change
+    /// request the journal does not back ([`journal_mismatches`](super::journal_mismatches):
+    /// a store edited by hand, digests recomputed or not).
+    #[must_use]
+    pub fn with_audit(mut self, audit: Arc<dyn AuditLog>) -> Self {
+        self.audit = Some(audit);
+        self
+    }
+
+    /// The journal change requests are checked against, if one was given.
+    pub fn audit(&self) -> Option<&Arc<dyn AuditLog>> {
+        self.audit.as_ref()
     }
 
     /// Where change requests are kept.

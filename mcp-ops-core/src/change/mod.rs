@@ -12,6 +12,7 @@
 //!   typed [`ChangeRefusal`].
 //! - [`ChangeStore`]: where requests are kept ([`MemoryChangeStore`] here).
 
+mod evidence;
 mod file;
 pub mod gate;
 mod id;
@@ -30,14 +31,15 @@ mod document_tests;
 #[cfg(test)]
 mod tests;
 
+pub use evidence::journal_mismatches;
 pub use file::FileChangeStore;
 pub use gate::ChangeGate;
 pub use id::ChangeId;
 pub use memory::MemoryChangeStore;
 pub use refusal::ChangeRefusal;
 pub use request::{
-    Approval, BreakGlass, ChangeDraft, ChangeRequest, ChangeWindow, RETROACTIVE_WINDOW,
-    Rejection, TEXT_MAX, WINDOW_MAX, WINDOW_MIN, canonical_json, check_text,
+    Approval, BreakGlass, ChangeDraft, ChangeRequest, ChangeWindow, RETROACTIVE_WINDOW, Rejection,
+    TEXT_MAX, WINDOW_MAX, WINDOW_MIN, canonical_json, check_text,
 };
 pub use review::{ChangePolicy, ChangeStatus, HIGH_DISTINCT_APPROVERS, Review};
 pub use risk::{Risk, RiskAssessment, derive_risk};

@@ -143,6 +143,23 @@ impl Context {
         {
             return Err(self.refuse_change(&target, refusal));
         }
+        if let Some(audit) = gate.audit().cloned() {
+            let records = self
+                .step("read journal", id.as_str())
+                .command(format!("ops journal show --change {id}"))
+                .read(|| audit.records(), |r| format!("{} records", r.len()))
+                .await?;
+            let problems = crate::change::journal_mismatches(&cr, &records);
+            if !problems.is_empty() {
+                return Err(self.refuse_change(
+                    &target,
+                    ChangeRefusal::Tampered {
+                        id,
+                        what: format!("the journal does not back it: {}", problems.join("; ")),
+                    },
+                ));
+            }
+        }
         state.mark_authorized();
         self.note(
             CHANGE_CHECK_STEP,

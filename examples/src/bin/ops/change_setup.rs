@@ -140,7 +140,8 @@ pub fn gate(g: &Global, b: &Backends) -> Result<Option<ChangeGate>, Failure> {
     Ok(Some(
         ChangeGate::new(setup.store.clone(), policy, g.platform.team.clone())
             .with_change(change_id(g)?)
-            .with_notifiers(b.notifiers.clone()),
+            .with_notifiers(b.notifiers.clone())
+            .with_audit(setup.audit.clone()),
     ))
 }
 

@@ -405,7 +405,7 @@ async fn show(id: &ChangeId, g: &Global, b: &Backends, setup: &ChangeSetup) -> O
     })?;
     let status = g.platform.changes.status(&cr, &g.platform.team, now);
     let records = setup.audit.records().await.map_err(failure)?;
-    let problems = crate::change_guard::journal_mismatches(&cr, &records);
+    let problems = mcp_ops_core::change::journal_mismatches(&cr, &records);
     let mut report = report_of("change-show", &cr, g, now, Status::Ok);
     report.data["journal_mismatches"] = json!(problems);
     if problems.is_empty() {

@@ -182,6 +182,7 @@ impl DrillChange {
         ChangeGate::new(self.setup.store.clone(), policy, p.team.clone())
             .with_change(Some(self.approved.id.clone()))
             .with_notifiers(b.notifiers.clone())
+            .with_audit(self.setup.audit.clone())
     }
 
     /// After the deploy: the drill's journal appended to the (in-memory) persisted journal

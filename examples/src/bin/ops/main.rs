@@ -19,7 +19,6 @@
 mod assemble;
 mod assemble_alerting;
 mod backends;
-mod change_guard;
 mod change_pg;
 mod change_setup;
 mod change_spec;
@@ -164,10 +163,7 @@ async fn run(cli: Cli) -> ExitCode {
     let banner = backends.banner();
     // The banner is printed once the input is known to be good: bad input is one line.
     let spinner = progress::start(&cli.command, &backends.target);
-    let result = match change_guard::guard(&cli.command, g, &backends).await {
-        Ok(()) => dispatch(&cli.command, g, &backends).await,
-        Err(refused) => Err(refused),
-    };
+    let result = dispatch(&cli.command, g, &backends).await;
     if let Some(bar) = spinner {
         bar.finish_and_clear();
     }
