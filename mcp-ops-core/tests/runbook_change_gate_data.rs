@@ -1,7 +1,7 @@
 //! The change gate on `scale_out`, `rotate_secret`, `recover_database` and
 //! `maintenance_window`, on the test kit in paused time: each is refused before any write
 //! without an approved change request, runs with one, and is refused when the replicas,
-//! target, secret key, backup or window differ from what was approved.
+//! target, node count, secret key, backup or window differ from what was approved.
 #![cfg(feature = "testkit")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -21,7 +21,7 @@ use mcp_ops_core::runbook::scale_out::{
 };
 use mcp_ops_core::testkit::TestKit;
 use mcp_ops_core::types::{DeploymentRef, Namespace, Replicas, ResourceName};
-use mcp_ops_core::{Error, Escalator, Scaler, SecretRotator};
+use mcp_ops_core::{Error, Escalator, NodeGroupScaler, Scaler, SecretRotator};
 
 const RUST: &str = "mcp-production/mcp-rust-server";
 const ML: &str = "mcp-production/mcp-learning-system";
@@ -301,20 +301,78 @@ async fn maintenance_needs_an_open_change_window() {
     assert!(!kit.database.maintenance_runs().is_empty());
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_node_group_change_has_no_change_request_type_and_is_refused_when_enforcing() {
-    let kit = TestKit::runbook().await.unwrap();
-    let gate = gated(&kit, Some(scale_spec(RUST, 8))).await;
-    let ctx = kit
-        .context("scale_out", "launch traffic")
+fn node_spec(nodes: u32) -> ChangeSpec {
+    ChangeSpec::NodeGroup {
+        cluster: "mcp-production".into(),
+        group: "worker-nodes".into(),
+        nodes,
+    }
+}
+
+async fn workers(kit: &TestKit) -> u32 {
+    let groups = kit.cluster.node_groups("mcp-production").await.unwrap();
+    groups
+        .iter()
+        .find(|g| g.name == "worker-nodes")
+        .map(|g| g.desired)
         .unwrap()
-        .with_change_gate(gate);
-    let mut input = scale_input(&[(RUST, 8)]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_node_group_change_needs_a_change_request_for_its_size() {
+    let kit = TestKit::runbook().await.unwrap();
+    let ctx = |gate| {
+        kit.context("scale_out", "launch traffic")
+            .unwrap()
+            .with_change_gate(gate)
+    };
+    let mut input = scale_input(&[]);
     input.node_group = ScaleOutInput::runbook().unwrap().node_group;
-    let e = scale_out(&ctx, kit.scale_out_backends(), &input)
-        .await
-        .unwrap_err();
+    assert_eq!(input.node_group.as_ref().map(|n| n.nodes), Some(5));
+    assert_eq!(workers(&kit).await, 3);
+    // No change request.
+    let e = scale_out(
+        &ctx(gated(&kit, None).await),
+        kit.scale_out_backends(),
+        &input,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(refusal(&e), ChangeRefusal::NoChangeRequest { .. }),
+        "{e}"
+    );
     assert!(e.to_string().contains("node group"), "{e}");
-    assert_eq!(replicas(&kit, RUST).await, 3);
+    // Approved for 6 nodes, asked for 5: the node count differs.
+    let e = scale_out(
+        &ctx(gated(&kit, Some(node_spec(6))).await),
+        kit.scale_out_backends(),
+        &input,
+    )
+    .await
+    .unwrap_err();
+    let ChangeRefusal::Mismatch { differences, .. } = refusal(&e) else {
+        panic!("{e}");
+    };
+    assert_eq!(differences[0].field, "nodes", "{e}");
+    // A request for the deployments alone does not cover the node group: nothing runs.
+    let mut both = scale_input(&[(RUST, 8)]);
+    both.node_group = input.node_group.clone();
+    let e = scale_out(
+        &ctx(gated(&kit, Some(scale_spec(RUST, 8))).await),
+        kit.scale_out_backends(),
+        &both,
+    )
+    .await
+    .unwrap_err();
+    assert!(e.to_string().contains("node group"), "{e}");
+    assert_eq!((replicas(&kit, RUST).await, workers(&kit).await), (3, 3));
     assert!(kit.journal().state_changes().is_empty());
+    // Exactly what was approved (Low risk: the team lead) runs.
+    let five = gated(&kit, Some(node_spec(5))).await;
+    let report = scale_out(&ctx(five), kit.scale_out_backends(), &input)
+        .await
+        .unwrap();
+    assert_eq!(report.status, ScaleOutStatus::Completed, "{report:?}");
+    assert_eq!(workers(&kit).await, 5);
 }

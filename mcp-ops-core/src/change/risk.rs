@@ -74,11 +74,13 @@ impl RiskAssessment {
 
 /// The risk a change has by itself (fail closed):
 ///
-/// - configuration, scaling, resources, secret rotation, maintenance, quarantine → Low;
+/// - configuration, scaling (replicas or a node group), resources, secret rotation,
+///   maintenance, quarantine → Low;
 /// - an image release that is a patch or minor step from `from` → Medium;
 /// - a major step, or a version that cannot be compared (no `from`, another repository,
 ///   a non-semver tag, a digest, a 0.x minor step) → High;
-/// - a database restore → High; a rollback → Medium.
+/// - a database restore, or a configuration restore (it rewrites every backed-up object of
+///   a namespace) → High; a rollback → Medium.
 ///
 /// ```
 /// use mcp_ops_core::change::{ChangeSpec, Risk, derive_risk};
@@ -112,6 +114,17 @@ pub fn derive_risk(spec: &ChangeSpec) -> RiskAssessment {
         ChangeSpec::Quarantine { .. } => {
             RiskAssessment::new(Risk::Low, "pod quarantine (network policy)")
         }
+        ChangeSpec::NodeGroup { .. } => {
+            RiskAssessment::new(Risk::Low, "node group scaling (capacity)")
+        }
+        ChangeSpec::RestoreConfig { namespace, .. } => RiskAssessment::new(
+            Risk::High,
+            format!(
+                "configuration restore rewrites every object of namespace {namespace} the \
+                 backup holds (Deployments, ConfigMaps, Secrets …), each created or replaced \
+                 with the backup's values"
+            ),
+        ),
     }
 }
 
@@ -285,6 +298,73 @@ mod tests {
             database: "mcp".into(),
         };
         assert_eq!(derive_risk(&restore).risk, Risk::High);
+    }
+
+    #[test]
+    fn node_groups_are_low_and_configuration_restores_high() {
+        let nodes = |n: u32| ChangeSpec::NodeGroup {
+            cluster: "mcp-production".into(),
+            group: "worker-nodes".into(),
+            nodes: n,
+        };
+        assert_eq!(derive_risk(&nodes(5)).risk, Risk::Low);
+        assert_eq!(nodes(5).kind().to_string(), "Node scaling");
+        assert_eq!(
+            nodes(5).targets(),
+            vec!["node group mcp-production/worker-nodes".to_owned()]
+        );
+        assert_eq!(
+            nodes(5).summary(),
+            "scale node group mcp-production/worker-nodes to 5 nodes"
+        );
+        assert!(nodes(5).differences(&nodes(5)).is_empty());
+        let diff = nodes(5).differences(&nodes(6));
+        assert_eq!(diff.len(), 1);
+        assert_eq!(diff[0].to_string(), "nodes: approved 5, planned 6");
+        assert!(nodes(5).validate().is_ok());
+        let bad = ChangeSpec::NodeGroup {
+            cluster: "mcp production".into(),
+            group: "worker-nodes".into(),
+            nodes: 5,
+        };
+        assert!(bad.validate().is_err());
+
+        let config = |id: &str, ns: &str| ChangeSpec::RestoreConfig {
+            backup: crate::BackupId::new(id).unwrap(),
+            namespace: ns.parse().unwrap(),
+        };
+        let a = config("config-1", "mcp-production");
+        let assessed = derive_risk(&a);
+        assert_eq!(assessed.risk, Risk::High);
+        assert!(
+            assessed
+                .why
+                .contains("every object of namespace mcp-production"),
+            "{}",
+            assessed.why
+        );
+        assert_eq!(a.kind().to_string(), "Configuration restore");
+        assert_eq!(
+            a.targets(),
+            vec![
+                "backup config-1".to_owned(),
+                "namespace mcp-production".to_owned()
+            ]
+        );
+        let fields: Vec<_> = a
+            .differences(&config("config-2", "mcp-staging"))
+            .iter()
+            .map(|d| d.field)
+            .collect();
+        assert_eq!(fields, ["backup", "namespace"]);
+        assert_eq!(a.differences(&nodes(5))[0].field, "type");
+        let json = serde_json::to_value(&a).unwrap();
+        assert_eq!(json["type"], "restore_config");
+        assert_eq!(serde_json::from_value::<ChangeSpec>(json).unwrap(), a);
+        assert_eq!(
+            serde_json::to_value(nodes(5)).unwrap()["type"],
+            "node_group"
+        );
     }
 
     #[test]

@@ -82,6 +82,22 @@ pub enum ChangeSpec {
         #[serde(default)]
         release: bool,
     },
+    /// Set a node group's size (`eksctl scale nodegroup`).
+    NodeGroup {
+        /// The cluster (`mcp-production`).
+        cluster: String,
+        /// The node group (`worker-nodes`).
+        group: String,
+        /// Nodes wanted.
+        nodes: u32,
+    },
+    /// Re-apply a configuration backup (ConfigMaps and Secrets) to its namespace.
+    RestoreConfig {
+        /// The configuration backup (`config-…`).
+        backup: BackupId,
+        /// The namespace whose objects it rewrites.
+        namespace: Namespace,
+    },
 }
 
 /// The type of a change, as the runbook's CR template names it (`Display`: `Deployment` …).
@@ -105,6 +121,10 @@ pub enum ChangeKind {
     Maintenance,
     /// A pod quarantine or release.
     Quarantine,
+    /// A node group size change.
+    NodeScaling,
+    /// A configuration backup re-applied.
+    ConfigRestore,
 }
 
 impl fmt::Display for ChangeKind {
@@ -118,6 +138,8 @@ impl fmt::Display for ChangeKind {
             ChangeKind::Restore => "Restore",
             ChangeKind::Maintenance => "Maintenance",
             ChangeKind::Quarantine => "Quarantine",
+            ChangeKind::NodeScaling => "Node scaling",
+            ChangeKind::ConfigRestore => "Configuration restore",
         })
     }
 }
@@ -155,11 +177,13 @@ impl ChangeSpec {
             ChangeSpec::Restore { .. } => ChangeKind::Restore,
             ChangeSpec::Maintenance { .. } => ChangeKind::Maintenance,
             ChangeSpec::Quarantine { .. } => ChangeKind::Quarantine,
+            ChangeSpec::NodeGroup { .. } => ChangeKind::NodeScaling,
+            ChangeSpec::RestoreConfig { .. } => ChangeKind::ConfigRestore,
         }
     }
 
     /// The objects the change acts on, qualified (`mcp-production/mcp-typescript-api`,
-    /// `backup <id>`, `database <name>`).
+    /// `backup <id>`, `database <name>`, `node group <cluster>/<group>`, `namespace <name>`).
     pub fn targets(&self) -> Vec<String> {
         match self {
             ChangeSpec::Deploy { deployment, .. }
@@ -174,6 +198,12 @@ impl ChangeSpec {
             }
             ChangeSpec::Maintenance { database } => vec![format!("database {database}")],
             ChangeSpec::Quarantine { namespace, pod, .. } => vec![format!("{namespace}/{pod}")],
+            ChangeSpec::NodeGroup { cluster, group, .. } => {
+                vec![format!("node group {cluster}/{group}")]
+            }
+            ChangeSpec::RestoreConfig { backup, namespace } => {
+                vec![format!("backup {backup}"), format!("namespace {namespace}")]
+            }
         }
     }
 
@@ -228,6 +258,14 @@ impl ChangeSpec {
                 pod,
                 release: true,
             } => format!("release pod {namespace}/{pod} from quarantine"),
+            ChangeSpec::NodeGroup {
+                cluster,
+                group,
+                nodes,
+            } => format!("scale node group {cluster}/{group} to {nodes} nodes"),
+            ChangeSpec::RestoreConfig { backup, namespace } => {
+                format!("restore the configuration of namespace {namespace} from backup {backup}")
+            }
         }
     }
 
@@ -353,6 +391,34 @@ impl ChangeSpec {
                 cmp("pod", format!("{n1}/{p1}"), format!("{n2}/{p2}"));
                 cmp("release", r1.to_string(), r2.to_string());
             }
+            (
+                ChangeSpec::NodeGroup {
+                    cluster: c1,
+                    group: g1,
+                    nodes: n1,
+                },
+                ChangeSpec::NodeGroup {
+                    cluster: c2,
+                    group: g2,
+                    nodes: n2,
+                },
+            ) => {
+                cmp("node group", format!("{c1}/{g1}"), format!("{c2}/{g2}"));
+                cmp("nodes", n1.to_string(), n2.to_string());
+            }
+            (
+                ChangeSpec::RestoreConfig {
+                    backup: b1,
+                    namespace: n1,
+                },
+                ChangeSpec::RestoreConfig {
+                    backup: b2,
+                    namespace: n2,
+                },
+            ) => {
+                cmp("backup", b1.to_string(), b2.to_string());
+                cmp("namespace", n1.to_string(), n2.to_string());
+            }
             (approved, planned) => {
                 cmp("type", approved.summary(), planned.summary());
             }
@@ -360,8 +426,8 @@ impl ChangeSpec {
         out
     }
 
-    /// Checks the free-text fields (secret key, database names): 1 to 253 characters of
-    /// `[A-Za-z0-9._-]`. The typed fields are valid by construction.
+    /// Checks the free-text fields (secret key, database, cluster and node group names): 1
+    /// to 253 characters of `[A-Za-z0-9._-]`. The typed fields are valid by construction.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] naming the field.
@@ -370,6 +436,10 @@ impl ChangeSpec {
             ChangeSpec::RotateSecret { key, .. } => check_word("secret key", key),
             ChangeSpec::Restore { database, .. } | ChangeSpec::Maintenance { database } => {
                 check_word("database", database)
+            }
+            ChangeSpec::NodeGroup { cluster, group, .. } => {
+                check_word("cluster", cluster)?;
+                check_word("node group", group)
             }
             _ => Ok(()),
         }

@@ -103,6 +103,11 @@ pub async fn spec_of(kind: &RequestKind, g: &Global, b: &Backends) -> Result<Cha
             key: key.clone(),
         },
         RequestKind::Restore { id } => {
+            if let (Some(config), true) = (&b.config_backups, id.starts_with("config-")) {
+                let backup = mcp_ops_core::backup::BackupId::new(id)?;
+                let namespace = config.manifest(&backup).await?.namespace;
+                return Ok(ChangeSpec::RestoreConfig { backup, namespace });
+            }
             let backup = crate::cmd_backup::resolve(id, b).await?;
             let database = RecoveryInput::runbook(backup.clone()).database;
             ChangeSpec::Restore { backup, database }
@@ -115,6 +120,19 @@ pub async fn spec_of(kind: &RequestKind, g: &Global, b: &Backends) -> Result<Cha
             pod: ResourceName::new(pod)?,
             release: *release,
         },
+        RequestKind::NodeGroup {
+            cluster,
+            group,
+            nodes,
+        } => {
+            let spec = ChangeSpec::NodeGroup {
+                cluster: cluster.clone(),
+                group: group.clone(),
+                nodes: *nodes,
+            };
+            spec.validate()?;
+            spec
+        }
     })
 }
 
@@ -154,6 +172,12 @@ pub fn default_rollback_plan(spec: &ChangeSpec) -> String {
                 format!("ops quarantine {pod} --release")
             }
         }
+        ChangeSpec::NodeGroup { cluster, group, .. } => {
+            format!("eksctl scale nodegroup --cluster {cluster} --name {group} --nodes <previous>")
+        }
+        ChangeSpec::RestoreConfig { namespace, .. } => format!(
+            "ops backup config {namespace} before the restore, then ops restore <that backup>"
+        ),
         other => format!("undo: {}", other.summary()),
     }
 }

@@ -121,13 +121,25 @@ pub enum RequestKind {
         /// The key inside it.
         key: String,
     },
-    /// `ops restore <backup id|latest>`.
+    /// `ops restore <backup id|latest>`: a database backup, or a configuration backup
+    /// (`config-…`, re-applied to the namespace it was taken from; High risk).
     Restore {
         /// The backup id, or `latest`.
         id: String,
     },
     /// `ops maintenance`.
     Maintenance,
+    /// The node group size `ops scale` sets through `scale_out` (`eksctl scale nodegroup
+    /// --cluster <cluster> --name <group> --nodes N`).
+    NodeGroup {
+        /// The cluster (`mcp-production`).
+        cluster: String,
+        /// The node group (`worker-nodes`).
+        group: String,
+        /// Nodes wanted.
+        #[arg(long)]
+        nodes: u32,
+    },
     /// `ops quarantine <pod> [--release]`.
     Quarantine {
         /// The pod.

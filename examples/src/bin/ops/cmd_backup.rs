@@ -6,6 +6,7 @@ use mcp_ops_core::HealthCheck;
 use mcp_ops_core::backup::{
     BackupId, BackupKind, BackupRecord, BackupRequest, BackupStatus, RestoreOptions,
 };
+use mcp_ops_core::change::ChangeSpec;
 use mcp_ops_core::runbook::recover_database::{
     AutoscaledHandling, RecoveryBackends, RecoveryInput, RecoveryStatus, recover_database,
 };
@@ -269,7 +270,10 @@ pub async fn restore(
 }
 
 /// Re-applies a configuration backup: checksum first, encrypted Secrets decrypted with
-/// `--age-identity-file` (skipped without it), every object created or replaced.
+/// `--age-identity-file` (skipped without it), every object created or replaced. A change
+/// ([`ChangeSpec::RestoreConfig`], High risk) under the change gate: with `--change` it
+/// must be approved for this backup and namespace, and `--enforce-changes` refuses it
+/// without one.
 async fn restore_config(
     config: &ConfigBackups,
     id: &BackupId,
@@ -278,6 +282,14 @@ async fn restore_config(
     b: &Backends,
 ) -> Outcome {
     let ctx = context("restore_config", "ops restore", g, b)?;
+    // Checked before the change gate: the namespace the backup rewrites is part of the
+    // change an approval covers.
+    let namespace = config.manifest(id).await?.namespace;
+    ctx.authorize(&ChangeSpec::RestoreConfig {
+        backup: id.clone(),
+        namespace,
+    })
+    .await?;
     let intent = ctx.intent().clone();
     let options = RestoreOptions {
         timeout: deadline,
