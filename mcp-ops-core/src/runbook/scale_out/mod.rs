@@ -21,9 +21,10 @@
 //! authorized by the context's change gate ([`Context::authorize`]): a
 //! [`ChangeSpec::Scale`](crate::change::ChangeSpec::Scale) per deployment whose replicas (or
 //! autoscaler floor) change, a [`ChangeSpec::Resources`](crate::change::ChangeSpec::Resources)
-//! per container whose resources change. A change request covers one change, so one that
-//! covers only part of the request refuses all of it; a node group change has no change
-//! request type and refuses under an enforcing gate.
+//! per container whose resources change, a
+//! [`ChangeSpec::NodeGroup`](crate::change::ChangeSpec::NodeGroup) when the node group's
+//! size changes. A change request covers one change, so one that covers only part of the
+//! request refuses all of it.
 
 mod capacity;
 mod change;
