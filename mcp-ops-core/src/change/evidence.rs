@@ -20,6 +20,8 @@ use crate::audit::{AuditKind, AuditRecord};
 ///   [`AuditKind::ChangeRequested`] record of its id with its current digest.
 /// - Every approval needs an [`AuditKind::ChangeApproved`] record of its id by the same
 ///   person with the digest the approval signed.
+/// - A request the journal records as rejected ([`AuditKind::ChangeRejected`]) must still
+///   carry its rejection (a rejection deleted from the store does not revive the approvals).
 ///
 /// A retroactive (break-glass) request is opened inside a procedure and journaled as that
 /// procedure's step, so only its approvals are checked.
@@ -72,6 +74,15 @@ pub fn journal_mismatches(cr: &ChangeRequest, records: &[AuditRecord]) -> Vec<St
                 "{id} differs from what was requested (its digest is not the journaled one)"
             ));
         }
+    }
+    // A rejection is final: the journal remembers it even when the store forgets it.
+    if cr.rejection.is_none()
+        && let Some(r) = of(AuditKind::ChangeRejected).next()
+    {
+        out.push(format!(
+            "{id} was rejected by {} (journal record {}), but the store has no rejection",
+            r.draft.actor, r.seq
+        ));
     }
     for a in &cr.approvals {
         let backed = of(AuditKind::ChangeApproved)

@@ -44,13 +44,23 @@ async fn verify(expect_head: Option<&str>, b: &Backends) -> Outcome {
                 .to_owned(),
         ));
     }
-    let log = &setup(b)?.audit;
+    let setup = setup(b)?;
+    let log = &setup.audit;
     let mut report = log.verify().await?;
+    let records = log.records().await?;
     if let Some(h) = expect_head {
-        let records = log.records().await?;
         report.check_expected_head(&records, h);
     }
-    let intact = report.intact();
+    // The change store against the journal: a request or approval the journal does not back
+    // (the journal deleted or cut, the store edited) is named too.
+    let unbacked: Vec<String> = setup
+        .store
+        .list()
+        .await?
+        .iter()
+        .flat_map(|cr| mcp_ops_core::change::journal_mismatches(cr, &records))
+        .collect();
+    let intact = report.intact() && unbacked.is_empty();
     let head = report.head.clone().unwrap_or_default();
     let summary = if intact {
         format!(
@@ -59,10 +69,15 @@ async fn verify(expect_head: Option<&str>, b: &Backends) -> Outcome {
             if head.is_empty() { "(empty)" } else { &head }
         )
     } else {
-        let each: Vec<String> = report.breaks.iter().map(ToString::to_string).collect();
+        let each: Vec<String> = report
+            .breaks
+            .iter()
+            .map(ToString::to_string)
+            .chain(unbacked.iter().cloned())
+            .collect();
         format!(
-            "journal BROKEN: {} break(s) in {} records: {}",
-            report.breaks.len(),
+            "journal BROKEN: {} problem(s) in {} records: {}",
+            each.len(),
             report.records,
             each.join("; ")
         )
@@ -81,7 +96,7 @@ async fn verify(expect_head: Option<&str>, b: &Backends) -> Outcome {
         if intact { Status::Ok } else { Status::Failed },
         summary,
         json!({"intact": intact, "records": report.records, "head": report.head,
-               "breaks": to_value(&report.breaks)}),
+               "breaks": to_value(&report.breaks), "unbacked_changes": unbacked}),
     )
     .table("Breaks", t))
 }
@@ -123,7 +138,9 @@ async fn show(
         change: change.as_ref().map(|c| c.as_str().to_owned()),
         since: since_text.map(|s| since(s, b.clock.now())).transpose()?,
     };
-    let records = setup(b)?.audit.records().await?;
+    let log = &setup(b)?.audit;
+    let records = log.records().await?;
+    let chain = log.verify().await?;
     let shown = filter_records(&records, &filter);
     let mut scope = Vec::new();
     if let Some(c) = &filter.change {
@@ -147,5 +164,14 @@ async fn show(
         json!({"records": to_value(&shown)}),
     );
     report.markdown = Some(timeline_markdown(&shown, &title));
+    if !chain.intact() {
+        // The timeline is still shown (it is evidence), but not as trustworthy.
+        report.status = Status::Failed;
+        report.notes.push(format!(
+            "the journal's chain is BROKEN ({} break(s)): this timeline may have been edited; \
+             see `ops journal verify`",
+            chain.breaks.len()
+        ));
+    }
     Ok(report)
 }
