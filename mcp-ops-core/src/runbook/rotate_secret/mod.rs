@@ -36,8 +36,8 @@ use serde::{Deserialize, Serialize};
 use tracing::Instrument as _;
 
 use super::commands;
-use crate::change::ChangeSpec;
 use super::context::{Context, Plan};
+use crate::change::ChangeSpec;
 use crate::deploy::{Deployer, RolloutStatus};
 use crate::error::{Error, Result};
 use crate::health::{HealthCheck, HealthStatus, HealthSummary, HealthTarget, HttpProbe};

@@ -59,8 +59,8 @@ pub(crate) use steps::{
 };
 
 use super::smoke::SMOKE_COMMAND;
-use crate::change::ChangeSpec;
 use super::{Context, Plan, StepPolicy, commands};
+use crate::change::ChangeSpec;
 use crate::error::{Error, Result};
 use crate::health::HealthStatus;
 use crate::types::Revision;

@@ -30,7 +30,10 @@ async fn break_glass(ctx: &Context, req: &DeployRequest, why: &str) {
     let spec = ChangeSpec::Rollback {
         deployment: req.deployment.clone(),
     };
-    if let Err(e) = ctx.break_glass(&spec, &format!("automatic rollback: {why}")).await {
+    if let Err(e) = ctx
+        .break_glass(&spec, &format!("automatic rollback: {why}"))
+        .await
+    {
         ctx.note(
             BREAK_GLASS_STEP,
             req.deployment.qualified(),
