@@ -100,3 +100,49 @@ fn a_broken_chain_makes_the_timeline_a_failure() {
     // The timeline is still there: it is evidence.
     assert!(!doc["report"]["records"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn a_lost_change_store_does_not_reuse_journaled_ids() {
+    let id = request_as("oncall", SCALE);
+    std::fs::remove_file(change_cli::changes_path()).unwrap();
+    let mut args = vec!["change", "request"];
+    args.extend_from_slice(SCALE);
+    let out = ops_as("oncall", &args);
+    refused(&out, &[&id, "lost or replaced"]);
+    assert!(!change_cli::changes_path().exists(), "nothing written");
+}
+
+#[test]
+fn a_break_glass_rollback_must_say_why() {
+    let out = ops_as(
+        "oncall",
+        &["--enforce-changes", "rollback", "mcp-rust-server"],
+    );
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--reason"), "{stderr}");
+    assert!(!change_cli::changes_path().exists(), "nothing written");
+
+    let out = ops_as(
+        "oncall",
+        &[
+            "--enforce-changes",
+            "rollback",
+            "mcp-rust-server",
+            "--reason",
+            "5xx spike after v1.0.2",
+        ],
+    );
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let doc = changes();
+    let retro = &doc["changes"][0];
+    assert!(
+        retro["break_glass"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("5xx spike after v1.0.2"),
+        "{retro}"
+    );
+}

@@ -117,6 +117,7 @@ pub struct Global {
     pub backup_dir: Option<std::path::PathBuf>,
     /// Who runs the command (a handle of the platform's team): written into intents and the
     /// journal, checked by change approvals (default: the OS user name, else `ops-cli`).
+    /// Asserted, not authenticated: the CLI believes it.
     #[arg(
         long = "as",
         global = true,
@@ -164,6 +165,10 @@ pub enum Command {
     Rollback {
         /// Deployments to undo.
         deployments: Vec<String>,
+        /// Why (the change-cause and the journal). Required for a break-glass rollback:
+        /// under enforced change management without `--change`.
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Scaling: replicas or resources of one deployment.
     Scale(ScaleArgs),

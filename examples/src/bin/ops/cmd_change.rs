@@ -155,11 +155,34 @@ async fn request(args: &RequestArgs, g: &Global, b: &Backends, setup: &ChangeSet
             )),
         );
     }
+    // An id the journal already knows means the store was lost or replaced (the numbers
+    // started again): refuse rather than give one id to two changes.
+    let journaled: std::collections::BTreeSet<String> = setup
+        .audit
+        .records()
+        .await
+        .map_err(failure)?
+        .into_iter()
+        .filter_map(|r| r.draft.change)
+        .collect();
     let cr = setup
         .store
-        .create(year, &|id| ChangeRequest::new(id, draft.clone(), now))
+        .create(year, &|id| {
+            if journaled.contains(id.as_str()) {
+                return Err(mcp_ops_core::Error::conflict(
+                    id.as_str(),
+                    "the journal already records a change request with this id: the change \
+                     store was lost or replaced; restore it (ops journal show --change shows \
+                     what the journal knows) before requesting",
+                ));
+            }
+            ChangeRequest::new(id, draft.clone(), now)
+        })
         .await
-        .map_err(failure)?;
+        .map_err(|e| match e {
+            Error::Conflict { .. } => Failure::Refused(format!("refused: {e}")),
+            other => failure(other),
+        })?;
     persist(
         b,
         &g.actor,

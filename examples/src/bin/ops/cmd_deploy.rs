@@ -150,7 +150,21 @@ pub async fn deploy(args: &DeployArgs, g: &Global, b: &Backends) -> Outcome {
 }
 
 /// `ops rollback [deployment…]`.
-pub async fn rollback(deployments: &[String], g: &Global, b: &Backends) -> Outcome {
+pub async fn rollback(
+    deployments: &[String],
+    reason: Option<&str>,
+    g: &Global,
+    b: &Backends,
+) -> Outcome {
+    // A rollback without approval is break-glass: it must say why (journaled, in the
+    // retroactive change request and in the notice to the approvers).
+    if reason.is_none() && g.change.is_none() && crate::change_setup::enforced(g) {
+        return Err(Failure::BadInput(
+            "a rollback without --change under enforced change management is break-glass: \
+             say why with --reason"
+                .to_owned(),
+        ));
+    }
     // The platform's deployments by default (the runbook's three without --platform): those
     // of the namespace given (`-n`), else every name in that namespace.
     let names: Vec<&str> = if deployments.is_empty() {
@@ -183,7 +197,7 @@ pub async fn rollback(deployments: &[String], g: &Global, b: &Backends) -> Outco
     }
     let mut request = EmergencyRollback::new(refs);
     request.health = Some(b.health_probe.clone());
-    let ctx = context("emergency_rollback", "ops rollback", g, b)?;
+    let ctx = context("emergency_rollback", reason.unwrap_or("ops rollback"), g, b)?;
     let smoke = b.smoke();
     let backends = RollbackBackends {
         deployer: b.deployer.as_ref(),

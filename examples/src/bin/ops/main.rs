@@ -264,7 +264,10 @@ async fn dispatch(command: &Command, g: &Global, b: &Backends) -> Outcome {
         Command::Triage => cmd_diagnose::triage(g, b).await,
         Command::Investigate { what } => cmd_diagnose::investigate(*what, g, b).await,
         Command::Deploy(args) => cmd_deploy::deploy(args, g, b).await,
-        Command::Rollback { deployments } => cmd_deploy::rollback(deployments, g, b).await,
+        Command::Rollback {
+            deployments,
+            reason,
+        } => cmd_deploy::rollback(deployments, reason.as_deref(), g, b).await,
         Command::Scale(args) => cmd_scale::scale(args, g, b).await,
         Command::Capacity => cmd_scale::capacity(g, b).await,
         Command::Backup {
