@@ -8,7 +8,7 @@
 mod change_cli;
 mod common;
 
-use change_cli::{approve, ops_as, refused, request_as, texts};
+use change_cli::{API, approve, ops_as, refused, request_as, texts};
 use common::{bad_input, schema, state_dir, validate};
 use serde_json::Value;
 
@@ -136,4 +136,71 @@ fn a_node_group_change_is_a_low_risk_request() {
         "mcp-production",
         "workers",
     ]);
+}
+
+#[test]
+fn an_autoscaler_ceiling_runs_under_enforcement_only_as_approved() {
+    let hpa = |change: Option<&str>, max: &str, extra: &[&str]| {
+        let mut args = vec!["--enforce-changes"];
+        if let Some(c) = change {
+            args.extend(["--change", c]);
+        }
+        args.extend(["scale", API, "--hpa-max", max]);
+        args.extend_from_slice(extra);
+        ops_as("oncall", &args)
+    };
+    // No change request: refused in one line naming the change (the autoscaler's floor, 3,
+    // is kept).
+    refused(
+        &hpa(None, "15", &[]),
+        &[
+            "set the autoscaler of mcp-production/mcp-typescript-api to 3..=15 replicas",
+            "ops change request",
+        ],
+    );
+    // A dry run needs nothing.
+    let plan = hpa(None, "15", &["--dry-run"]);
+    let (stdout, stderr) = texts(&plan);
+    assert_eq!(plan.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("kubectl patch hpa"), "{stdout}");
+    // The request takes the arguments `ops scale` takes; Low risk, its own type.
+    let doc = json(
+        "oncall",
+        &["change", "request", "scale", API, "--hpa-max", "15"],
+        0,
+    );
+    validate(&schema("change"), &doc, "").unwrap();
+    let cr = &doc["report"]["change"];
+    assert_eq!(
+        cr["spec"],
+        serde_json::json!({
+            "type": "autoscaler",
+            "deployment": "mcp-production/mcp-typescript-api",
+            "min": 3,
+            "max": 15
+        })
+    );
+    assert_eq!(cr["risk"], "low", "{cr}");
+    let id = cr["id"].as_str().unwrap().to_owned();
+    let md = texts(&ops_as("oncall", &["change", "show", &id])).0;
+    assert!(md.contains("**Type**: Autoscaling"), "{md}");
+    let list = json("oncall", &["change", "list"], 0);
+    validate(&schema("change-list"), &list, "").unwrap();
+    // Pending: refused for the missing approval.
+    refused(&hpa(Some(&id), "15", &[]), &[&id, "team lead"]);
+    approve(&id, "team-lead");
+    // Another ceiling than approved: refused, naming both.
+    refused(
+        &hpa(Some(&id), "20", &[]),
+        &[&id, "max replicas", "15", "20"],
+    );
+    // Exactly what was approved runs.
+    let out = hpa(Some(&id), "15", &[]);
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("max 10 → 15"), "{stdout}");
+    // A request the autoscaler cannot hold is bad input.
+    bad_input(&["change", "request", "scale", API, "--hpa-max", "2"]);
+    bad_input(&["change", "request", "scale", "no-such", "--hpa-max", "5"]);
+    bad_input(&["change", "request", "scale", API]);
 }

@@ -19,12 +19,14 @@ use mcp_ops_core::runbook::rotate_secret::{RotateSecretInput, rotate_secret};
 use mcp_ops_core::runbook::scale_out::{
     HorizontalTarget, ScaleOutInput, ScaleOutStatus, scale_out,
 };
+use mcp_ops_core::scale::AutoscalerBounds;
 use mcp_ops_core::testkit::TestKit;
 use mcp_ops_core::types::{DeploymentRef, Namespace, Replicas, ResourceName};
 use mcp_ops_core::{Error, Escalator, NodeGroupScaler, Scaler, SecretRotator};
 
 const RUST: &str = "mcp-production/mcp-rust-server";
 const ML: &str = "mcp-production/mcp-learning-system";
+const API: &str = "mcp-production/mcp-typescript-api";
 
 fn refusal(e: &Error) -> &ChangeRefusal {
     e.change_refusal()
@@ -375,4 +377,105 @@ async fn a_node_group_change_needs_a_change_request_for_its_size() {
         .unwrap();
     assert_eq!(report.status, ScaleOutStatus::Completed, "{report:?}");
     assert_eq!(workers(&kit).await, 5);
+}
+
+fn bounds_spec(min: u32, max: u32) -> ChangeSpec {
+    ChangeSpec::Autoscaler {
+        deployment: API.parse().unwrap(),
+        min: Replicas::new(min).unwrap(),
+        max: Replicas::new(max).unwrap(),
+    }
+}
+
+async fn api_bounds(kit: &TestKit) -> (u32, u32) {
+    let a = kit
+        .cluster
+        .autoscaler(&API.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    (a.min.get(), a.max.get())
+}
+
+/// What `ops scale <deployment> --hpa-max N` does: authorize the bounds, then patch the
+/// autoscaler's ceiling (its floor kept).
+async fn raise_ceiling(kit: &TestKit, gate: ChangeGate, max: u32) -> Result<(), Error> {
+    let ctx = kit
+        .context("scale_out", "launch traffic")
+        .unwrap()
+        .with_change_gate(gate);
+    let d: DeploymentRef = API.parse().unwrap();
+    ctx.authorize(&bounds_spec(3, max)).await?;
+    let bounds = AutoscalerBounds {
+        min: None,
+        max: Some(Replicas::new(max).unwrap()),
+    };
+    let intent = ctx.intent().clone();
+    ctx.step("patch autoscaler", d.qualified())
+        .action(format!("maxReplicas → {max}"))
+        .act(
+            || kit.cluster.set_autoscaler_bounds(&d, bounds, &intent),
+            |c| format!("max {} → {}", c.from.1, c.to.1),
+        )
+        .await?;
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn autoscaler_bounds_need_a_change_request_for_exactly_those_bounds() {
+    let kit = TestKit::runbook().await.unwrap();
+    assert_eq!(api_bounds(&kit).await, (3, 10));
+    // No change request: refused, naming the autoscaler change, before any write.
+    let e = raise_ceiling(&kit, gated(&kit, None).await, 15)
+        .await
+        .unwrap_err();
+    let ChangeRefusal::NoChangeRequest { planned } = refusal(&e) else {
+        panic!("{e}");
+    };
+    assert!(
+        planned.contains("autoscaler of mcp-production/mcp-typescript-api to 3..=15"),
+        "{e}"
+    );
+    // Approved for a ceiling of 20, asked for 15: the maximum differs.
+    let e = raise_ceiling(&kit, gated(&kit, Some(bounds_spec(3, 20))).await, 15)
+        .await
+        .unwrap_err();
+    let ChangeRefusal::Mismatch { differences, .. } = refusal(&e) else {
+        panic!("{e}");
+    };
+    assert_eq!(differences.len(), 1, "{e}");
+    assert_eq!(
+        (
+            differences[0].field,
+            differences[0].approved.as_str(),
+            differences[0].planned.as_str()
+        ),
+        ("max replicas", "20", "15")
+    );
+    // A replica count approved for the same deployment is another kind of change.
+    let e = raise_ceiling(&kit, gated(&kit, Some(scale_spec(API, 15))).await, 15)
+        .await
+        .unwrap_err();
+    assert!(matches!(refusal(&e), ChangeRefusal::Mismatch { .. }), "{e}");
+    assert_eq!(api_bounds(&kit).await, (3, 10));
+    assert!(kit.journal().state_changes().is_empty());
+    // Exactly what was approved (Low risk) runs.
+    let cr = gated(&kit, Some(bounds_spec(3, 15))).await;
+    raise_ceiling(&kit, cr, 15).await.unwrap();
+    assert_eq!(api_bounds(&kit).await, (3, 15));
+}
+
+#[tokio::test(start_paused = true)]
+async fn replicas_of_an_autoscaled_deployment_are_a_scale_change() {
+    let kit = TestKit::runbook().await.unwrap();
+    let ctx = kit
+        .context("scale_out", "launch traffic")
+        .unwrap()
+        .with_change_gate(gated(&kit, Some(scale_spec(API, 5))).await);
+    // scale_out moves the autoscaler's floor to 5; the request for 5 replicas covers it.
+    let report = scale_out(&ctx, kit.scale_out_backends(), &scale_input(&[(API, 5)]))
+        .await
+        .unwrap();
+    assert_eq!(report.status, ScaleOutStatus::Completed, "{report:?}");
+    assert_eq!(api_bounds(&kit).await, (5, 10));
 }

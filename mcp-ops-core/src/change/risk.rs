@@ -104,6 +104,9 @@ pub fn derive_risk(spec: &ChangeSpec) -> RiskAssessment {
             RiskAssessment::new(Risk::High, "database restore replaces data")
         }
         ChangeSpec::Scale { .. } => RiskAssessment::new(Risk::Low, "scaling (configuration)"),
+        ChangeSpec::Autoscaler { .. } => {
+            RiskAssessment::new(Risk::Low, "scaling: autoscaler bounds (configuration)")
+        }
         ChangeSpec::Resources { .. } => {
             RiskAssessment::new(Risk::Low, "resource requests/limits (configuration)")
         }
@@ -276,6 +279,11 @@ mod tests {
                 namespace: "mcp-production".parse().unwrap(),
                 secret: "db".parse().unwrap(),
                 key: "password".into(),
+            },
+            ChangeSpec::Autoscaler {
+                deployment: d.clone(),
+                min: crate::types::Replicas::new(3).unwrap(),
+                max: crate::types::Replicas::new(15).unwrap(),
             },
             ChangeSpec::Maintenance {
                 database: "mcp".into(),

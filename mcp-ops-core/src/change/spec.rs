@@ -42,6 +42,16 @@ pub enum ChangeSpec {
         /// The new replica count.
         replicas: Replicas,
     },
+    /// Set the bounds of a deployment's autoscaler (`kubectl patch hpa`: minReplicas and
+    /// maxReplicas).
+    Autoscaler {
+        /// The deployment the autoscaler scales.
+        deployment: DeploymentRef,
+        /// minReplicas after the change.
+        min: Replicas,
+        /// maxReplicas after the change.
+        max: Replicas,
+    },
     /// Set a container's requests and limits.
     Resources {
         /// The deployment.
@@ -111,6 +121,8 @@ pub enum ChangeKind {
     Rollback,
     /// A replica change.
     Scaling,
+    /// An autoscaler bounds change.
+    Autoscaling,
     /// A requests/limits change.
     Resources,
     /// A secret rotation.
@@ -133,6 +145,7 @@ impl fmt::Display for ChangeKind {
             ChangeKind::Deployment => "Deployment",
             ChangeKind::Rollback => "Rollback",
             ChangeKind::Scaling => "Scaling",
+            ChangeKind::Autoscaling => "Autoscaling",
             ChangeKind::Resources => "Resources",
             ChangeKind::SecretRotation => "Secret rotation",
             ChangeKind::Restore => "Restore",
@@ -172,6 +185,7 @@ impl ChangeSpec {
             ChangeSpec::Deploy { .. } => ChangeKind::Deployment,
             ChangeSpec::Rollback { .. } => ChangeKind::Rollback,
             ChangeSpec::Scale { .. } => ChangeKind::Scaling,
+            ChangeSpec::Autoscaler { .. } => ChangeKind::Autoscaling,
             ChangeSpec::Resources { .. } => ChangeKind::Resources,
             ChangeSpec::RotateSecret { .. } => ChangeKind::SecretRotation,
             ChangeSpec::Restore { .. } => ChangeKind::Restore,
@@ -189,6 +203,7 @@ impl ChangeSpec {
             ChangeSpec::Deploy { deployment, .. }
             | ChangeSpec::Rollback { deployment }
             | ChangeSpec::Scale { deployment, .. }
+            | ChangeSpec::Autoscaler { deployment, .. }
             | ChangeSpec::Resources { deployment, .. } => vec![deployment.qualified()],
             ChangeSpec::RotateSecret {
                 namespace, secret, ..
@@ -230,6 +245,14 @@ impl ChangeSpec {
                 deployment,
                 replicas,
             } => format!("scale {} to {replicas} replicas", deployment.qualified()),
+            ChangeSpec::Autoscaler {
+                deployment,
+                min,
+                max,
+            } => format!(
+                "set the autoscaler of {} to {min}..={max} replicas",
+                deployment.qualified()
+            ),
             ChangeSpec::Resources {
                 deployment,
                 container,
@@ -323,6 +346,22 @@ impl ChangeSpec {
             ) => {
                 cmp("deployment", d1.qualified(), d2.qualified());
                 cmp("replicas", r1.to_string(), r2.to_string());
+            }
+            (
+                ChangeSpec::Autoscaler {
+                    deployment: d1,
+                    min: n1,
+                    max: x1,
+                },
+                ChangeSpec::Autoscaler {
+                    deployment: d2,
+                    min: n2,
+                    max: x2,
+                },
+            ) => {
+                cmp("deployment", d1.qualified(), d2.qualified());
+                cmp("min replicas", n1.to_string(), n2.to_string());
+                cmp("max replicas", x1.to_string(), x2.to_string());
             }
             (
                 ChangeSpec::Resources {
@@ -427,12 +466,28 @@ impl ChangeSpec {
     }
 
     /// Checks the free-text fields (secret key, database, cluster and node group names): 1
-    /// to 253 characters of `[A-Za-z0-9._-]`. The typed fields are valid by construction.
+    /// to 253 characters of `[A-Za-z0-9._-]`, and an autoscaler's bounds (minimum at least
+    /// 1, at most the maximum). The other typed fields are valid by construction.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] naming the field.
     pub fn validate(&self) -> Result<()> {
         match self {
+            ChangeSpec::Autoscaler { min, max, .. } => {
+                if min.get() == 0 {
+                    return Err(Error::invalid(
+                        "autoscaler",
+                        "an autoscaler cannot hold 0 replicas (its minimum must be at least 1)",
+                    ));
+                }
+                if min > max {
+                    return Err(Error::invalid(
+                        "autoscaler",
+                        format!("minimum {min} is above maximum {max}"),
+                    ));
+                }
+                Ok(())
+            }
             ChangeSpec::RotateSecret { key, .. } => check_word("secret key", key),
             ChangeSpec::Restore { database, .. } | ChangeSpec::Maintenance { database } => {
                 check_word("database", database)
@@ -445,6 +500,10 @@ impl ChangeSpec {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "spec_autoscaler_tests.rs"]
+mod autoscaler_tests;
 
 fn check_word(field: &'static str, s: &str) -> Result<()> {
     if s.is_empty() || s.len() > 253 {

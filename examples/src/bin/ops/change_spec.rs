@@ -55,13 +55,29 @@ pub async fn spec_of(kind: &RequestKind, g: &Global, b: &Backends) -> Result<Cha
         RequestKind::Scale {
             deployment: d,
             replicas,
+            hpa_max,
         } => {
             let deployment = deployment(d)?;
-            let replicas = Replicas::new(*replicas)?;
             b.scaler.replicas(&deployment).await?;
-            ChangeSpec::Scale {
-                deployment,
-                replicas,
+            match (replicas, hpa_max) {
+                (Some(n), _) => ChangeSpec::Scale {
+                    deployment,
+                    replicas: Replicas::new(*n)?,
+                },
+                (None, Some(n)) => {
+                    let max = Replicas::new(*n)?;
+                    let Some(hpa) = b.scaler.autoscaler(&deployment).await? else {
+                        return Err(Failure::BadInput(format!(
+                            "{deployment} has no autoscaler; use --replicas"
+                        )));
+                    };
+                    crate::cmd_scale::autoscaler_spec(&deployment, &hpa, max)?
+                }
+                (None, None) => {
+                    return Err(Failure::BadInput(
+                        "--replicas or --hpa-max is required".to_owned(),
+                    ));
+                }
             }
         }
         RequestKind::Resources {
@@ -153,6 +169,10 @@ pub fn default_rollback_plan(spec: &ChangeSpec) -> String {
         ChangeSpec::Scale { deployment, .. } => format!(
             "kubectl scale deployment/{} --replicas=<previous> -n {}",
             deployment.name, deployment.namespace
+        ),
+        ChangeSpec::Autoscaler { deployment, .. } => format!(
+            "ops -n {} scale {} --hpa-max <previous> (kubectl patch hpa: the previous maxReplicas)",
+            deployment.namespace, deployment.name
         ),
         ChangeSpec::Resources { deployment, .. } => undo(deployment),
         ChangeSpec::RotateSecret { secret, .. } => {

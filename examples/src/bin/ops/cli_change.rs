@@ -86,13 +86,18 @@ pub enum RequestKind {
         /// The deployment.
         deployment: String,
     },
-    /// `ops scale <deployment> --replicas N`.
+    /// `ops scale <deployment> --replicas N`, or `ops scale <deployment> --hpa-max N` (the
+    /// autoscaler's ceiling; its floor, read from the cluster, is kept).
+    #[command(group(clap::ArgGroup::new("scale_request").required(true).args(["replicas", "hpa_max"])))]
     Scale {
         /// The deployment.
         deployment: String,
         /// Replicas wanted.
         #[arg(long)]
-        replicas: u32,
+        replicas: Option<u32>,
+        /// The autoscaler's maxReplicas wanted.
+        #[arg(long)]
+        hpa_max: Option<u32>,
     },
     /// `ops scale <deployment> --cpu … --memory …`.
     Resources {

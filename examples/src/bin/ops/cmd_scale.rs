@@ -1,5 +1,6 @@
 //! `ops scale` and `ops capacity` (Scaling Procedures, through `scale_out`).
 
+use mcp_ops_core::change::ChangeSpec;
 use mcp_ops_core::runbook::scale_out::{
     CapacityReport, HorizontalChange, HorizontalTarget, ScaleOutBackends, ScaleOutInput,
     ScaleOutReport, ScaleOutStatus, VerticalTarget, scale_out,
@@ -174,6 +175,10 @@ async fn hpa_max(
             "--hpa-max {n} is above the policy's {limit} replicas; pass --force <reason>"
         )));
     }
+    // The change request covers the bounds as they will be: the floor kept, the new
+    // ceiling. A dry run needs none (`authorize` reads nothing then).
+    let spec = autoscaler_spec(&deployment, &hpa, max)?;
+    ctx.authorize(&spec).await?;
     let bounds = AutoscalerBounds {
         min: None,
         max: Some(max),
@@ -194,6 +199,26 @@ async fn hpa_max(
         )
         .await?;
     Ok((hpa, change))
+}
+
+/// The change `ops scale <deployment> --hpa-max N` makes to the autoscaler `hpa`: its floor
+/// kept, its ceiling `max` (`ops change request scale <deployment> --hpa-max N` asks for the
+/// same).
+///
+/// # Errors
+/// [`Failure::BadInput`] when `max` is below the autoscaler's floor.
+pub(crate) fn autoscaler_spec(
+    deployment: &DeploymentRef,
+    hpa: &AutoscalerStatus,
+    max: Replicas,
+) -> Result<ChangeSpec, Failure> {
+    let spec = ChangeSpec::Autoscaler {
+        deployment: deployment.clone(),
+        min: hpa.min,
+        max,
+    };
+    spec.validate()?;
+    Ok(spec)
 }
 
 fn changes_table(report: &ScaleOutReport) -> comfy_table::Table {

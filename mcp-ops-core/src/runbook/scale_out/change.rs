@@ -10,6 +10,12 @@ use crate::runbook::context::Context;
 /// an autoscaler's floor) per deployment that changes, new resources per container that
 /// changes, and the node group's size when it changes. Targets already as wanted are not
 /// changes.
+///
+/// A replica target on a deployment an autoscaler owns stays a [`ChangeSpec::Scale`] of the
+/// replicas asked for, though it is applied as new autoscaler bounds (floor = the replicas,
+/// ceiling raised to at least that): the bounds follow from the count and the autoscaler,
+/// and `ops change request scale <deployment> --replicas N` asks for exactly that. Bounds
+/// set directly (`ops scale --hpa-max`) are a [`ChangeSpec::Autoscaler`].
 pub(crate) fn planned(report: &ScaleOutReport) -> Vec<ChangeSpec> {
     let horizontal = report.horizontal.iter().filter_map(|h| {
         let replicas = match &h.change {
