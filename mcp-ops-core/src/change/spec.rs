@@ -483,7 +483,7 @@ impl ChangeSpec {
                 if min > max {
                     return Err(Error::invalid(
                         "autoscaler",
-                        format!("minimum {min} is above maximum {max}"),
+                        format!("minReplicas {min} must be at most maxReplicas {max}"),
                     ));
                 }
                 Ok(())

@@ -53,7 +53,10 @@ fn an_autoscaler_change_differs_by_each_bound_and_by_type() {
 #[test]
 fn an_autoscaler_minimum_is_at_least_one_and_at_most_its_maximum() {
     let e = bounds(API, 16, 15).validate().unwrap_err().to_string();
-    assert!(e.contains("minimum 16 is above maximum 15"), "{e}");
+    assert!(
+        e.contains("minReplicas 16 must be at most maxReplicas 15"),
+        "{e}"
+    );
     let e = bounds(API, 0, 15).validate().unwrap_err().to_string();
     assert!(e.contains("0 replicas"), "{e}");
     bounds(API, 15, 15).validate().unwrap();

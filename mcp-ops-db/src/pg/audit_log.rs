@@ -58,6 +58,7 @@ INSERT INTO mcp_ops_audit_head (id, seq, hash)
 #[derive(Clone)]
 pub struct PgAuditLog {
     pool: Pool,
+    busy_patience: std::time::Duration,
 }
 
 impl std::fmt::Debug for PgAuditLog {
@@ -91,7 +92,19 @@ impl PgAuditLog {
     /// A log over `pool`; call [`PgAuditLog::migrate`] once before use.
     #[must_use]
     pub fn new(pool: Pool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            busy_patience: super::busy::BUSY_PATIENCE,
+        }
+    }
+
+    /// How long to keep asking a server that refuses connections for now (too many
+    /// clients, starting up) before reporting it unavailable; 60 s by default, zero to
+    /// report at once.
+    #[must_use]
+    pub fn with_busy_patience(mut self, patience: std::time::Duration) -> Self {
+        self.busy_patience = patience;
+        self
     }
 
     /// Creates the tables and the head row if they do not exist (idempotent; concurrent
@@ -115,11 +128,16 @@ impl PgAuditLog {
         tx.commit().await.map_err(|e| db("commit migration", &e))
     }
 
+    /// A pooled connection; a full or starting server (many processes appending at once)
+    /// is asked again for up to [`PgAuditLog::with_busy_patience`].
     async fn client(&self) -> Result<deadpool_postgres::Object> {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| Error::unavailable(BACKEND, format!("audit log connection: {e}")))
+        super::busy::pooled(
+            &self.pool,
+            self.busy_patience,
+            BACKEND,
+            "audit log connection",
+        )
+        .await
     }
 
     /// The head to continue from: the locked anchor, or the last row when one lies past it

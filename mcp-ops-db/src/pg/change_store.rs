@@ -21,7 +21,7 @@ const ATTEMPTS: u32 = 10;
 
 /// How long [`PgChangeStore`] keeps asking a full or starting server for a connection,
 /// unless [`PgChangeStore::with_busy_patience`] says otherwise.
-pub const CHANGE_STORE_BUSY_PATIENCE: Duration = Duration::from_secs(60);
+pub const CHANGE_STORE_BUSY_PATIENCE: Duration = super::busy::BUSY_PATIENCE;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS mcp_ops_change_sequences (
@@ -120,22 +120,6 @@ fn failed(e: &tokio_postgres::Error) -> Failed {
     }
 }
 
-/// Whether the server refused a connection only for now: too many clients (53300) or
-/// starting up (57P03).
-fn busy(e: &tokio_postgres::Error) -> bool {
-    matches!(e.code(), Some(c) if *c == SqlState::TOO_MANY_CONNECTIONS || *c == SqlState::CANNOT_CONNECT_NOW)
-}
-
-/// `pause` plus up to half of it again, so that processes refused together come back apart.
-fn jittered(pause: Duration) -> Duration {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let seed = u64::from(nanos ^ std::process::id().rotate_left(16));
-    let half = u64::try_from(pause.as_millis() / 2).unwrap_or(0).max(1);
-    pause + Duration::from_millis(seed % half)
-}
-
 fn encode(cr: &ChangeRequest) -> Result<String> {
     serde_json::to_string(cr).map_err(|e| Error::backend(BACKEND, format!("encode: {e}"), false))
 }
@@ -199,24 +183,16 @@ impl PgChangeStore {
         tx.commit().await.map_err(|e| to_error(&e))
     }
 
-    /// A pooled connection, asking a full or starting server again with a growing,
-    /// jittered pause for up to the busy patience; every other failure is reported at once.
+    /// A pooled connection, asking a full or starting server again for up to the busy
+    /// patience; every other failure is reported at once.
     async fn client(&self) -> Result<deadpool_postgres::Object> {
-        let started = tokio::time::Instant::now();
-        let mut pause = Duration::from_millis(50);
-        loop {
-            let e = match self.pool.get().await {
-                Ok(c) => return Ok(c),
-                Err(deadpool_postgres::PoolError::Backend(e)) => e,
-                Err(other) => return Err(Error::unavailable(BACKEND, other.to_string())),
-            };
-            if !busy(&e) || started.elapsed() + pause > self.busy_patience {
-                return Err(Error::unavailable(BACKEND, describe(&e)));
-            }
-            tracing::debug!(error = %describe(&e), ?pause, "PostgreSQL busy; asking again");
-            tokio::time::sleep(jittered(pause)).await;
-            pause = (pause * 2).min(Duration::from_secs(2));
-        }
+        super::busy::pooled(
+            &self.pool,
+            self.busy_patience,
+            BACKEND,
+            "change store connection",
+        )
+        .await
     }
 
     /// One attempt of [`ChangeStore::create`].

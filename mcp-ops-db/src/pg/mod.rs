@@ -2,6 +2,7 @@
 //! status, diagnostics, maintenance and role password rotation.
 
 mod audit_log;
+mod busy;
 mod change_store;
 mod connect;
 pub(crate) mod conninfo;
