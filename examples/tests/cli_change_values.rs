@@ -65,18 +65,12 @@ fn change_outputs_validate_against_their_schemas() {
         &["change", "approve", &id, "--comment", "ok"],
     );
     validate(&schema("change"), &doc, "").unwrap();
-    validate(
-        &schema("change"),
-        &json("oncall", &["change", "show", &id]),
-        "",
-    )
-    .unwrap();
-    validate(
-        &schema("change-list"),
-        &json("oncall", &["change", "list"]),
-        "",
-    )
-    .unwrap();
+    // `ops --as oncall --output json args…` validates against the schema `name`.
+    let valid = |name: &str, args: &[&str]| {
+        validate(&schema(name), &json("oncall", args), "").unwrap();
+    };
+    valid("change", &["change", "show", &id]);
+    valid("change-list", &["change", "list"]);
     let other = request_deploy(PATCH);
     let doc = json(
         "engineering-manager",
@@ -103,18 +97,8 @@ fn change_outputs_validate_against_their_schemas() {
         assert!(e["at"].as_str().unwrap().ends_with('Z'), "{e}");
         assert!(e["duration_ms"].is_u64(), "{e}");
     }
-    validate(
-        &schema("journal-verify"),
-        &json("oncall", &["journal", "verify"]),
-        "",
-    )
-    .unwrap();
-    validate(
-        &schema("journal-show"),
-        &json("oncall", &["journal", "show"]),
-        "",
-    )
-    .unwrap();
+    valid("journal-verify", &["journal", "verify"]);
+    valid("journal-show", &["journal", "show"]);
 }
 
 #[test]
@@ -163,141 +147,50 @@ fn a_dry_run_needs_no_approval_and_records_nothing() {
 fn bad_input_is_one_line_and_writes_nothing() {
     let id = request_deploy(PATCH);
     let (store, journal) = (bytes(&changes_path()), bytes(&journal_path()));
-    let cases: Vec<Vec<&str>> = vec![
-        // Malformed change ids.
-        vec![
-            "--as",
-            "oncall",
-            "--change",
-            "CR-1",
-            "scale",
-            API,
-            "--replicas",
-            "4",
-        ],
-        vec![
-            "--as",
-            "engineering-manager",
-            "change",
-            "approve",
-            "CR-2026-01",
-        ],
-        vec!["--as", "oncall", "change", "show", "cr 2026 001"],
-        vec![
-            "--as",
-            "team-lead",
-            "change",
-            "reject",
-            "INC-0001",
-            "--comment",
-            "no",
-        ],
-        // Unknown or malformed handles.
-        vec!["--as", "nobody", "change", "approve", &id],
-        vec!["--as", "Eve Admin", "change", "approve", &id],
-        vec!["--as", "mallory", "change", "request", "deploy", API, PATCH],
-        // Bad durations and windows.
-        vec![
-            "--as",
-            "oncall",
-            "change",
-            "request",
-            "deploy",
-            API,
-            PATCH,
-            "--duration",
-            "5x",
-        ],
-        vec![
-            "--as",
-            "oncall",
-            "change",
-            "request",
-            "deploy",
-            API,
-            PATCH,
-            "--duration",
-            "0m",
-        ],
-        vec![
-            "--as",
-            "oncall",
-            "change",
-            "request",
-            "deploy",
-            API,
-            PATCH,
-            "--duration",
-            "30d",
-        ],
-        vec![
-            "--as",
-            "oncall",
-            "change",
-            "request",
-            "deploy",
-            API,
-            PATCH,
-            "--scheduled",
-            "tomorrow",
-        ],
-        vec![
-            "--as",
-            "oncall",
-            "change",
-            "request",
-            "deploy",
-            API,
-            PATCH,
-            "--scheduled",
-            "2001-01-01T00:00:00Z",
-        ],
-        // Values of the change itself.
-        vec![
-            "--as",
-            "oncall",
-            "change",
-            "request",
-            "deploy",
-            API,
-            "no-equals-sign",
-        ],
-        vec![
-            "--as",
-            "oncall",
-            "change",
-            "request",
-            "deploy",
-            "no-such-deployment",
-            PATCH,
-        ],
-        vec![
-            "--as",
-            "oncall",
-            "change",
-            "request",
-            "deploy",
-            API,
-            PATCH,
-            "--description",
-            "",
-        ],
-        vec![
-            "--as", "oncall", "change", "request", "deploy", API, PATCH, "--risk", "extreme",
-        ],
-        // A change that does not exist.
-        vec![
-            "--as",
-            "engineering-manager",
-            "change",
-            "approve",
-            "CR-2026-999",
-        ],
-        vec!["--as", "oncall", "change", "reject", &id, "--comment", ""],
-    ];
-    for args in &cases {
-        bad_input(args);
+    // `ops --as who args…`, refused as bad input.
+    let bad_as = |who: &str, args: &[&str]| bad_input(&[&["--as", who][..], args].concat());
+    let request = ["change", "request", "deploy", API, PATCH];
+    // Malformed change ids.
+    bad_as(
+        "oncall",
+        &["--change", "CR-1", "scale", API, "--replicas", "4"],
+    );
+    bad_as("engineering-manager", &["change", "approve", "CR-2026-01"]);
+    bad_as("oncall", &["change", "show", "cr 2026 001"]);
+    bad_as(
+        "team-lead",
+        &["change", "reject", "INC-0001", "--comment", "no"],
+    );
+    // Unknown or malformed handles.
+    for who in ["nobody", "Eve Admin"] {
+        bad_as(who, &["change", "approve", &id]);
     }
+    bad_as("mallory", &request);
+    // Bad durations and windows.
+    for (flag, value) in [
+        ("--duration", "5x"),
+        ("--duration", "0m"),
+        ("--duration", "30d"),
+        ("--scheduled", "tomorrow"),
+        ("--scheduled", "2001-01-01T00:00:00Z"),
+    ] {
+        bad_as("oncall", &[&request[..], &[flag, value]].concat());
+    }
+    // Values of the change itself.
+    bad_as(
+        "oncall",
+        &["change", "request", "deploy", API, "no-equals-sign"],
+    );
+    bad_as(
+        "oncall",
+        &["change", "request", "deploy", "no-such-deployment", PATCH],
+    );
+    for (flag, value) in [("--description", ""), ("--risk", "extreme")] {
+        bad_as("oncall", &[&request[..], &[flag, value]].concat());
+    }
+    // A change that does not exist.
+    bad_as("engineering-manager", &["change", "approve", "CR-2026-999"]);
+    bad_as("oncall", &["change", "reject", &id, "--comment", ""]);
     assert_eq!(bytes(&changes_path()), store);
     assert_eq!(bytes(&journal_path()), journal);
 }

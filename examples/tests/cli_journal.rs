@@ -48,6 +48,15 @@ fn breaks(doc: &Value) -> Vec<(u64, String)> {
         .collect()
 }
 
+/// Writes `lines` as the journal, asserts `ops journal verify` exits 1 and returns its breaks
+/// and document.
+fn verify_broken(lines: &[String]) -> (Vec<(u64, String)>, Value) {
+    write_journal(lines);
+    let (code, doc) = verify(&[]);
+    assert_eq!(code, Some(1), "{doc}");
+    (breaks(&doc), doc)
+}
+
 #[test]
 fn an_intact_journal_verifies_and_its_head_can_be_expected() {
     some_history();
@@ -66,10 +75,8 @@ fn an_intact_journal_verifies_and_its_head_can_be_expected() {
 fn an_edited_line_is_named() {
     let mut lines = some_history();
     lines[1] = lines[1].replace("engineering-manager", "team-lead");
-    write_journal(&lines);
-    let (code, doc) = verify(&[]);
-    assert_eq!(code, Some(1), "{doc}");
-    assert!(breaks(&doc).contains(&(2, "edited".to_owned())), "{doc}");
+    let (found, doc) = verify_broken(&lines);
+    assert!(found.contains(&(2, "edited".to_owned())), "{doc}");
     let out = ops_as("oncall", &["journal", "verify"]);
     let (stdout, _) = texts(&out);
     assert_eq!(out.status.code(), Some(1));
@@ -81,13 +88,8 @@ fn an_edited_line_is_named() {
 fn a_deleted_line_is_named() {
     let mut lines = some_history();
     lines.remove(1);
-    write_journal(&lines);
-    let (code, doc) = verify(&[]);
-    assert_eq!(code, Some(1));
-    assert!(
-        breaks(&doc).iter().any(|(p, k)| *p == 2 && k == "deleted"),
-        "{doc}"
-    );
+    let (found, doc) = verify_broken(&lines);
+    assert!(found.contains(&(2, "deleted".to_owned())), "{doc}");
 }
 
 #[test]
@@ -95,23 +97,16 @@ fn an_inserted_line_is_named() {
     let mut lines = some_history();
     let copy = lines[1].clone();
     lines.insert(2, copy);
-    write_journal(&lines);
-    let (code, doc) = verify(&[]);
-    assert_eq!(code, Some(1));
-    assert!(
-        breaks(&doc).iter().any(|(p, k)| *p == 3 && k == "inserted"),
-        "{doc}"
-    );
+    let (found, doc) = verify_broken(&lines);
+    assert!(found.contains(&(3, "inserted".to_owned())), "{doc}");
 }
 
 #[test]
 fn reordered_lines_are_named() {
     let mut lines = some_history();
     lines.swap(1, 2);
-    write_journal(&lines);
-    let (code, doc) = verify(&[]);
-    assert_eq!(code, Some(1));
-    assert!(breaks(&doc).iter().any(|(_, k)| k == "reordered"), "{doc}");
+    let (found, doc) = verify_broken(&lines);
+    assert!(found.iter().any(|(_, k)| k == "reordered"), "{doc}");
 }
 
 #[test]
@@ -119,10 +114,8 @@ fn cut_last_lines_and_a_rewritten_chain_are_detected() {
     let lines = some_history();
     let (_, doc) = verify(&[]);
     let head = doc["report"]["head"].as_str().unwrap().to_owned();
-    write_journal(&lines[..2]);
-    let (code, doc) = verify(&[]);
-    assert_eq!(code, Some(1), "{doc}");
-    assert!(breaks(&doc).iter().any(|(_, k)| k == "truncated"), "{doc}");
+    let (found, doc) = verify_broken(&lines[..2]);
+    assert!(found.iter().any(|(_, k)| k == "truncated"), "{doc}");
     // Even with the head anchor removed, the head noted earlier is no longer there.
     let _ = std::fs::remove_file(change_cli::journal_path().with_extension("jsonl.head"));
     let (code, doc) = verify(&["--expect-head", &head]);
