@@ -14,47 +14,68 @@ use tokio::sync::OnceCell;
 /// The change store and the journal on `pg`'s pool; nothing is sent to the server yet.
 pub fn stores(pg: &PgBackend) -> (Arc<dyn ChangeStore>, Arc<dyn AuditLog>) {
     (
-        Arc::new(Changes {
-            store: PgChangeStore::new(pg.pool().clone()),
-            ready: OnceCell::new(),
-        }),
-        Arc::new(Journal {
-            log: PgAuditLog::new(pg.pool().clone()),
-            ready: OnceCell::new(),
-        }),
+        Arc::new(Migrated::new(PgChangeStore::new(pg.pool().clone()))),
+        Arc::new(Migrated::new(PgAuditLog::new(pg.pool().clone()))),
     )
 }
 
-/// A [`PgChangeStore`] that runs its idempotent migration before its first use.
+/// A table's owner with an idempotent migration.
+trait Migrate {
+    /// Creates the tables if they are missing.
+    async fn migrate_tables(&self) -> Result<()>;
+}
+
+impl Migrate for PgChangeStore {
+    async fn migrate_tables(&self) -> Result<()> {
+        self.migrate().await
+    }
+}
+
+impl Migrate for PgAuditLog {
+    async fn migrate_tables(&self) -> Result<()> {
+        self.migrate().await
+    }
+}
+
+/// A [`PgChangeStore`] or [`PgAuditLog`] that runs its migration before its first use.
 #[derive(Debug)]
-struct Changes {
-    store: PgChangeStore,
+struct Migrated<T> {
+    inner: T,
     ready: OnceCell<()>,
 }
 
-impl Changes {
-    async fn store(&self) -> Result<&PgChangeStore> {
-        self.ready.get_or_try_init(|| self.store.migrate()).await?;
-        Ok(&self.store)
+impl<T: Migrate> Migrated<T> {
+    fn new(inner: T) -> Self {
+        Self {
+            inner,
+            ready: OnceCell::new(),
+        }
+    }
+
+    async fn ready(&self) -> Result<&T> {
+        self.ready
+            .get_or_try_init(|| self.inner.migrate_tables())
+            .await?;
+        Ok(&self.inner)
     }
 }
 
 #[async_trait]
-impl ChangeStore for Changes {
+impl ChangeStore for Migrated<PgChangeStore> {
     async fn create(
         &self,
         year: i16,
         make: &(dyn Fn(ChangeId) -> Result<ChangeRequest> + Send + Sync),
     ) -> Result<ChangeRequest> {
-        self.store().await?.create(year, make).await
+        self.ready().await?.create(year, make).await
     }
 
     async fn get(&self, id: &ChangeId) -> Result<Option<ChangeRequest>> {
-        self.store().await?.get(id).await
+        self.ready().await?.get(id).await
     }
 
     async fn list(&self) -> Result<Vec<ChangeRequest>> {
-        self.store().await?.list().await
+        self.ready().await?.list().await
     }
 
     async fn modify(
@@ -62,35 +83,21 @@ impl ChangeStore for Changes {
         id: &ChangeId,
         change: &(dyn Fn(ChangeRequest) -> Result<ChangeRequest> + Send + Sync),
     ) -> Result<ChangeRequest> {
-        self.store().await?.modify(id, change).await
-    }
-}
-
-/// A [`PgAuditLog`] that runs its idempotent migration before its first use.
-#[derive(Debug)]
-struct Journal {
-    log: PgAuditLog,
-    ready: OnceCell<()>,
-}
-
-impl Journal {
-    async fn log(&self) -> Result<&PgAuditLog> {
-        self.ready.get_or_try_init(|| self.log.migrate()).await?;
-        Ok(&self.log)
+        self.ready().await?.modify(id, change).await
     }
 }
 
 #[async_trait]
-impl AuditLog for Journal {
+impl AuditLog for Migrated<PgAuditLog> {
     async fn append(&self, drafts: Vec<AuditDraft>) -> Result<Vec<AuditRecord>> {
-        self.log().await?.append(drafts).await
+        self.ready().await?.append(drafts).await
     }
 
     async fn records(&self) -> Result<Vec<AuditRecord>> {
-        self.log().await?.records().await
+        self.ready().await?.records().await
     }
 
     async fn verify(&self) -> Result<ChainReport> {
-        self.log().await?.verify().await
+        self.ready().await?.verify().await
     }
 }

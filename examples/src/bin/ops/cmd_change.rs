@@ -269,6 +269,35 @@ async fn refusal(why: String, id: &ChangeId, kind: &str, g: &Global, b: &Backend
     }
 }
 
+/// The change request `id` of the store; bad input when there is none.
+async fn existing(id: &ChangeId, setup: &ChangeSetup) -> Result<ChangeRequest, Failure> {
+    setup
+        .store
+        .get(id)
+        .await
+        .map_err(failure)?
+        .ok_or_else(|| Failure::BadInput(format!("no change request {id} (see `ops change list`)")))
+}
+
+/// Journals the `result` of a `what` (approval, rejection) of `id`: the change request it
+/// wrote as `(kind, summary)`, or the refusal, which it returns.
+async fn journaled(
+    id: &ChangeId,
+    result: mcp_ops_core::Result<ChangeRequest>,
+    what: &str,
+    (kind, summary): (AuditKind, &str),
+    g: &Global,
+    b: &Backends,
+) -> Result<ChangeRequest, Failure> {
+    let cr = match result {
+        Ok(cr) => cr,
+        Err(e) => return Err(refused(e, id, what, g, b).await),
+    };
+    let draft = record(g, b, kind, id, summary, Some(cr.digest()));
+    persist(b, &g.actor, &[], None, None, vec![draft]).await?;
+    Ok(cr)
+}
+
 /// `ops change approve CR-… [--comment]`.
 async fn approve(
     id: &ChangeId,
@@ -279,9 +308,7 @@ async fn approve(
 ) -> Outcome {
     let who = member(g)?.clone();
     let now = b.clock.now();
-    let current = setup.store.get(id).await.map_err(failure)?.ok_or_else(|| {
-        Failure::BadInput(format!("no change request {id} (see `ops change list`)"))
-    })?;
+    let current = existing(id, setup).await?;
     if let Some(c) = comment {
         mcp_ops_core::change::check_text("comment", c).map_err(failure)?;
     }
@@ -315,24 +342,16 @@ async fn approve(
             Ok(cr)
         })
         .await;
-    let cr = match result {
-        Ok(cr) => cr,
-        Err(e) => return Err(refused(e, id, "approval", g, b).await),
-    };
-    persist(
-        b,
-        &g.actor,
-        &[],
-        None,
-        None,
-        vec![record(
-            g,
-            b,
+    let cr = journaled(
+        id,
+        result,
+        "approval",
+        (
             AuditKind::ChangeApproved,
-            id,
             &format!("approved {id} as {role}"),
-            Some(cr.digest()),
-        )],
+        ),
+        g,
+        b,
     )
     .await?;
     let status = g.platform.changes.status(&cr, &g.platform.team, now);
@@ -356,9 +375,7 @@ async fn reject(
     let who = member(g)?.clone();
     mcp_ops_core::change::check_text("comment", comment).map_err(failure)?;
     let now = b.clock.now();
-    let current = setup.store.get(id).await.map_err(failure)?.ok_or_else(|| {
-        Failure::BadInput(format!("no change request {id} (see `ops change list`)"))
-    })?;
+    let current = existing(id, setup).await?;
     if g.dry_run {
         return Ok(
             report_of("change-reject", &current, g, now, Status::Planned)
@@ -396,24 +413,16 @@ async fn reject(
             Ok(cr)
         })
         .await;
-    let cr = match result {
-        Ok(cr) => cr,
-        Err(e) => return Err(refused(e, id, "rejection", g, b).await),
-    };
-    persist(
-        b,
-        &g.actor,
-        &[],
-        None,
-        None,
-        vec![record(
-            g,
-            b,
+    let cr = journaled(
+        id,
+        result,
+        "rejection",
+        (
             AuditKind::ChangeRejected,
-            id,
             &format!("rejected {id}: {comment}"),
-            Some(cr.digest()),
-        )],
+        ),
+        g,
+        b,
     )
     .await?;
     Ok(report_of("change-reject", &cr, g, now, Status::Ok)
