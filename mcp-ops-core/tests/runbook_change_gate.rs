@@ -6,16 +6,21 @@
 #![cfg(feature = "testkit")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod change_gate_support;
+
 use std::time::Duration;
 
+use change_gate_support::{assert_no_change_request, gated_context, refusal};
 use mcp_ops_core::change::gate::{BREAK_GLASS_STEP, CHANGE_CHECK_STEP};
 use mcp_ops_core::change::{ChangeGate, ChangeRefusal, ChangeSpec, ChangeStatus, ChangeWindow};
 use mcp_ops_core::notify::MessageKind;
-use mcp_ops_core::runbook::emergency_rollback::{EmergencyRollback, emergency_rollback};
-use mcp_ops_core::runbook::standard_deploy::{
-    Checklist, DeployOutcome, DeployRequest, standard_deploy,
+use mcp_ops_core::runbook::emergency_rollback::{
+    EmergencyRollback, EmergencyRollbackReport, emergency_rollback,
 };
-use mcp_ops_core::runbook::{JournalEntry, StepOutcome};
+use mcp_ops_core::runbook::standard_deploy::{
+    Checklist, DeployOutcome, DeployReport, DeployRequest, standard_deploy,
+};
+use mcp_ops_core::runbook::{Context, JournalEntry, StepOutcome};
 use mcp_ops_core::testkit::TestKit;
 use mcp_ops_core::types::{ContainerName, DeploymentRef, ImageRef, Replicas};
 use mcp_ops_core::{Deployer, Error, Scaler};
@@ -37,6 +42,17 @@ fn request(image: &str) -> DeployRequest {
         ))
 }
 
+/// `standard_deploy` of `image` in `ctx`.
+async fn deploy(kit: &TestKit, ctx: &Context, image: &str) -> Result<DeployReport, Error> {
+    standard_deploy(ctx, &kit.deploy_backends(), &request(image)).await
+}
+
+/// `emergency_rollback` of the API in `ctx`.
+async fn roll_back_api(kit: &TestKit, ctx: &Context) -> Result<EmergencyRollbackReport, Error> {
+    let request = EmergencyRollback::new(vec![api()]);
+    emergency_rollback(ctx, &kit.rollback_backends(), &request).await
+}
+
 fn deploy_spec(image: &str) -> ChangeSpec {
     ChangeSpec::Deploy {
         deployment: api(),
@@ -51,17 +67,20 @@ async fn image_now(kit: &TestKit) -> String {
     d.images.values().next().unwrap().to_string()
 }
 
-fn refusal(e: &Error) -> &ChangeRefusal {
-    e.change_refusal()
-        .unwrap_or_else(|| panic!("not a refusal: {e}"))
-}
-
 fn checks(kit: &TestKit) -> Vec<JournalEntry> {
     kit.journal()
         .entries()
         .into_iter()
         .filter(|e| e.step == CHANGE_CHECK_STEP)
         .collect()
+}
+
+/// Whether the kit's journal holds a break-glass step.
+fn broke_glass(kit: &TestKit) -> bool {
+    kit.journal()
+        .entries()
+        .iter()
+        .any(|e| e.step == BREAK_GLASS_STEP)
 }
 
 fn refused_in_journal(kit: &TestKit) -> bool {
@@ -79,17 +98,14 @@ async fn with_cr(kit: &TestKit, gate: ChangeGate, spec: ChangeSpec) -> (ChangeGa
 #[tokio::test(start_paused = true)]
 async fn deploy_without_a_change_request_is_refused_before_any_write() {
     let kit = TestKit::runbook().await.unwrap();
-    let ctx = kit
-        .context("standard_deploy", "deploy v1.0.1")
-        .unwrap()
-        .with_change_gate(kit.change_gate(true));
-    let e = standard_deploy(&ctx, &kit.deploy_backends(), &request(NEW_IMAGE))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(refusal(&e), ChangeRefusal::NoChangeRequest { .. }),
-        "{e}"
+    let ctx = gated_context(
+        &kit,
+        "standard_deploy",
+        "deploy v1.0.1",
+        kit.change_gate(true),
     );
+    let e = deploy(&kit, &ctx, NEW_IMAGE).await.unwrap_err();
+    assert_no_change_request(&e);
     assert_eq!(image_now(&kit).await, RUNNING);
     assert!(kit.journal().state_changes().is_empty());
     assert!(refused_in_journal(&kit));
@@ -99,13 +115,8 @@ async fn deploy_without_a_change_request_is_refused_before_any_write() {
 async fn deploy_with_an_approved_matching_change_request_runs() {
     let kit = TestKit::runbook().await.unwrap();
     let (gate, id) = with_cr(&kit, kit.change_gate(true), deploy_spec(NEW_IMAGE)).await;
-    let ctx = kit
-        .context("standard_deploy", "deploy v1.0.1")
-        .unwrap()
-        .with_change_gate(gate);
-    let report = standard_deploy(&ctx, &kit.deploy_backends(), &request(NEW_IMAGE))
-        .await
-        .unwrap();
+    let ctx = gated_context(&kit, "standard_deploy", "deploy v1.0.1", gate);
+    let report = deploy(&kit, &ctx, NEW_IMAGE).await.unwrap();
     assert!(
         matches!(report.outcome, DeployOutcome::Deployed { .. }),
         "{:?}",
@@ -123,14 +134,9 @@ async fn deploy_with_an_approved_matching_change_request_runs() {
 async fn another_image_than_the_approved_one_is_refused_naming_it() {
     let kit = TestKit::runbook().await.unwrap();
     let (gate, _) = with_cr(&kit, kit.change_gate(true), deploy_spec(NEW_IMAGE)).await;
-    let ctx = kit
-        .context("standard_deploy", "deploy v1.0.2")
-        .unwrap()
-        .with_change_gate(gate);
+    let ctx = gated_context(&kit, "standard_deploy", "deploy v1.0.2", gate);
     let other = "ghcr.io/your-org/mcp-typescript-server:v1.0.2";
-    let e = standard_deploy(&ctx, &kit.deploy_backends(), &request(other))
-        .await
-        .unwrap_err();
+    let e = deploy(&kit, &ctx, other).await.unwrap_err();
     let ChangeRefusal::Mismatch { differences, .. } = refusal(&e) else {
         panic!("{e}");
     };
@@ -150,13 +156,13 @@ async fn a_window_not_open_yet_or_closed_is_refused() {
         .await
         .unwrap();
     let cr = kit.approve_change(&gate, &cr).await.unwrap();
-    let ctx = kit
-        .context("standard_deploy", "deploy v1.0.1")
-        .unwrap()
-        .with_change_gate(gate.clone().with_change(Some(cr.id.clone())));
-    let e = standard_deploy(&ctx, &kit.deploy_backends(), &request(NEW_IMAGE))
-        .await
-        .unwrap_err();
+    let ctx = gated_context(
+        &kit,
+        "standard_deploy",
+        "deploy v1.0.1",
+        gate.clone().with_change(Some(cr.id.clone())),
+    );
+    let e = deploy(&kit, &ctx, NEW_IMAGE).await.unwrap_err();
     assert!(
         matches!(refusal(&e), ChangeRefusal::NotYetOpen { .. }),
         "{e}"
@@ -164,9 +170,7 @@ async fn a_window_not_open_yet_or_closed_is_refused() {
 
     // Two hours later the window (one hour from now, for 30 minutes) has closed.
     tokio::time::sleep(Duration::from_secs(2 * 3600)).await;
-    let e = standard_deploy(&ctx, &kit.deploy_backends(), &request(NEW_IMAGE))
-        .await
-        .unwrap_err();
+    let e = deploy(&kit, &ctx, NEW_IMAGE).await.unwrap_err();
     assert!(
         matches!(refusal(&e), ChangeRefusal::WindowClosed { .. }),
         "{e}"
@@ -183,9 +187,7 @@ async fn a_dry_run_needs_no_change_request_and_records_none() {
         .dry_run_context("standard_deploy", "plan v1.0.1")
         .unwrap()
         .with_change_gate(gate);
-    let report = standard_deploy(&ctx, &kit.deploy_backends(), &request(NEW_IMAGE))
-        .await
-        .unwrap();
+    let report = deploy(&kit, &ctx, NEW_IMAGE).await.unwrap();
     assert!(
         matches!(report.outcome, DeployOutcome::Planned { .. }),
         "{:?}",
@@ -203,13 +205,8 @@ async fn a_failed_bake_rolls_back_as_break_glass_with_a_retroactive_change_reque
     let (gate, deploy_cr) = with_cr(&kit, kit.change_gate(true), deploy_spec(NEW_IMAGE)).await;
     let store = gate.store().clone();
     let (policy, team) = (gate.policy().clone(), gate.directory().clone());
-    let ctx = kit
-        .context("standard_deploy", "deploy v1.0.1")
-        .unwrap()
-        .with_change_gate(gate);
-    let report = standard_deploy(&ctx, &kit.deploy_backends(), &request(NEW_IMAGE))
-        .await
-        .unwrap();
+    let ctx = gated_context(&kit, "standard_deploy", "deploy v1.0.1", gate);
+    let report = deploy(&kit, &ctx, NEW_IMAGE).await.unwrap();
     assert!(
         matches!(report.outcome, DeployOutcome::RolledBack { .. }),
         "{:?}",
@@ -254,12 +251,7 @@ async fn a_failed_bake_rolls_back_as_break_glass_with_a_retroactive_change_reque
             .recipients
             .contains(&"engineering-manager".to_owned())
     );
-    assert!(
-        kit.journal()
-            .entries()
-            .iter()
-            .any(|e| e.step == BREAK_GLASS_STEP)
-    );
+    assert!(broke_glass(&kit));
 }
 
 #[tokio::test(start_paused = true)]
@@ -267,14 +259,13 @@ async fn an_emergency_rollback_without_approval_is_break_glass() {
     let kit = TestKit::runbook().await.unwrap();
     let gate = kit.change_gate(true);
     let store = gate.store().clone();
-    let ctx = kit
-        .context("emergency_rollback", "error rate 15 % after v1.0.0")
-        .unwrap()
-        .with_change_gate(gate.clone());
-    let request = EmergencyRollback::new(vec![api()]);
-    let report = emergency_rollback(&ctx, &kit.rollback_backends(), &request)
-        .await
-        .unwrap();
+    let ctx = gated_context(
+        &kit,
+        "emergency_rollback",
+        "error rate 15 % after v1.0.0",
+        gate.clone(),
+    );
+    let report = roll_back_api(&kit, &ctx).await.unwrap();
     assert!(
         report.deployments[0].status.is_back(),
         "{:?}",
@@ -304,12 +295,7 @@ async fn an_emergency_rollback_without_approval_is_break_glass() {
         (on(&kit.slack), on(&kit.email), on(&kit.pagerduty)),
         (1, 1, 0)
     );
-    assert!(
-        kit.journal()
-            .entries()
-            .iter()
-            .any(|e| e.step == BREAK_GLASS_STEP)
-    );
+    assert!(broke_glass(&kit));
 }
 
 #[tokio::test(start_paused = true)]
@@ -322,14 +308,8 @@ async fn an_emergency_rollback_under_a_change_request_for_another_deployment_is_
         ChangeSpec::Rollback { deployment: rust },
     )
     .await;
-    let ctx = kit
-        .context("emergency_rollback", "error rate 15 %")
-        .unwrap()
-        .with_change_gate(gate);
-    let request = EmergencyRollback::new(vec![api()]);
-    let e = emergency_rollback(&ctx, &kit.rollback_backends(), &request)
-        .await
-        .unwrap_err();
+    let ctx = gated_context(&kit, "emergency_rollback", "error rate 15 %", gate);
+    let e = roll_back_api(&kit, &ctx).await.unwrap_err();
     assert!(e.to_string().contains("mcp-typescript-api"), "{e}");
     assert_eq!(image_now(&kit).await, RUNNING);
     assert!(kit.journal().state_changes().is_empty());
@@ -345,14 +325,8 @@ async fn an_approved_rollback_runs_without_break_glass() {
     )
     .await;
     let store = gate.store().clone();
-    let ctx = kit
-        .context("emergency_rollback", "planned rollback")
-        .unwrap()
-        .with_change_gate(gate);
-    let request = EmergencyRollback::new(vec![api()]);
-    let report = emergency_rollback(&ctx, &kit.rollback_backends(), &request)
-        .await
-        .unwrap();
+    let ctx = gated_context(&kit, "emergency_rollback", "planned rollback", gate);
+    let report = roll_back_api(&kit, &ctx).await.unwrap();
     assert!(report.deployments[0].status.is_back());
     assert_eq!(
         store.list().await.unwrap().len(),
@@ -371,10 +345,7 @@ async fn break_glass_is_only_for_rollbacks() {
     let kit = TestKit::runbook().await.unwrap();
     let gate = kit.change_gate(true);
     let store = gate.store().clone();
-    let ctx = kit
-        .context("ad_hoc", "hot fix")
-        .unwrap()
-        .with_change_gate(gate);
+    let ctx = gated_context(&kit, "ad_hoc", "hot fix", gate);
     let e = ctx
         .break_glass(&deploy_spec(NEW_IMAGE), "hot fix")
         .await
@@ -391,10 +362,7 @@ async fn the_backstop_refuses_a_write_nothing_authorized() {
     let kit = TestKit::runbook().await.unwrap();
     let rust: DeploymentRef = "mcp-production/mcp-rust-server".parse().unwrap();
     let six = Replicas::new(6).unwrap();
-    let ctx = kit
-        .context("ad_hoc", "scale by hand")
-        .unwrap()
-        .with_change_gate(kit.change_gate(true));
+    let ctx = gated_context(&kit, "ad_hoc", "scale by hand", kit.change_gate(true));
     let child = ctx.for_procedure("child");
     let e = child
         .step("scale", rust.qualified())
@@ -404,10 +372,7 @@ async fn the_backstop_refuses_a_write_nothing_authorized() {
         )
         .await
         .unwrap_err();
-    assert!(
-        matches!(refusal(&e), ChangeRefusal::NoChangeRequest { .. }),
-        "{e}"
-    );
+    assert_no_change_request(&e);
     assert_eq!(kit.cluster.replicas(&rust).await.unwrap().get(), 3);
     // Bookkeeping (an incident, a notice) is not a change of the system.
     let noted = child
@@ -441,13 +406,13 @@ async fn the_backstop_refuses_a_write_nothing_authorized() {
 #[tokio::test(start_paused = true)]
 async fn with_enforcement_off_and_no_change_request_the_deploy_runs_and_says_so() {
     let kit = TestKit::runbook().await.unwrap();
-    let ctx = kit
-        .context("standard_deploy", "deploy v1.0.1")
-        .unwrap()
-        .with_change_gate(kit.change_gate(false));
-    let report = standard_deploy(&ctx, &kit.deploy_backends(), &request(NEW_IMAGE))
-        .await
-        .unwrap();
+    let ctx = gated_context(
+        &kit,
+        "standard_deploy",
+        "deploy v1.0.1",
+        kit.change_gate(false),
+    );
+    let report = deploy(&kit, &ctx, NEW_IMAGE).await.unwrap();
     assert!(matches!(report.outcome, DeployOutcome::Deployed { .. }));
     let notes = checks(&kit);
     assert!(
@@ -465,14 +430,8 @@ async fn a_notice_that_cannot_be_sent_does_not_stop_the_break_glass() {
     kit.slack.fail_next(5);
     let gate = kit.change_gate(true);
     let store = gate.store().clone();
-    let ctx = kit
-        .context("emergency_rollback", "pods crash-loop")
-        .unwrap()
-        .with_change_gate(gate);
-    let request = EmergencyRollback::new(vec![api()]);
-    let report = emergency_rollback(&ctx, &kit.rollback_backends(), &request)
-        .await
-        .unwrap();
+    let ctx = gated_context(&kit, "emergency_rollback", "pods crash-loop", gate);
+    let report = roll_back_api(&kit, &ctx).await.unwrap();
     assert!(report.deployments[0].status.is_back());
     assert_eq!(store.list().await.unwrap().len(), 1);
     let email = kit.email.messages();

@@ -5,8 +5,11 @@
 #![cfg(feature = "testkit")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod change_gate_support;
+
 use std::time::Duration;
 
+use change_gate_support::{assert_no_change_request, gated_context, refusal};
 use mcp_ops_core::backup::BackupId;
 use mcp_ops_core::change::{ChangeGate, ChangeRefusal, ChangeSpec, ChangeWindow, Risk};
 use mcp_ops_core::runbook::maintenance_window::{
@@ -27,11 +30,6 @@ use mcp_ops_core::{Error, Escalator, NodeGroupScaler, Scaler, SecretRotator};
 const RUST: &str = "mcp-production/mcp-rust-server";
 const ML: &str = "mcp-production/mcp-learning-system";
 const API: &str = "mcp-production/mcp-typescript-api";
-
-fn refusal(e: &Error) -> &ChangeRefusal {
-    e.change_refusal()
-        .unwrap_or_else(|| panic!("not a refusal: {e}"))
-}
 
 fn scale_spec(deployment: &str, n: u32) -> ChangeSpec {
     ChangeSpec::Scale {
@@ -73,11 +71,7 @@ async fn gated(kit: &TestKit, spec: Option<ChangeSpec>) -> ChangeGate {
 #[tokio::test(start_paused = true)]
 async fn scaling_needs_a_change_request_for_exactly_what_it_changes() {
     let kit = TestKit::runbook().await.unwrap();
-    let ctx = |gate| {
-        kit.context("scale_out", "launch traffic")
-            .unwrap()
-            .with_change_gate(gate)
-    };
+    let ctx = |gate| gated_context(&kit, "scale_out", "launch traffic", gate);
     // No change request.
     let e = scale_out(
         &ctx(gated(&kit, None).await),
@@ -86,10 +80,7 @@ async fn scaling_needs_a_change_request_for_exactly_what_it_changes() {
     )
     .await
     .unwrap_err();
-    assert!(
-        matches!(refusal(&e), ChangeRefusal::NoChangeRequest { .. }),
-        "{e}"
-    );
+    assert_no_change_request(&e);
     // Approved for 8, asked for 9: the replicas differ.
     let eight = gated(&kit, Some(scale_spec(RUST, 8))).await;
     let e = scale_out(
@@ -155,11 +146,7 @@ async fn secret_rotation_needs_a_change_request_for_its_key() {
     let kit = TestKit::runbook().await.unwrap();
     let input = RotateSecretInput::runbook().unwrap();
     let before = kit.cluster.current(&input.secret).await.unwrap();
-    let ctx = |gate| {
-        kit.context("rotate_secret", "monthly rotation")
-            .unwrap()
-            .with_change_gate(gate)
-    };
+    let ctx = |gate| gated_context(&kit, "rotate_secret", "monthly rotation", gate);
     let e = rotate_secret(
         &ctx(gated(&kit, None).await),
         kit.rotation_backends(),
@@ -167,10 +154,7 @@ async fn secret_rotation_needs_a_change_request_for_its_key() {
     )
     .await
     .unwrap_err();
-    assert!(
-        matches!(refusal(&e), ChangeRefusal::NoChangeRequest { .. }),
-        "{e}"
-    );
+    assert_no_change_request(&e);
     let spec = |key: &str| ChangeSpec::RotateSecret {
         namespace: Namespace::runbook(),
         secret: ResourceName::new("mcp-secrets").unwrap(),
@@ -197,11 +181,7 @@ async fn a_restore_is_high_risk_and_needs_its_backup_approved() {
     let mut input = RecoveryInput::runbook(kit.nightly_backup.id.clone());
     input.autoscaled = AutoscaledHandling::PinToMinimum;
     let health = kit.health_checks();
-    let ctx = |gate| {
-        kit.context("recover_database", "users table dropped")
-            .unwrap()
-            .with_change_gate(gate)
-    };
+    let ctx = |gate| gated_context(&kit, "recover_database", "users table dropped", gate);
     let e = recover_database(
         &ctx(gated(&kit, None).await),
         kit.recovery_backends(&health),
@@ -209,10 +189,7 @@ async fn a_restore_is_high_risk_and_needs_its_backup_approved() {
     )
     .await
     .unwrap_err();
-    assert!(
-        matches!(refusal(&e), ChangeRefusal::NoChangeRequest { .. }),
-        "{e}"
-    );
+    assert_no_change_request(&e);
     let spec = |backup: BackupId| ChangeSpec::Restore {
         backup,
         database: "mcp_db".to_owned(),
@@ -252,11 +229,7 @@ async fn maintenance_needs_an_open_change_window() {
     let spec = ChangeSpec::Maintenance {
         database: "mcp_db".to_owned(),
     };
-    let ctx = |gate| {
-        kit.context("maintenance_window", "weekly maintenance")
-            .unwrap()
-            .with_change_gate(gate)
-    };
+    let ctx = |gate| gated_context(&kit, "maintenance_window", "weekly maintenance", gate);
     let e = maintenance_window(
         &ctx(gated(&kit, None).await),
         kit.maintenance_backends(&health),
@@ -264,10 +237,7 @@ async fn maintenance_needs_an_open_change_window() {
     )
     .await
     .unwrap_err();
-    assert!(
-        matches!(refusal(&e), ChangeRefusal::NoChangeRequest { .. }),
-        "{e}"
-    );
+    assert_no_change_request(&e);
     // Approved, but for tomorrow.
     let gate = kit.change_gate(true);
     let tomorrow = kit.now() + jiff::SignedDuration::from_hours(24);
@@ -323,11 +293,7 @@ async fn workers(kit: &TestKit) -> u32 {
 #[tokio::test(start_paused = true)]
 async fn a_node_group_change_needs_a_change_request_for_its_size() {
     let kit = TestKit::runbook().await.unwrap();
-    let ctx = |gate| {
-        kit.context("scale_out", "launch traffic")
-            .unwrap()
-            .with_change_gate(gate)
-    };
+    let ctx = |gate| gated_context(&kit, "scale_out", "launch traffic", gate);
     let mut input = scale_input(&[]);
     input.node_group = ScaleOutInput::runbook().unwrap().node_group;
     assert_eq!(input.node_group.as_ref().map(|n| n.nodes), Some(5));
@@ -340,10 +306,7 @@ async fn a_node_group_change_needs_a_change_request_for_its_size() {
     )
     .await
     .unwrap_err();
-    assert!(
-        matches!(refusal(&e), ChangeRefusal::NoChangeRequest { .. }),
-        "{e}"
-    );
+    assert_no_change_request(&e);
     assert!(e.to_string().contains("node group"), "{e}");
     // Approved for 6 nodes, asked for 5: the node count differs.
     let e = scale_out(
@@ -400,10 +363,7 @@ async fn api_bounds(kit: &TestKit) -> (u32, u32) {
 /// What `ops scale <deployment> --hpa-max N` does: authorize the bounds, then patch the
 /// autoscaler's ceiling (its floor kept).
 async fn raise_ceiling(kit: &TestKit, gate: ChangeGate, max: u32) -> Result<(), Error> {
-    let ctx = kit
-        .context("scale_out", "launch traffic")
-        .unwrap()
-        .with_change_gate(gate);
+    let ctx = gated_context(&kit, "scale_out", "launch traffic", gate);
     let d: DeploymentRef = API.parse().unwrap();
     ctx.authorize(&bounds_spec(3, max)).await?;
     let bounds = AutoscalerBounds {
@@ -468,10 +428,12 @@ async fn autoscaler_bounds_need_a_change_request_for_exactly_those_bounds() {
 #[tokio::test(start_paused = true)]
 async fn replicas_of_an_autoscaled_deployment_are_a_scale_change() {
     let kit = TestKit::runbook().await.unwrap();
-    let ctx = kit
-        .context("scale_out", "launch traffic")
-        .unwrap()
-        .with_change_gate(gated(&kit, Some(scale_spec(API, 5))).await);
+    let ctx = gated_context(
+        &kit,
+        "scale_out",
+        "launch traffic",
+        gated(&kit, Some(scale_spec(API, 5))).await,
+    );
     // scale_out moves the autoscaler's floor to 5; the request for 5 replicas covers it.
     let report = scale_out(&ctx, kit.scale_out_backends(), &scale_input(&[(API, 5)]))
         .await
