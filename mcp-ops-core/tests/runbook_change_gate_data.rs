@@ -363,7 +363,7 @@ async fn api_bounds(kit: &TestKit) -> (u32, u32) {
 /// What `ops scale <deployment> --hpa-max N` does: authorize the bounds, then patch the
 /// autoscaler's ceiling (its floor kept).
 async fn raise_ceiling(kit: &TestKit, gate: ChangeGate, max: u32) -> Result<(), Error> {
-    let ctx = gated_context(&kit, "scale_out", "launch traffic", gate);
+    let ctx = gated_context(kit, "scale_out", "launch traffic", gate);
     let d: DeploymentRef = API.parse().unwrap();
     ctx.authorize(&bounds_spec(3, max)).await?;
     let bounds = AutoscalerBounds {
