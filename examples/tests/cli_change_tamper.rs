@@ -8,18 +8,16 @@
 mod change_cli;
 mod common;
 
-use std::time::Duration;
-
 use change_cli::{
     API, PATCH, approve, change_mut, changes, deploy, journal_lines, ops_as, refused, request_as,
     request_deploy, texts, write_changes,
 };
 use mcp_ops_core::audit::{AuditDraft, AuditKind, AuditLog as _, FileAuditLog};
 use mcp_ops_core::change::{
-    Approval, ChangeDraft, ChangeRequest, ChangeSpec, ChangeStore as _, ChangeWindow,
-    FileChangeStore, TeamRole,
+    Approval, ChangeRequest, ChangeSpec, ChangeStore as _, FileChangeStore, TeamRole,
 };
 use mcp_ops_core::jiff::{SignedDuration, Timestamp};
+use mcp_ops_core::testing::sample_deploy_draft;
 use serde_json::Value;
 
 /// The change request `id` as stored, parsed.
@@ -192,25 +190,7 @@ fn a_closed_window_refuses() {
     let id = runtime.block_on(async {
         let store = FileChangeStore::new(state.join("changes.json")).unwrap();
         let log = FileAuditLog::new(state.join("journal.jsonl")).unwrap();
-        let draft = ChangeDraft {
-            spec: ChangeSpec::Deploy {
-                deployment: format!("mcp-production/{API}").parse().unwrap(),
-                container: API.parse().unwrap(),
-                image: "ghcr.io/your-org/mcp-typescript-server:v1.0.1"
-                    .parse()
-                    .unwrap(),
-                from: Some(
-                    "ghcr.io/your-org/mcp-typescript-server:v1.0.0"
-                        .parse()
-                        .unwrap(),
-                ),
-            },
-            window: ChangeWindow::new(then, Duration::from_secs(1800)).unwrap(),
-            rollback_plan: "kubectl rollout undo".to_owned(),
-            description: "Deploy v1.0.1".to_owned(),
-            requester: "oncall".to_owned(),
-            requested_risk: None,
-        };
+        let draft = sample_deploy_draft(then, "Deploy v1.0.1");
         let cr = store
             .create(2026, &|id| ChangeRequest::new(id, draft.clone(), then))
             .await

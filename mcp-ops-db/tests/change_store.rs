@@ -9,10 +9,12 @@ use std::time::Duration;
 use jiff::Timestamp;
 use mcp_ops_core::Error;
 use mcp_ops_core::change::{
-    Approval, ChangeDraft, ChangeId, ChangePolicy, ChangeRefusal, ChangeRequest, ChangeSpec,
-    ChangeStore, ChangeWindow, TeamDirectory, TeamRole,
+    ChangeDraft, ChangeId, ChangePolicy, ChangeRefusal, ChangeRequest, ChangeStore, TeamDirectory,
 };
-use mcp_ops_core::testing::{change_store_concurrency_contract, change_store_contract};
+use mcp_ops_core::testing::{
+    change_store_concurrency_contract, change_store_contract, sample_deploy_draft,
+    sample_manager_approval,
+};
 use mcp_ops_db::testing::TestPostgres;
 use mcp_ops_db::{PgBackend, PgChangeStore, PgConfig, PgOptions};
 
@@ -39,25 +41,7 @@ fn now() -> Timestamp {
 
 /// A Medium deploy (a patch release) requested by `oncall`, open for 30 minutes from now.
 fn draft() -> ChangeDraft {
-    ChangeDraft {
-        spec: ChangeSpec::Deploy {
-            deployment: "mcp-production/mcp-typescript-api".parse().unwrap(),
-            container: "mcp-typescript-api".parse().unwrap(),
-            image: "ghcr.io/your-org/mcp-typescript-server:v1.0.1"
-                .parse()
-                .unwrap(),
-            from: Some(
-                "ghcr.io/your-org/mcp-typescript-server:v1.0.0"
-                    .parse()
-                    .unwrap(),
-            ),
-        },
-        window: ChangeWindow::new(now(), Duration::from_secs(1800)).unwrap(),
-        rollback_plan: "kubectl rollout undo".into(),
-        description: "the database password is hunter2".into(),
-        requester: "oncall".into(),
-        requested_risk: None,
-    }
+    sample_deploy_draft(now(), "the database password is hunter2")
 }
 
 async fn create(store: &dyn ChangeStore, year: i16) -> ChangeRequest {
@@ -67,16 +51,8 @@ async fn create(store: &dyn ChangeStore, year: i16) -> ChangeRequest {
         .unwrap()
 }
 
-fn approve(mut cr: ChangeRequest) -> mcp_ops_core::Result<ChangeRequest> {
-    let digest = cr.digest();
-    cr.approvals.push(Approval {
-        by: "engineering-manager".into(),
-        role: TeamRole::EngineeringManager,
-        at: now(),
-        comment: None,
-        digest,
-    });
-    Ok(cr)
+fn approve(cr: ChangeRequest) -> mcp_ops_core::Result<ChangeRequest> {
+    sample_manager_approval(cr, now())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -3,15 +3,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
 
 use jiff::Timestamp;
 
 use super::FileChangeStore;
 use crate::Error;
 use crate::change::{
-    Approval, ChangeDraft, ChangeId, ChangePolicy, ChangeRefusal, ChangeRequest, ChangeSpec,
-    ChangeStore, ChangeWindow, TeamDirectory, TeamRole,
+    ChangeDraft, ChangeId, ChangePolicy, ChangeRefusal, ChangeRequest, ChangeStore, TeamDirectory,
 };
 
 /// A directory of its own under the system's temporary directory, removed on drop (core has
@@ -50,25 +48,7 @@ const SECRET_WORDS: &str = "the database password is hunter2";
 
 /// A Medium deploy (a patch release) requested by `oncall`, open for 30 minutes from now.
 fn draft() -> ChangeDraft {
-    ChangeDraft {
-        spec: ChangeSpec::Deploy {
-            deployment: "mcp-production/mcp-typescript-api".parse().unwrap(),
-            container: "mcp-typescript-api".parse().unwrap(),
-            image: "ghcr.io/your-org/mcp-typescript-server:v1.0.1"
-                .parse()
-                .unwrap(),
-            from: Some(
-                "ghcr.io/your-org/mcp-typescript-server:v1.0.0"
-                    .parse()
-                    .unwrap(),
-            ),
-        },
-        window: ChangeWindow::new(now(), Duration::from_secs(1800)).unwrap(),
-        rollback_plan: "kubectl rollout undo".into(),
-        description: SECRET_WORDS.into(),
-        requester: "oncall".into(),
-        requested_risk: None,
-    }
+    crate::change::sample::sample_deploy_draft(now(), SECRET_WORDS)
 }
 
 async fn create(store: &dyn ChangeStore) -> ChangeRequest {
@@ -78,16 +58,8 @@ async fn create(store: &dyn ChangeStore) -> ChangeRequest {
         .unwrap()
 }
 
-fn approve(mut cr: ChangeRequest) -> crate::Result<ChangeRequest> {
-    let digest = cr.digest();
-    cr.approvals.push(Approval {
-        by: "engineering-manager".into(),
-        role: TeamRole::EngineeringManager,
-        at: now(),
-        comment: None,
-        digest,
-    });
-    Ok(cr)
+fn approve(cr: ChangeRequest) -> crate::Result<ChangeRequest> {
+    crate::change::sample::sample_manager_approval(cr, now())
 }
 
 #[cfg(feature = "testing")]

@@ -22,6 +22,8 @@ mod refusal;
 mod request;
 mod review;
 mod risk;
+#[cfg(any(test, feature = "testing"))]
+pub(crate) mod sample;
 mod spec;
 mod store;
 mod team;

@@ -16,6 +16,7 @@ mod maintenance;
 mod scale;
 mod secrets;
 
+pub use crate::change::sample::{sample_deploy_draft, sample_manager_approval};
 pub use audit_log::*;
 pub use backup::*;
 pub use change_store::*;
