@@ -21,6 +21,7 @@
 
 pub mod audit;
 pub mod backends;
+pub mod backoff;
 pub mod backup;
 pub mod change;
 pub mod clock;
@@ -38,6 +39,7 @@ pub mod notify;
 pub mod platform;
 pub mod policy;
 pub mod prelude;
+pub mod private_file;
 pub mod redact;
 pub mod runbook;
 pub mod scale;

@@ -3,17 +3,15 @@
 //!
 //! See [`FileEscalationStore`] for the file layout, locking and atomicity rules.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::fs::{self, File};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
+use mcp_ops_core::private_file::{self, PrivateFileError, sibling};
 use mcp_ops_core::{Error, Incident, IncidentId, Result};
 use serde::{Deserialize, Serialize};
-
-#[cfg(unix)]
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 
 use super::store::{
     Change, DeliveryStatus, EscalationStore, OutboxEntry, claim_entry, prunable, save_into,
@@ -82,15 +80,9 @@ impl std::fmt::Debug for FileEscalationStore {
     }
 }
 
-/// `path` with `suffix` appended to its file name (`incidents.json` → `incidents.json.lock`).
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
-fn io_error(path: &Path, what: &str, e: &io::Error) -> Error {
-    Error::backend(BACKEND, format!("{}: {what}: {e}", path.display()), false)
+/// A failed file step (`<path>: <what>: <io error>`) as this store's backend error.
+fn io_error(e: PrivateFileError) -> Error {
+    Error::backend(BACKEND, e.to_string(), false)
 }
 
 /// A state file this build cannot use: bad input (exit 2 in the CLI) naming the file and the
@@ -142,22 +134,6 @@ fn decode(path: &Path, bytes: &[u8]) -> Result<StateFile> {
     })
 }
 
-/// Opens `path` for writing with owner-only permissions, creating it if needed.
-fn open_private(path: &Path, truncate: bool) -> io::Result<File> {
-    let mut options = OpenOptions::new();
-    options
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(truncate);
-    #[cfg(unix)]
-    options.mode(0o600);
-    let file = options.open(path)?;
-    #[cfg(unix)]
-    file.set_permissions(fs::Permissions::from_mode(0o600))?;
-    Ok(file)
-}
-
 impl FileEscalationStore {
     /// A store kept in the file at `path` (for example
     /// `~/.local/state/mcp-ops/incidents.json`). Nothing is created here: the parent
@@ -194,20 +170,6 @@ impl FileEscalationStore {
         Ok(Self { path, lock_path })
     }
 
-    /// Creates the parent directory (`0700`) if it is missing.
-    fn create_dir(&self) -> Result<()> {
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            let mut builder = fs::DirBuilder::new();
-            builder.recursive(true);
-            #[cfg(unix)]
-            builder.mode(0o700);
-            builder
-                .create(dir)
-                .map_err(|e| io_error(dir, "cannot create directory", &e))?;
-        }
-        Ok(())
-    }
-
     /// The state file.
     #[must_use]
     pub fn path(&self) -> &Path {
@@ -222,12 +184,7 @@ impl FileEscalationStore {
             // creating the directory or the lock file.
             self.load()?;
         }
-        self.create_dir()?;
-        let file = open_private(&self.lock_path, false)
-            .map_err(|e| io_error(&self.lock_path, "cannot open lock file", &e))?;
-        file.lock()
-            .map_err(|e| io_error(&self.lock_path, "cannot lock", &e))?;
-        Ok(file)
+        private_file::lock_exclusive(&self.lock_path).map_err(io_error)
     }
 
     /// Takes the shared lock for a read when the lock file can be opened; without one (no
@@ -235,14 +192,7 @@ impl FileEscalationStore {
     /// read goes ahead unlocked: it still sees a whole file, since changes replace it by
     /// `rename`.
     fn lock_shared(&self) -> Option<File> {
-        let file = File::open(&self.lock_path).ok()?;
-        match file.lock_shared() {
-            Ok(()) => Some(file),
-            Err(e) => {
-                tracing::debug!(lock = %self.lock_path.display(), error = %e, "reading without the lock");
-                None
-            }
-        }
+        private_file::lock_shared(&self.lock_path)
     }
 
     fn load(&self) -> Result<StateFile> {
@@ -259,25 +209,10 @@ impl FileEscalationStore {
     /// Replaces the file atomically: temporary file, fsync, rename, then (best effort) fsync
     /// of the directory so the rename itself survives a crash.
     fn write(&self, state: &StateFile) -> Result<()> {
-        let bytes = serde_json::to_vec_pretty(state)
+        let mut bytes = serde_json::to_vec_pretty(state)
             .map_err(|e| Error::backend(BACKEND, format!("encode: {e}"), false))?;
-        let tmp = sibling(&self.path, &format!(".tmp-{}", std::process::id()));
-        let written = open_private(&tmp, true).and_then(|mut f| {
-            f.write_all(&bytes)?;
-            f.write_all(b"\n")?;
-            f.sync_all()
-        });
-        if let Err(e) = written.and_then(|()| fs::rename(&tmp, &self.path)) {
-            // Best effort: the temporary file is ours and useless now.
-            let _ = fs::remove_file(&tmp);
-            return Err(io_error(&self.path, "cannot write", &e));
-        }
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty())
-            && let Err(e) = File::open(dir).and_then(|d| d.sync_all())
-        {
-            tracing::debug!(dir = %dir.display(), error = %e, "directory fsync failed");
-        }
-        Ok(())
+        bytes.push(b'\n');
+        private_file::replace_atomically(&self.path, &bytes).map_err(io_error)
     }
 
     fn read<T>(&self, f: impl FnOnce(StateFile) -> T) -> Result<T> {

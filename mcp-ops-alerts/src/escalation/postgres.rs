@@ -9,6 +9,7 @@ use deadpool_postgres::tokio_postgres;
 use std::time::Duration;
 
 use jiff::Timestamp;
+use mcp_ops_core::backoff::jittered;
 use mcp_ops_core::{Error, Incident, IncidentId, Result};
 
 use super::store::{
@@ -81,17 +82,6 @@ pub const BUSY_SERVER_PATIENCE: Duration = Duration::from_secs(60);
 fn busy(e: &tokio_postgres::Error) -> bool {
     use tokio_postgres::error::SqlState;
     matches!(e.code(), Some(c) if *c == SqlState::TOO_MANY_CONNECTIONS || *c == SqlState::CANNOT_CONNECT_NOW)
-}
-
-/// `pause` plus up to half of it again, so that processes refused together do not all come
-/// back together (the spread comes from the clock's nanoseconds and the process id).
-fn jittered(pause: Duration) -> Duration {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let seed = u64::from(nanos ^ std::process::id().rotate_left(16));
-    let half = u64::try_from(pause.as_millis() / 2).unwrap_or(0).max(1);
-    pause + Duration::from_millis(seed % half)
 }
 
 /// Whether retrying the whole transaction may succeed (serialization failure, deadlock).

@@ -1,20 +1,18 @@
 //! [`FileAuditLog`]: the audit journal as JSON lines in the state directory, shared by every
 //! process of one machine.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-
-#[cfg(unix)]
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 
 use super::canonical::canonical_json;
 use super::log::AuditLog;
 use super::record::{AuditDraft, AuditRecord, ChainHead, seal};
 use super::stored::StoredEntry;
 use super::verify::{BreakKind, ChainBreak, ChainReport, verify_records};
+use crate::private_file::{self, PrivateFileError, sibling};
 use crate::{Error, Result};
 
 const BACKEND: &str = "audit-file";
@@ -80,32 +78,13 @@ impl std::fmt::Debug for FileAuditLog {
     }
 }
 
-/// `path` with `suffix` appended to its file name (`journal.jsonl` → `journal.jsonl.head`).
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
 fn io_error(path: &Path, what: &str, e: &io::Error) -> Error {
     Error::backend(BACKEND, format!("{}: {what}: {e}", path.display()), false)
 }
 
-/// Owner-only permissions on `file` (Unix).
-fn private(file: &File) -> io::Result<()> {
-    #[cfg(unix)]
-    file.set_permissions(fs::Permissions::from_mode(0o600))?;
-    #[cfg(not(unix))]
-    let _ = file;
-    Ok(())
-}
-
-fn open_options() -> OpenOptions {
-    let mut options = OpenOptions::new();
-    options.create(true);
-    #[cfg(unix)]
-    options.mode(0o600);
-    options
+/// A failed file step (`<path>: <what>: <io error>`) as this log's backend error.
+fn file_error(e: PrivateFileError) -> Error {
+    Error::backend(BACKEND, e.to_string(), false)
 }
 
 /// What the file and its anchor hold.
@@ -148,45 +127,15 @@ impl FileAuditLog {
         &self.head_path
     }
 
-    fn create_dir(&self) -> Result<()> {
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            let mut builder = fs::DirBuilder::new();
-            builder.recursive(true);
-            #[cfg(unix)]
-            builder.mode(0o700);
-            builder
-                .create(dir)
-                .map_err(|e| io_error(dir, "cannot create directory", &e))?;
-        }
-        Ok(())
-    }
-
-    /// The exclusive lock of an append (directory and lock file created if needed).
+    /// The exclusive lock of an append (directory, `0700`, and lock file created if needed).
     fn lock(&self) -> Result<File> {
-        self.create_dir()?;
-        let file = open_options()
-            .read(true)
-            .write(true)
-            .truncate(false)
-            .open(&self.lock_path)
-            .map_err(|e| io_error(&self.lock_path, "cannot open lock file", &e))?;
-        private(&file).map_err(|e| io_error(&self.lock_path, "cannot set permissions", &e))?;
-        file.lock()
-            .map_err(|e| io_error(&self.lock_path, "cannot lock", &e))?;
-        Ok(file)
+        private_file::lock_exclusive(&self.lock_path).map_err(file_error)
     }
 
     /// The shared lock of a read, when the lock file can be opened (no lock file: nothing
     /// was ever appended by this build, the read goes ahead unlocked).
     fn lock_shared(&self) -> Option<File> {
-        let file = File::open(&self.lock_path).ok()?;
-        match file.lock_shared() {
-            Ok(()) => Some(file),
-            Err(e) => {
-                tracing::debug!(lock = %self.lock_path.display(), error = %e, "reading without the lock");
-                None
-            }
-        }
+        private_file::lock_shared(&self.lock_path)
     }
 
     fn load(&self) -> Result<Stored> {
@@ -233,29 +182,10 @@ impl FileAuditLog {
 
     /// Replaces the anchor atomically.
     fn write_anchor(&self, head: &ChainHead) -> Result<()> {
-        let bytes = serde_json::to_vec(head)
+        let mut bytes = serde_json::to_vec(head)
             .map_err(|e| Error::backend(BACKEND, format!("encode head: {e}"), false))?;
-        let tmp = sibling(&self.head_path, &format!(".tmp-{}", std::process::id()));
-        let written = open_options()
-            .write(true)
-            .truncate(true)
-            .open(&tmp)
-            .and_then(|mut f| {
-                private(&f)?;
-                f.write_all(&bytes)?;
-                f.write_all(b"\n")?;
-                f.sync_all()
-            });
-        if let Err(e) = written.and_then(|()| fs::rename(&tmp, &self.head_path)) {
-            let _ = fs::remove_file(&tmp);
-            return Err(io_error(&self.head_path, "cannot write", &e));
-        }
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty())
-            && let Err(e) = File::open(dir).and_then(|d| d.sync_all())
-        {
-            tracing::debug!(dir = %dir.display(), error = %e, "directory fsync failed");
-        }
-        Ok(())
+        bytes.push(b'\n');
+        private_file::replace_atomically(&self.head_path, &bytes).map_err(file_error)
     }
 
     /// The head an append continues from and whether the file ends in a torn line: the
@@ -320,14 +250,10 @@ impl FileAuditLog {
             text.push_str(&canonical_json(&record.to_value()?));
             text.push('\n');
         }
-        let written = open_options()
-            .append(true)
-            .open(&self.path)
-            .and_then(|mut f| {
-                private(&f)?;
-                f.write_all(text.as_bytes())?;
-                f.sync_all()
-            });
+        let written = private_file::open_private_append(&self.path).and_then(|mut f| {
+            f.write_all(text.as_bytes())?;
+            f.sync_all()
+        });
         written.map_err(|e| io_error(&self.path, "cannot append", &e))?;
         if let Some(last) = sealed.last() {
             self.write_anchor(&last.head())?;

@@ -4,17 +4,15 @@
 //! See [`FileChangeStore`] for the file layout, locking and atomicity rules.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::fs::{self, File};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-#[cfg(unix)]
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-
 use super::{ChangeId, ChangeRequest, ChangeStore};
+use crate::private_file::{self, PrivateFileError, sibling};
 use crate::{Error, Result};
 
 const BACKEND: &str = "change-file";
@@ -102,15 +100,9 @@ impl std::fmt::Debug for FileChangeStore {
     }
 }
 
-/// `path` with `suffix` appended to its file name (`changes.json` → `changes.json.lock`).
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
-fn io_failure(path: &Path, what: &str, e: &io::Error) -> Error {
-    Error::backend(BACKEND, format!("{}: {what}: {e}", path.display()), false)
+/// A failed file step (`<path>: <what>: <io error>`) as this store's backend error.
+fn io_failure(e: PrivateFileError) -> Error {
+    Error::backend(BACKEND, e.to_string(), false)
 }
 
 /// A file this build cannot use, named with the reason, never with its contents.
@@ -183,22 +175,6 @@ fn decode(path: &Path, bytes: &[u8]) -> Result<ChangeFile> {
     Ok(file)
 }
 
-/// Opens `path` for writing with owner-only permissions, creating it if needed.
-fn open_private(path: &Path, truncate: bool) -> io::Result<File> {
-    let mut options = OpenOptions::new();
-    options
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(truncate);
-    #[cfg(unix)]
-    options.mode(0o600);
-    let file = options.open(path)?;
-    #[cfg(unix)]
-    file.set_permissions(fs::Permissions::from_mode(0o600))?;
-    Ok(file)
-}
-
 /// Refuses a CR whose id is not the one it is stored under.
 fn same_id(expected: &ChangeId, cr: &ChangeRequest) -> Result<()> {
     if &cr.id == expected {
@@ -260,7 +236,7 @@ impl FileChangeStore {
                 format!("{}: must name a file", path.display()),
             ));
         }
-        let lock_path = with_suffix(&path, ".lock");
+        let lock_path = sibling(&path, ".lock");
         Ok(Self { path, lock_path })
     }
 
@@ -270,42 +246,16 @@ impl FileChangeStore {
         &self.path
     }
 
-    /// Creates the parent directory (`0700`) if it is missing.
-    fn create_dir(&self) -> Result<()> {
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            let mut builder = fs::DirBuilder::new();
-            builder.recursive(true);
-            #[cfg(unix)]
-            builder.mode(0o700);
-            builder
-                .create(dir)
-                .map_err(|e| io_failure(dir, "cannot create directory", &e))?;
-        }
-        Ok(())
-    }
-
-    /// Takes the exclusive lock (creating the directory and the lock file if needed); it is
-    /// released when the returned file is dropped.
+    /// Takes the exclusive lock (creating the directory, `0700`, and the lock file if
+    /// needed); it is released when the returned file is dropped.
     fn lock_exclusive(&self) -> Result<File> {
-        self.create_dir()?;
-        let file = open_private(&self.lock_path, false)
-            .map_err(|e| io_failure(&self.lock_path, "cannot open lock file", &e))?;
-        file.lock()
-            .map_err(|e| io_failure(&self.lock_path, "cannot lock", &e))?;
-        Ok(file)
+        private_file::lock_exclusive(&self.lock_path).map_err(io_failure)
     }
 
     /// The shared lock for a read when the lock file exists and can be locked; otherwise the
     /// read goes ahead without it (it still sees a whole file, changes replace it by rename).
     fn lock_shared(&self) -> Option<File> {
-        let file = File::open(&self.lock_path).ok()?;
-        match file.lock_shared() {
-            Ok(()) => Some(file),
-            Err(e) => {
-                tracing::debug!(lock = %self.lock_path.display(), error = %e, "reading without the lock");
-                None
-            }
-        }
+        private_file::lock_shared(&self.lock_path)
     }
 
     fn load(&self) -> Result<ChangeFile> {
@@ -322,25 +272,10 @@ impl FileChangeStore {
     /// Replaces the file atomically: temporary file, fsync, rename, fsync of the directory
     /// (best effort: some file systems refuse it).
     fn store(&self, state: &ChangeFile) -> Result<()> {
-        let bytes = serde_json::to_vec_pretty(state)
+        let mut bytes = serde_json::to_vec_pretty(state)
             .map_err(|e| Error::backend(BACKEND, format!("encode: {e}"), false))?;
-        let tmp = with_suffix(&self.path, &format!(".tmp-{}", std::process::id()));
-        let written = open_private(&tmp, true).and_then(|mut f| {
-            f.write_all(&bytes)?;
-            f.write_all(b"\n")?;
-            f.sync_all()
-        });
-        if let Err(e) = written.and_then(|()| fs::rename(&tmp, &self.path)) {
-            // Best effort: the temporary file is ours and useless now.
-            let _ = fs::remove_file(&tmp);
-            return Err(io_failure(&self.path, "cannot write", &e));
-        }
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty())
-            && let Err(e) = File::open(dir).and_then(|d| d.sync_all())
-        {
-            tracing::debug!(dir = %dir.display(), error = %e, "directory fsync failed");
-        }
-        Ok(())
+        bytes.push(b'\n');
+        private_file::replace_atomically(&self.path, &bytes).map_err(io_failure)
     }
 
     /// Reads the file under the shared lock.

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use deadpool_postgres::tokio_postgres::{self, error::SqlState};
 use deadpool_postgres::{Object, Pool, PoolError};
+use mcp_ops_core::backoff::jittered;
 use mcp_ops_core::{Error, Result};
 
 /// How long the change store and the audit log keep asking a full or starting server for a
@@ -19,16 +20,6 @@ pub const BUSY_PATIENCE: Duration = Duration::from_secs(60);
 /// starting up (57P03).
 fn busy(e: &tokio_postgres::Error) -> bool {
     matches!(e.code(), Some(c) if *c == SqlState::TOO_MANY_CONNECTIONS || *c == SqlState::CANNOT_CONNECT_NOW)
-}
-
-/// `pause` plus up to half of it again, so that processes refused together come back apart.
-fn jittered(pause: Duration) -> Duration {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let seed = u64::from(nanos ^ std::process::id().rotate_left(16));
-    let half = u64::try_from(pause.as_millis() / 2).unwrap_or(0).max(1);
-    pause + Duration::from_millis(seed % half)
 }
 
 /// The error's words, with the server's code and message when there is one.
