@@ -11,7 +11,6 @@ use mcp_ops_alerts::escalation::{
 };
 use mcp_ops_core::backends::{EscalatorRouter, NotConfigured};
 use mcp_ops_core::{Escalator, Notifier};
-use mcp_ops_db::{PgBackend, PgOptions};
 
 use crate::Failure;
 use crate::assemble::Ledger;
@@ -37,29 +36,23 @@ pub(crate) fn alerting(
 ) -> Result<Alerting, Failure> {
     Ok(match e {
         Some(e) => {
-            let (store, kept): (Arc<dyn EscalationStore>, String) = match &e.incidents {
-                Some(config) => {
-                    let pg = PgBackend::new(
-                        config.clone(),
-                        // One command works on a few incidents at a time; a small pool
-                        // keeps many `ops` processes (cron, replicas) under the server's
-                        // `max_connections`.
-                        PgOptions::default().with_max_pool_size(2),
-                    )
-                    .map_err(|err| Failure::BadInput(format!("--incidents-url: {err}")))?;
-                    let store = MigratedOnUse::new(PgEscalationStore::new(pg.pool().clone()));
-                    (Arc::new(store), format!("postgres {}", config.target()))
-                }
-                None => {
-                    let store = FileEscalationStore::new(e.incidents_file()).map_err(|err| {
-                        Failure::BadInput(format!(
-                            "state directory {}: {err}",
-                            e.state_dir.display()
-                        ))
-                    })?;
-                    (Arc::new(store), e.incidents_file().display().to_string())
-                }
-            };
+            let (store, kept): (Arc<dyn EscalationStore>, String) =
+                match (e.incidents_backend()?, &e.incidents) {
+                    (Some(pg), Some(config)) => {
+                        let store = MigratedOnUse::new(PgEscalationStore::new(pg.pool().clone()));
+                        (Arc::new(store), format!("postgres {}", config.target()))
+                    }
+                    _ => {
+                        let store =
+                            FileEscalationStore::new(e.incidents_file()).map_err(|err| {
+                                Failure::BadInput(format!(
+                                    "state directory {}: {err}",
+                                    e.state_dir.display()
+                                ))
+                            })?;
+                        (Arc::new(store), e.incidents_file().display().to_string())
+                    }
+                };
             let notifiers = e
                 .alerts
                 .notifiers()

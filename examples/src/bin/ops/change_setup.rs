@@ -10,7 +10,6 @@ use mcp_ops_core::audit::{
 };
 use mcp_ops_core::change::{ChangeGate, ChangeId, ChangeStore, FileChangeStore, MemoryChangeStore};
 use mcp_ops_core::runbook::JournalEntry;
-use mcp_ops_db::{PgBackend, PgOptions};
 
 use crate::backends::Backends;
 use crate::cli::{Command, Global};
@@ -52,10 +51,8 @@ impl ChangeSetup {
     /// # Errors
     /// [`Failure::BadInput`] when the URL cannot be used.
     pub fn open(e: &Endpoints) -> Result<Self, Failure> {
-        match &e.incidents {
-            Some(config) => {
-                let pg = PgBackend::new(config.clone(), PgOptions::default().with_max_pool_size(2))
-                    .map_err(|err| Failure::BadInput(format!("--incidents-url: {err}")))?;
+        match (e.incidents_backend()?, &e.incidents) {
+            (Some(pg), Some(config)) => {
                 let (store, audit) = crate::change_pg::stores(&pg);
                 Ok(Self {
                     store,
@@ -63,7 +60,7 @@ impl ChangeSetup {
                     kept: format!("postgres {}", config.target()),
                 })
             }
-            None => {
+            _ => {
                 let changes = e.state_dir.join("changes.json");
                 let journal = e.state_dir.join("journal.jsonl");
                 let bad = |err: mcp_ops_core::Error| {

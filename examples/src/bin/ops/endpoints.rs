@@ -12,7 +12,7 @@ use mcp_ops_alerts::prometheus::PrometheusClient;
 use mcp_ops_core::SecretValue;
 use mcp_ops_core::health::redact_url;
 use mcp_ops_core::url_check::url_problem;
-use mcp_ops_db::{PgConfig, RedisConfig};
+use mcp_ops_db::{PgBackend, PgConfig, PgOptions, RedisConfig};
 use mcp_ops_k8s::config_backup::AgeRecipients;
 
 use crate::Failure;
@@ -44,6 +44,8 @@ pub struct Endpoints {
     pub age_recipients: Option<AgeRecipients>,
     /// What decrypts them on restore (`--age-identity-file`).
     pub age_identity: Option<SecretValue>,
+    /// The one pool on `incidents` that incidents, change requests and the journal share.
+    incidents_pool: std::sync::OnceLock<PgBackend>,
 }
 
 impl Endpoints {
@@ -135,7 +137,28 @@ impl Endpoints {
             backup_dir_given: g.backup_dir.is_some(),
             age_recipients,
             age_identity,
+            incidents_pool: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The pool on `--incidents-url`, made on first use and shared by the incident store, the
+    /// change store and the journal: one process holds at most two connections, so many
+    /// `ops` processes (cron ticks, CI jobs) stay under the server's `max_connections`, and
+    /// a process never waits for a second pool while its first holds a connection. `None`
+    /// without the URL.
+    ///
+    /// # Errors
+    /// [`Failure::BadInput`] when the URL cannot be used.
+    pub fn incidents_backend(&self) -> Result<Option<PgBackend>, Failure> {
+        let Some(config) = &self.incidents else {
+            return Ok(None);
+        };
+        if let Some(pg) = self.incidents_pool.get() {
+            return Ok(Some(pg.clone()));
+        }
+        let pg = PgBackend::new(config.clone(), PgOptions::default().with_max_pool_size(2))
+            .map_err(|err| Failure::BadInput(format!("--incidents-url: {err}")))?;
+        Ok(Some(self.incidents_pool.get_or_init(|| pg).clone()))
     }
 
     /// The file incidents are kept in (without `--incidents-url`).
