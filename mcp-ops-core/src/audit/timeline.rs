@@ -3,11 +3,11 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::time::Duration;
 
 use jiff::Timestamp;
 
 use super::record::{AuditDraft, AuditKind, AuditRecord};
+use crate::runbook::journal::{cell, command_cell, human, outcome_cell, utc};
 use crate::runbook::{Journal, JournalEntry, StepOutcome};
 
 /// One [`AuditKind::Step`] draft per entry of `journal`, in order, each keeping the entry's
@@ -135,16 +135,8 @@ pub fn timeline_markdown(records: &[AuditRecord], title: &str) -> String {
         let d = &r.draft;
         let (what, target, outcome, duration, command) = match &d.step {
             Some(s) => {
-                let outcome = if s.outcome.detail().is_empty() {
-                    s.outcome.word().to_owned()
-                } else {
-                    format!("{}: {}", s.outcome.word(), s.outcome.detail())
-                };
-                let command = if s.command.is_empty() {
-                    String::new()
-                } else {
-                    format!("`{}`", cell(&s.command).replace('`', "'"))
-                };
+                let outcome = outcome_cell(&s.outcome);
+                let command = command_cell(&s.command);
                 (
                     s.step.clone(),
                     s.target.clone(),
@@ -187,25 +179,5 @@ fn joined<'a>(values: impl Iterator<Item = Option<&'a String>>) -> String {
         "none".to_owned()
     } else {
         cell(&set.into_iter().collect::<Vec<_>>().join(", "))
-    }
-}
-
-fn utc(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
-}
-
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
-}
-
-/// `1.2 s`, `350 ms`, `2 min 5 s`.
-fn human(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 {
-        format!("{ms} ms")
-    } else if ms < 60_000 {
-        format!("{:.1} s", d.as_secs_f64())
-    } else {
-        format!("{} min {} s", d.as_secs() / 60, d.as_secs() % 60)
     }
 }

@@ -184,16 +184,8 @@ impl Journal {
         );
         let _ = writeln!(md, "|---|---|---|---|---|---|---|");
         for e in &entries {
-            let outcome = if e.outcome.detail().is_empty() {
-                e.outcome.word().to_owned()
-            } else {
-                format!("{}: {}", e.outcome.word(), e.outcome.detail())
-            };
-            let command = if e.command.is_empty() {
-                String::new()
-            } else {
-                format!("`{}`", cell(&e.command).replace('`', "'"))
-            };
+            let outcome = outcome_cell(&e.outcome);
+            let command = command_cell(&e.command);
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {} | {} | {} | {command} |",
@@ -212,16 +204,36 @@ impl Journal {
     }
 }
 
-fn utc(t: Timestamp) -> String {
+/// A time as the timelines print it (`2026-12-06 10:00:00 UTC`).
+pub(crate) fn utc(t: Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+/// Text safe inside a Markdown table cell: pipes escaped, on one line.
+pub(crate) fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+/// An outcome's table cell: its word, and its detail when there is one.
+pub(crate) fn outcome_cell(outcome: &StepOutcome) -> String {
+    if outcome.detail().is_empty() {
+        outcome.word().to_owned()
+    } else {
+        format!("{}: {}", outcome.word(), outcome.detail())
+    }
+}
+
+/// A command's table cell: in backticks (its own backticks made quotes), empty for none.
+pub(crate) fn command_cell(command: &str) -> String {
+    if command.is_empty() {
+        String::new()
+    } else {
+        format!("`{}`", cell(command).replace('`', "'"))
+    }
 }
 
 /// `1.2 s`, `350 ms`, `2 min 5 s`.
-fn human(d: Duration) -> String {
+pub(crate) fn human(d: Duration) -> String {
     let ms = d.as_millis();
     if ms < 1000 {
         format!("{ms} ms")
