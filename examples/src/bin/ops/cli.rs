@@ -258,6 +258,16 @@ pub enum Command {
     },
     /// Security posture of the namespace's pods against the hardening checklist.
     Audit,
+    /// Rollout history of a deployment (`kubectl rollout history`; read only).
+    History {
+        /// The deployment.
+        deployment: String,
+    },
+    /// Alerts firing now (Alertmanager API v2; read only).
+    Alerts,
+    /// Serve the runbook's procedures as tools to AI agents (Model Context Protocol) over
+    /// stdio, or over Streamable HTTP with `--listen`.
+    Mcp(crate::mcp::McpArgs),
     /// Change requests (Change Management): request, approve, reject, show, list.
     Change {
         /// What to do.

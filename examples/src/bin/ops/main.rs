@@ -24,11 +24,13 @@ mod change_setup;
 mod change_spec;
 mod cli;
 mod cli_change;
+mod cmd_alerts;
 mod cmd_backup;
 mod cmd_change;
 mod cmd_deploy;
 mod cmd_diagnose;
 mod cmd_incident;
+mod cmd_history;
 mod cmd_journal;
 mod cmd_maintenance;
 mod cmd_rotate;
@@ -41,6 +43,7 @@ mod endpoints;
 mod incident_delivery;
 mod incident_list;
 mod incident_store;
+mod mcp;
 mod output;
 mod platform;
 mod progress;
@@ -148,6 +151,9 @@ fn parse_error(e: &clap::Error) -> ExitCode {
 }
 
 async fn run(cli: Cli) -> ExitCode {
+    if let Command::Mcp(args) = &cli.command {
+        return mcp::serve(args, cli.global).await;
+    }
     let g = &cli.global;
     let backends = match target(&cli.command, g).await {
         Ok(b) => b,
@@ -203,7 +209,7 @@ async fn run(cli: Cli) -> ExitCode {
 
 /// The systems to talk to: `--kubeconfig`'s cluster, else the embedded simulated cluster;
 /// the URL flags for the rest (the drill keeps everything embedded).
-async fn target(command: &Command, g: &Global) -> Result<Backends, Failure> {
+pub(crate) async fn target(command: &Command, g: &Global) -> Result<Backends, Failure> {
     match (&g.kubeconfig, &g.context) {
         (None, Some(_)) => {
             return Err(Failure::BadInput(
@@ -259,7 +265,7 @@ async fn target(command: &Command, g: &Global) -> Result<Backends, Failure> {
     Ok(b)
 }
 
-async fn dispatch(command: &Command, g: &Global, b: &Backends) -> Outcome {
+pub(crate) async fn dispatch(command: &Command, g: &Global, b: &Backends) -> Outcome {
     match command {
         Command::Triage => cmd_diagnose::triage(g, b).await,
         Command::Investigate { what } => cmd_diagnose::investigate(*what, g, b).await,
@@ -303,6 +309,11 @@ async fn dispatch(command: &Command, g: &Global, b: &Backends) -> Outcome {
         Command::Journal { action } => cmd_journal::journal(action, g, b).await,
         Command::Quarantine { pod, release } => cmd_security::quarantine(pod, *release, g, b).await,
         Command::Audit => cmd_security::audit(g, b).await,
+        Command::History { deployment } => cmd_history::history(deployment, g, b).await,
+        Command::Alerts => cmd_alerts::alerts(g, b).await,
+        Command::Mcp(_) => Err(Failure::BadInput(
+            "ops mcp is a server: it is not run as a procedure".to_owned(),
+        )),
     }
 }
 
