@@ -1,6 +1,8 @@
 //! `ops mcp`: the runbook's procedures as Model Context Protocol tools for AI agents, every
 //! guardrail enforced by the server (see the README's "ops mcp" section).
 
+pub mod resources;
+
 use std::process::ExitCode;
 
 use clap::Args;
