@@ -111,6 +111,16 @@ pub enum Error {
     /// window …). Not retryable: the change request has to change first.
     #[error("refused by change policy: {0}")]
     ChangeRefused(Box<crate::change::ChangeRefusal>),
+    /// The caller stopped the procedure (Ctrl-C, an MCP client's cancellation) before this
+    /// mutating step: it was not run. What the procedure had done before is in its journal
+    /// and outcome. Not retryable: the caller asked for it.
+    #[error("stopped by the caller before {step}: nothing more was changed ({why})")]
+    Stopped {
+        /// The reason the caller gave.
+        why: String,
+        /// The step that was not run.
+        step: String,
+    },
 }
 
 impl Error {
@@ -181,6 +191,14 @@ impl Error {
         Error::ChangeRefused(Box::new(refusal))
     }
 
+    /// An [`Error::Stopped`] before `step`, for the caller's reason `why`.
+    pub fn stopped(why: impl Into<String>, step: impl Into<String>) -> Self {
+        Error::Stopped {
+            why: why.into(),
+            step: step.into(),
+        }
+    }
+
     /// The change policy's refusal of an [`Error::ChangeRefused`].
     pub fn change_refusal(&self) -> Option<&crate::change::ChangeRefusal> {
         match self {
@@ -218,7 +236,8 @@ impl Error {
             | Error::PolicyViolation { .. }
             | Error::Forbidden { .. }
             | Error::Unsupported { .. }
-            | Error::ChangeRefused(_) => false,
+            | Error::ChangeRefused(_)
+            | Error::Stopped { .. } => false,
         }
     }
 
@@ -243,6 +262,7 @@ impl Error {
             Error::Forbidden { .. } => "forbidden",
             Error::Backend { .. } => "backend",
             Error::ChangeRefused(_) => "change_refused",
+            Error::Stopped { .. } => "stopped",
         }
     }
 
@@ -281,6 +301,7 @@ impl Error {
                 ..
             } => Error::backend(backend, message.clone(), *retryable),
             Error::ChangeRefused(r) => Error::ChangeRefused(r.clone()),
+            Error::Stopped { why, step } => Error::stopped(why.clone(), step.clone()),
         }
     }
 }

@@ -12,6 +12,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::journal::{Journal, JournalEntry, StepOutcome};
+use super::stop::StopSignal;
 use crate::change::gate::GateState;
 use crate::clock::{SharedClock, elapsed_between};
 use crate::error::{Error, Result};
@@ -102,6 +103,8 @@ pub struct Context {
     policy: Policy,
     /// The change gate and whether it authorized this context (see `context_change.rs`).
     gate: Option<Arc<GateState>>,
+    /// The caller's request to stop safely (see `stop.rs`).
+    stop: StopSignal,
 }
 
 impl Context {
@@ -119,6 +122,7 @@ impl Context {
             journal: Journal::new(),
             policy: Policy::default(),
             gate: None,
+            stop: StopSignal::new(),
         }
     }
 
@@ -134,7 +138,28 @@ impl Context {
         self
     }
 
-    /// The same context for another procedure (sharing journal, clock, intent and policy).
+    /// Listens to `stop`: once it is stopped, a new mutating step refuses (unless it is a
+    /// [`Step::compensation`]) and [`Context::sleep`] returns early, so the procedure stops
+    /// safely and journals what it leaves. Keep a clone of `stop` to stop the procedure.
+    #[must_use]
+    pub fn with_stop(mut self, stop: StopSignal) -> Self {
+        self.stop = stop;
+        self
+    }
+
+    /// The stop signal this context listens to (a fresh one nobody stops unless
+    /// [`Context::with_stop`] gave one).
+    pub fn stop_signal(&self) -> &StopSignal {
+        &self.stop
+    }
+
+    /// Whether the caller asked this context's procedures to stop.
+    pub fn is_stopped(&self) -> bool {
+        self.stop.is_stopped()
+    }
+
+    /// The same context for another procedure (sharing journal, clock, intent, policy, change
+    /// gate and stop signal).
     pub fn for_procedure(&self, procedure: &'static str) -> Self {
         Self {
             procedure,
@@ -187,6 +212,7 @@ impl Context {
             command: String::new(),
             policy: StepPolicy::default(),
             bookkeeping: false,
+            compensation: false,
         }
     }
 
@@ -227,9 +253,16 @@ impl Context {
         });
     }
 
-    /// Waits on the procedure's clock.
+    /// Waits `d` on the procedure's clock, or less: it returns as soon as the caller stops
+    /// the context ([`Context::with_stop`]). Check [`Context::is_stopped`] after it.
     pub async fn sleep(&self, d: Duration) {
-        self.clock.sleep(d).await;
+        if self.stop.is_stopped() {
+            return;
+        }
+        tokio::select! {
+            () = self.clock.sleep(d) => {}
+            () = self.stop.stopped() => {}
+        }
     }
 }
 
@@ -243,6 +276,7 @@ pub struct Step<'a> {
     command: String,
     policy: StepPolicy,
     bookkeeping: bool,
+    compensation: bool,
 }
 
 impl Step<'_> {
@@ -276,6 +310,15 @@ impl Step<'_> {
     /// still only planned in a dry run.
     pub fn bookkeeping(mut self) -> Self {
         self.bookkeeping = true;
+        self
+    }
+
+    /// The step undoes or cleans up what the procedure did (a rollback to the previous
+    /// revision, scaling writers back, dropping a scratch database): it still runs after the
+    /// caller stopped the context, because the safe stop needs it. Other mutating steps
+    /// refuse once stopped.
+    pub fn compensation(mut self) -> Self {
+        self.compensation = true;
         self
     }
 
@@ -378,9 +421,13 @@ impl Step<'_> {
     /// unless [`Context::authorize`] or [`Context::break_glass`] succeeded in the context,
     /// or the step is [`Step::bookkeeping`].
     ///
+    /// Once the context is stopped ([`Context::with_stop`]) the step refuses (`f` is not
+    /// called; journaled as skipped) unless it is a [`Step::compensation`].
+    ///
     /// # Errors
     /// The step's error after its retries, or [`Error::Timeout`]; [`Error::ChangeRefused`]
-    /// from an enforcing gate that authorized nothing.
+    /// from an enforcing gate that authorized nothing; [`Error::Stopped`] once the caller
+    /// stopped the context.
     pub async fn act<T, F, Fut>(
         self,
         f: F,
@@ -390,6 +437,19 @@ impl Step<'_> {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T>>,
     {
+        if !self.compensation
+            && let Some(why) = self.ctx.stop.reason()
+        {
+            let refused = Error::stopped(why, &self.name);
+            let at = self.ctx.now();
+            self.ctx.journal.record(self.entry(
+                at,
+                true,
+                StepOutcome::Skipped(refused.to_string()),
+                Duration::ZERO,
+            ));
+            return Err(refused);
+        }
         if self.ctx.dry_run() {
             let at = self.ctx.now();
             self.ctx
@@ -448,6 +508,10 @@ impl Plan {
 
 #[path = "context_change.rs"]
 mod change;
+
+#[cfg(test)]
+#[path = "context_stop_tests.rs"]
+mod stop_tests;
 
 #[cfg(test)]
 #[path = "context_tests.rs"]

@@ -32,10 +32,12 @@ pub mod run_incident;
 pub mod scale_out;
 pub mod smoke;
 pub mod standard_deploy;
+pub mod stop;
 pub mod triage;
 
 pub use context::{Context, Plan, PlannedStep, Step, StepPolicy};
 pub use journal::{Journal, JournalEntry, StepOutcome};
+pub use stop::StopSignal;
 
 /// The runbook's health endpoint (`curl -f https://api.mcp-production.com/health`): the
 /// default HTTP probe of the procedures, and the endpoint the seeded mock cluster serves.
