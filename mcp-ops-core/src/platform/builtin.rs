@@ -69,6 +69,7 @@ impl Platform {
             thresholds: Policy::default(),
             team: TeamDirectory::runbook(),
             changes: ChangePolicy::default(),
+            agents: super::AgentScope::default(),
         })
     }
 }
@@ -88,6 +89,11 @@ pub(super) fn build() -> Result<Platform> {
         });
     }
     let env = |v: &str| SecretRef::Env(v.to_owned());
+    let agents = super::AgentScope {
+        namespaces: vec![Namespace::runbook()],
+        deployments: deployments.iter().map(|d| d.reference.name.clone()).collect(),
+        secrets: Vec::new(),
+    };
     Ok(Platform {
         name: RUNBOOK_NAMESPACE.to_owned(),
         environment: "production".to_owned(),
@@ -126,5 +132,6 @@ pub(super) fn build() -> Result<Platform> {
         thresholds: Policy::default(),
         team: TeamDirectory::runbook(),
         changes: ChangePolicy::default(),
+        agents,
     })
 }

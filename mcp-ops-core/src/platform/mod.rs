@@ -44,6 +44,9 @@
 //! # Ok::<(), mcp_ops_core::platform::PlatformError>(())
 //! ```
 
+mod agents;
+#[cfg(test)]
+mod agents_tests;
 mod builtin;
 mod error;
 mod inputs;
@@ -61,6 +64,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+pub use agents::AgentScope;
 pub use error::{PlatformError, PlatformResult};
 pub use model::{
     ClusterInfo, Container, DataStore, Deployment, EmailChannel, HealthEndpoint, Notifiers,
@@ -106,6 +110,8 @@ pub struct Platform {
     pub team: TeamDirectory,
     /// The roles each risk level needs and whether changes are enforced (`[changes]`).
     pub changes: ChangePolicy,
+    /// What an agent served by `ops mcp` may touch (`[mcp]`).
+    pub agents: AgentScope,
 }
 
 impl Default for Platform {

@@ -34,6 +34,8 @@ pub(crate) struct RawPlatform {
     pub team: Vec<RawPerson>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changes: Option<RawChanges>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp: Option<super::agents::RawAgents>,
 }
 
 /// One `[[team]]` entry: a person who may request or approve changes.

@@ -113,5 +113,6 @@ pub(crate) fn to_raw(p: &Platform) -> RawPlatform {
         },
         team: super::team::team_to_raw(&p.team),
         changes: Some(super::team::changes_to_raw(&p.changes)),
+        mcp: Some(super::agents::agents_to_raw(&p.agents)),
     }
 }

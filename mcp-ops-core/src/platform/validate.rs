@@ -113,6 +113,9 @@ pub(crate) fn validate(raw: RawPlatform) -> PlatformResult<Platform> {
             .transpose()?,
         email: n.email.as_ref().map(email).transpose()?,
     };
+    let names: Vec<crate::types::ResourceName> =
+        deployments.iter().map(|d| d.reference.name.clone()).collect();
+    let agents = super::agents::agents(raw.mcp.as_ref(), &namespaces, &names)?;
     Ok(Platform {
         name,
         environment,
@@ -132,6 +135,7 @@ pub(crate) fn validate(raw: RawPlatform) -> PlatformResult<Platform> {
         thresholds,
         team: super::team::team(&raw.team)?,
         changes: super::team::changes(raw.changes.as_ref())?,
+        agents,
     })
 }
 
