@@ -128,7 +128,8 @@ fn covered(seen: u32, total: u32) -> bool {
 }
 
 /// Watches the service's metrics and the deployment's pods for `config.duration`, one
-/// journaled step per sample; stops at the first breach.
+/// journaled step per sample; stops at the first breach, and as soon as the caller stops the
+/// context (inconclusive then).
 pub(super) async fn bake(ctx: &Context, w: &Watched<'_>, config: &BakeConfig) -> BakeSummary {
     let policy = ctx.policy().clone();
     let service = w.service;
@@ -154,6 +155,14 @@ pub(super) async fn bake(ctx: &Context, w: &Watched<'_>, config: &BakeConfig) ->
     for n in 1..=total {
         let wait = interval.min(remaining);
         ctx.sleep(wait).await;
+        if let Some(why) = ctx.stop_signal().reason() {
+            // The caller stopped: no verdict can be given; the procedure decides what to undo.
+            let taken = n - 1;
+            let why = format!("stopped by the caller ({why}) after {taken} of {total} samples");
+            ctx.note("bake verdict", service, format!("inconclusive: {why}"));
+            summary.verdict = BakeVerdict::Inconclusive { why };
+            return summary;
+        }
         remaining = remaining.saturating_sub(wait);
         let (er_probe, p95_probe) = probes(service, &policy, config.window);
         let (reading, pod_read) = ctx

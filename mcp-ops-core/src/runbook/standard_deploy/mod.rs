@@ -42,6 +42,9 @@ mod pod_watch;
 mod request;
 mod rollback;
 mod steps;
+mod stopped;
+
+use stopped::{Halt, halt_if_stopped, stopped_halt};
 
 use std::time::Duration;
 
@@ -56,7 +59,9 @@ pub use request::{
 };
 pub(crate) use steps::{
     check_health, clip, human_duration, percent, plan_check, record, wait_rollout,
+    wait_rollout_or_stop,
 };
+pub use stopped::STOPPED_STEP;
 
 use super::smoke::SMOKE_COMMAND;
 use super::{Context, Plan, StepPolicy, commands};
@@ -262,7 +267,15 @@ async fn run(ctx: &Context, b: &DeployBackends<'_>, req: &DeployRequest) -> Resu
             };
             DeployReport::new(outcome, gates, forced)
         }
-        Err(why) => {
+        Err(Halt::Stopped(why)) => {
+            let undone = stopped::stop_rollback(ctx, b, req, before.revision, why)
+                .instrument(tracing::info_span!("rollback of a stopped deployment"))
+                .await;
+            let mut report = DeployReport::new(undone.outcome, gates, forced);
+            report.health_after_rollback = undone.health;
+            report
+        }
+        Err(Halt::Failed(why)) => {
             let undone = rollback::auto_rollback(ctx, b, req, before.revision, why)
                 .instrument(tracing::info_span!("automatic rollback"))
                 .await;
@@ -276,24 +289,37 @@ async fn run(ctx: &Context, b: &DeployBackends<'_>, req: &DeployRequest) -> Resu
     Ok(report)
 }
 
-/// Rollout, health, smoke tests and bake; `Err(why)` asks for a rollback, `Ok((revision,
-/// Some(why)))` is a deployment the bake could not verify, held or accepted by the no-data
-/// policy.
+/// Rollout, health, smoke tests and bake; `Err` asks for a rollback (a failed check, or the
+/// caller stopped the procedure: checked between the phases, and the rollout wait and the bake
+/// end early on a stop), `Ok((revision, Some(why)))` is a deployment the bake could not
+/// verify, held or accepted by the no-data policy.
 async fn verify(
     ctx: &Context,
     b: &DeployBackends<'_>,
     req: &DeployRequest,
     bake_summary: &mut Option<BakeSummary>,
-) -> std::result::Result<(Revision, Option<String>), String> {
+) -> std::result::Result<(Revision, Option<String>), Halt> {
     let d = &req.deployment;
     let target = d.qualified();
     let live = format!("the Deployment was already patched to image {}", req.image);
-    let revision = wait_rollout(ctx, b.deployer, d, req.rollout_timeout, &live).await?;
+    halt_if_stopped(ctx)?;
+    let waited = wait_rollout_or_stop(ctx, b.deployer, d, req.rollout_timeout, &live).await;
+    halt_if_stopped(ctx)?;
+    let Some(revision) = waited.map_err(Halt::Failed)? else {
+        return Err(stopped_halt(ctx));
+    };
     match check_health(ctx, b.health, &req.health).await {
         Ok(r) if matches!(r.status, HealthStatus::Healthy | HealthStatus::Degraded) => {}
-        Ok(r) => return Err(format!("health check {}: {}", r.status.as_str(), r.message)),
-        Err(e) => return Err(format!("health check could not run: {e}")),
+        Ok(r) => {
+            return Err(Halt::Failed(format!(
+                "health check {}: {}",
+                r.status.as_str(),
+                r.message
+            )));
+        }
+        Err(e) => return Err(Halt::Failed(format!("health check could not run: {e}"))),
     }
+    halt_if_stopped(ctx)?;
     let smoke = ctx
         .step("run smoke tests", &target)
         .command(SMOKE_COMMAND)
@@ -302,9 +328,10 @@ async fn verify(
         .await;
     match smoke {
         Ok(r) if r.passed() => {}
-        Ok(r) => return Err(format!("smoke tests failed: {}", r.summary())),
-        Err(e) => return Err(format!("smoke tests could not run: {e}")),
+        Ok(r) => return Err(Halt::Failed(format!("smoke tests failed: {}", r.summary()))),
+        Err(e) => return Err(Halt::Failed(format!("smoke tests could not run: {e}"))),
     }
+    halt_if_stopped(ctx)?;
     let inconclusive = if req.bake.duration.is_zero() {
         ctx.skip("bake", &target, "bake duration is zero");
         "the bake was skipped (zero duration)".to_owned()
@@ -327,19 +354,21 @@ async fn verify(
         *bake_summary = Some(summary);
         match verdict {
             BakeVerdict::Breach { sample, reason, .. } => {
-                return Err(format!(
+                return Err(Halt::Failed(format!(
                     "bake breach at sample {sample}/{}: {reason}",
                     bake_samples(&req.bake)
-                ));
+                )));
             }
+            // A bake cut short by the caller is neither a verdict nor evidence.
+            _ if ctx.is_stopped() => return Err(stopped_halt(ctx)),
             BakeVerdict::Inconclusive { why } => why,
             _ => return Ok((revision, None)),
         }
     };
     match req.on_no_data {
-        NoDataPolicy::Rollback => Err(format!(
+        NoDataPolicy::Rollback => Err(Halt::Failed(format!(
             "bake inconclusive ({inconclusive}); --on-no-data rollback"
-        )),
+        ))),
         NoDataPolicy::Hold | NoDataPolicy::Accept => Ok((revision, Some(inconclusive))),
     }
 }

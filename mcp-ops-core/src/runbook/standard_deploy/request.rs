@@ -261,6 +261,19 @@ pub enum DeployOutcome {
         /// The policy that kept it (`hold`: a failure; `accept`: a success).
         policy: NoDataPolicy,
     },
+    /// The caller stopped the procedure (Ctrl-C, an MCP client's cancellation) after the image
+    /// was set — during the rollout wait, the checks or the bake — and the safe stop undid
+    /// the deployment to the previous revision (or says why it could not). A stop before the
+    /// image was set is [`Error::Stopped`] instead: nothing was changed.
+    Stopped {
+        /// The caller's reason.
+        why: String,
+        /// The revision restored, when the undo happened.
+        rolled_back_to: Option<Revision>,
+        /// The state left, in words (`rolled back to revision 2`), with what to do when the
+        /// undo did not happen.
+        left: String,
+    },
     /// A gate failed and the request was not forced; nothing was changed.
     Refused {
         /// The failing gates and their reasons.

@@ -11,9 +11,9 @@ use crate::incident::{IncidentId, NewIncident};
 use crate::runbook::{Context, commands};
 use crate::types::{Intent, Revision};
 
-/// The intent of the undo: the same actor, the rollback's reason.
-fn undo_intent(ctx: &Context, why: &str) -> Intent {
-    let reason = format!("automatic rollback: {why}").replace(char::is_control, " ");
+/// The intent of an undo: the same actor, the rollback's `reason`.
+pub(super) fn undo_intent(ctx: &Context, reason: &str) -> Intent {
+    let reason = reason.replace(char::is_control, " ");
     Intent::new(clip(&reason, 400), ctx.intent().actor())
         .map(|i| i.with_dry_run(ctx.dry_run()))
         .unwrap_or_else(|_| ctx.intent().clone())
@@ -45,9 +45,9 @@ async fn break_glass(ctx: &Context, req: &DeployRequest, why: &str) {
     }
 }
 
-/// What an automatic rollback came to.
+/// What an automatic rollback (or the rollback of a stop) came to.
 pub(super) struct Undone {
-    /// `RolledBack` or `RollbackFailed`.
+    /// `RolledBack`, `RollbackFailed` or `Stopped`.
     pub outcome: DeployOutcome,
     /// Health after the rollback, when it was checked.
     pub health: Option<HealthStatus>,
@@ -67,7 +67,7 @@ pub(super) async fn auto_rollback(
     let target = d.qualified();
     ctx.note("decide", &target, format!("automatic rollback: {why}"));
     break_glass(ctx, req, &why).await;
-    let intent = undo_intent(ctx, &why);
+    let intent = undo_intent(ctx, &format!("automatic rollback: {why}"));
     let undo = ctx
         .step("rollback", &target)
         .action(match previous {
@@ -75,6 +75,8 @@ pub(super) async fn auto_rollback(
             None => "undo to the previous revision".to_owned(),
         })
         .command(commands::rollout_undo(d, previous))
+        // Undoing a deployment that failed its checks runs even after the caller stopped.
+        .compensation()
         .act(
             || b.deployer.undo(d, previous, &intent),
             |r| r.outcome.to_string(),

@@ -48,6 +48,32 @@ pub(crate) async fn wait_rollout(
         })
 }
 
+/// [`wait_rollout`] that gives up as soon as the caller stops the context: `Ok(None)` then,
+/// journaled as a skipped wait saying what is already applied (`live`). The rollback's own
+/// wait is not stoppable (it is part of the safe stop); the deployment's is.
+pub(crate) async fn wait_rollout_or_stop(
+    ctx: &Context,
+    deployer: &dyn Deployer,
+    d: &DeploymentRef,
+    timeout: Duration,
+    live: &str,
+) -> std::result::Result<Option<Revision>, String> {
+    tokio::select! {
+        waited = wait_rollout(ctx, deployer, d, timeout, live) => waited.map(Some),
+        () = ctx.stop_signal().stopped() => {
+            let why = ctx.stop_signal().reason().unwrap_or_default();
+            record(
+                ctx,
+                "wait for rollout",
+                &d.qualified(),
+                &commands::rollout_status(d, timeout),
+                StepOutcome::Skipped(format!("stopped by the caller while waiting ({why}); {live}")),
+            );
+            Ok(None)
+        }
+    }
+}
+
 /// `curl -f <url>` through the health checker.
 pub(crate) async fn check_health(
     ctx: &Context,
