@@ -70,9 +70,9 @@ pub fn list() -> Vec<Resource> {
         .with_description("The index of the operations runbook's sections, with their URIs")
         .with_mime_type(MARKDOWN)
         .with_size(byte_len(&index_markdown()));
-    let each = SECTIONS.iter().map(|s| {
-        Resource::new(format!("{SECTION_PREFIX}{}", s.slug), s.slug.clone())
-            .with_title(s.title.clone())
+    let each = sections().into_iter().map(|s| {
+        Resource::new(format!("{SECTION_PREFIX}{}", s.slug), s.slug)
+            .with_title(s.title)
             .with_description(format!("Runbook: {}", s.path.join(" › ")))
             .with_mime_type(MARKDOWN)
             .with_size(byte_len(&s.markdown))
