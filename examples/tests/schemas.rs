@@ -259,3 +259,63 @@ fn security_reports_validate() {
     doc["report"]["findings"][0]["check"] = json!("LooksFine");
     assert!(validate(&schema("audit"), &doc, "").is_err());
 }
+
+#[test]
+fn read_only_commands_for_mcp_validate() {
+    let h = check("history", &["history", "mcp-typescript-api"]);
+    assert_eq!(h["status"], "ok");
+    assert!(h["report"].as_array().is_some_and(|r| !r.is_empty()), "{h}");
+    check("history", &["history", "mcp-typescript-api", "--dry-run"]);
+    let a = check("alerts", &["alerts"]);
+    assert_eq!(a["status"], "ok");
+    assert!(a["report"]["alerts"].is_array(), "{a}");
+    // Unreadable alerts are a failed document with the reason, and still validate.
+    let dead = check(
+        "alerts",
+        &["--alertmanager-url", "http://127.0.0.1:9", "alerts"],
+    );
+    assert_eq!(dead["status"], "failed");
+    assert!(dead["report"]["alerts"].is_null(), "{dead}");
+    let mut bad = a.clone();
+    bad["report"]["alerts"] =
+        json!([{"labels": {}, "annotations": {}, "starts_at": "x", "state": "burning"}]);
+    assert!(validate(&schema("alerts"), &bad, "").is_err());
+}
+
+#[test]
+fn mutating_schemas_take_the_change_request_of_ops_mcp() {
+    let mut plan = check("silence", &["silence", "HighErrorRate", "--dry-run"]);
+    let cr = json!({"change": {"id": "CR-2026-001"}, "status": "pending",
+                    "review": {}, "digest": "sha256:00"});
+    plan["change"] = cr.clone();
+    for name in [
+        "deploy",
+        "rollback",
+        "scale",
+        "restore",
+        "restore-config",
+        "rotate-secret",
+        "maintenance",
+        "quarantine",
+        "silence",
+        "incident-open",
+        "incident-ack",
+        "incident-update",
+        "incident-resolve",
+        "backup",
+    ] {
+        let s = schema(name);
+        assert!(s["properties"]["change"].is_object(), "{name}");
+        let required = s["required"].as_array().unwrap();
+        assert!(!required.contains(&json!("change")), "{name}");
+        assert!(
+            validate(&s["properties"]["change"], &cr, "").is_ok(),
+            "{name}"
+        );
+        assert!(
+            validate(&s["properties"]["change"], &json!({"change": {}}), "").is_err(),
+            "{name}"
+        );
+    }
+    validate(&schema("silence"), &plan, "").unwrap();
+}
