@@ -25,6 +25,9 @@ pub enum AuditKind {
     ChangeRefused,
     /// An emergency action ran without approval (a retroactive change request was opened).
     BreakGlass,
+    /// A tool call of an agent served by `ops mcp`: who, through which client, the
+    /// arguments (secrets redacted) and the result.
+    ToolCall,
     /// Anything else worth keeping.
     Note,
 }
@@ -40,6 +43,7 @@ impl AuditKind {
             AuditKind::ChangeRejected => "change rejected",
             AuditKind::ChangeRefused => "change refused",
             AuditKind::BreakGlass => "break-glass",
+            AuditKind::ToolCall => "tool call",
             AuditKind::Note => "note",
         }
     }

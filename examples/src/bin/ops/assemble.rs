@@ -265,5 +265,6 @@ pub(crate) fn assemble(
         config_backups,
         changes: None,
         run_journal: mcp_ops_core::runbook::Journal::new(),
+        stop: mcp_ops_core::runbook::StopSignal::new(),
     })
 }

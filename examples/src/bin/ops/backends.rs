@@ -62,6 +62,8 @@ pub struct Backends {
     pub changes: Option<crate::change_setup::ChangeSetup>,
     /// The journal every context of this run writes to (persisted after a change).
     pub run_journal: mcp_ops_core::runbook::Journal,
+    /// Asks every context of this run to stop safely (`ops mcp`: the client cancelled).
+    pub stop: mcp_ops_core::runbook::StopSignal,
 }
 
 impl Deref for Backends {

@@ -20,7 +20,7 @@ pub struct Cli {
 }
 
 /// Flags every subcommand accepts.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct Global {
     /// Kubeconfig of a cluster (default: an embedded simulated cluster started in process).
     #[arg(long, global = true, env = "OPS_KUBECONFIG")]

@@ -163,6 +163,14 @@ async fn request(args: &RequestArgs, g: &Global, b: &Backends, setup: &ChangeSet
         .await
         .map_err(failure)?
         .into_iter()
+        // Records that show the change existed: a refusal or a tool call may name an id
+        // that never existed (a mistyped `--change`), and must not block it.
+        .filter(|r| {
+            !matches!(
+                r.draft.kind,
+                AuditKind::ChangeRefused | AuditKind::ToolCall | AuditKind::Note
+            )
+        })
         .filter_map(|r| r.draft.change)
         .collect();
     let cr = setup

@@ -29,8 +29,8 @@ mod cmd_backup;
 mod cmd_change;
 mod cmd_deploy;
 mod cmd_diagnose;
-mod cmd_incident;
 mod cmd_history;
+mod cmd_incident;
 mod cmd_journal;
 mod cmd_maintenance;
 mod cmd_rotate;
@@ -341,6 +341,7 @@ pub fn context_as(
     let intent = Intent::new(reason, actor)?.with_dry_run(g.dry_run);
     let mut ctx = Context::new(procedure, intent, b.clock.clone())
         .with_journal(b.run_journal.clone())
+        .with_stop(b.stop.clone())
         .with_policy(g.platform.thresholds.clone());
     if !change_setup::UNMANAGED.contains(&procedure)
         && let Some(gate) = change_setup::gate(g, b)?

@@ -126,6 +126,13 @@ impl Report {
 
     /// The JSON document (see `examples/schemas/<command>.schema.json`).
     pub fn to_json(&self, target: &str, dry_run: bool) -> String {
+        let doc = self.to_document(target, dry_run);
+        serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_owned())
+    }
+
+    /// The JSON document as a value, redacted (what `to_json` prints; the structured content
+    /// of an `ops mcp` tool call).
+    pub fn to_document(&self, target: &str, dry_run: bool) -> Value {
         let plan: Vec<Value> = self
             .journal
             .iter()
@@ -148,7 +155,7 @@ impl Report {
         });
         // The last guard: no URL credential, query value or token reaches stdout.
         mcp_ops_core::redact_json(&mut doc);
-        serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_owned())
+        doc
     }
 
     fn render_tables(&self, dry_run: bool) -> String {

@@ -1,12 +1,31 @@
 //! `ops mcp`: the runbook's procedures as Model Context Protocol tools for AI agents, every
 //! guardrail enforced by the server (see the README's "ops mcp" section).
+//!
+//! - [`tools`]: the tool list (guards, annotations, schemas); [`call`]: a call as the `ops`
+//!   command it is; [`scope`]: the `[mcp]` allow-list; [`run`]: the guards and the journal;
+//!   [`evidence`]: the emergency rollback's own measurement.
+//! - [`server`]: the rmcp handler; [`http`] and [`tokens`]: Streamable HTTP with bearer tokens;
+//!   [`resources`]: the runbook's sections and incident timelines.
 
+pub mod args;
+pub mod call;
+pub mod evidence;
+pub mod http;
+pub mod progress_feed;
 pub mod resources;
+pub mod run;
+pub mod scope;
+pub mod server;
+pub mod tokens;
+pub mod tools;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Args;
+use rmcp::ServiceExt as _;
 
+use crate::Failure;
 use crate::cli::Global;
 
 /// `ops mcp` arguments.
@@ -24,8 +43,129 @@ pub struct McpArgs {
     pub new_token: Option<String>,
 }
 
+fn bad(why: &str) -> ExitCode {
+    eprintln!("ops: {}", mcp_ops_core::redact_text(why));
+    ExitCode::from(2)
+}
+
 /// Runs the server until the client goes away (stdio) or the process is stopped (HTTP).
-pub async fn serve(_args: &McpArgs, _g: Global) -> ExitCode {
-    eprintln!("ops: mcp: not implemented yet");
-    ExitCode::from(1)
+pub async fn serve(args: &McpArgs, g: Global) -> ExitCode {
+    if let (Some(handle), Some(path)) = (&args.new_token, &args.tokens) {
+        if g.platform.team.person(handle).is_none() {
+            return bad(&tokens::TokenError::UnknownHandle(handle.clone()).to_string());
+        }
+        return match tokens::new_token(path, handle) {
+            Ok(token) => {
+                println!("{token}");
+                eprintln!(
+                    "ops mcp: a token for {handle} was added to {} (only its digest is kept; this is the one time it is shown)",
+                    path.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("ops: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    let listen = match args
+        .listen
+        .as_deref()
+        .map(str::parse::<std::net::SocketAddr>)
+    {
+        None => None,
+        Some(Ok(addr)) => Some(addr),
+        Some(Err(_)) => return bad("--listen: use an address and port, e.g. 127.0.0.1:8931"),
+    };
+    let tokens = match &args.tokens {
+        Some(path) => match tokens::Tokens::load(path) {
+            Ok(t) => Some(t),
+            Err(e) => return bad(&e.to_string()),
+        },
+        None => None,
+    };
+    if let Some(addr) = listen
+        && !addr.ip().is_loopback()
+        && tokens.is_none()
+    {
+        return bad(&format!(
+            "--listen {addr}: a non-loopback address needs --tokens FILE (anyone who reaches it could act)"
+        ));
+    }
+    let state = Arc::new(server::State::new(g));
+    // The default namespace's systems are made now: a wrong flag fails at start, not at
+    // the first call.
+    let first = state
+        .scope
+        .namespaces
+        .first()
+        .map(|n| n.as_str().to_owned())
+        .unwrap_or_else(|| state.base.namespace.clone());
+    if let Err(f) = state.backends(&first).await {
+        let code = if matches!(f, Failure::BadInput(_)) {
+            2
+        } else {
+            1
+        };
+        let (Failure::BadInput(w) | Failure::Failed(w) | Failure::Refused(w)) = f;
+        eprintln!("ops: {}", mcp_ops_core::redact_text(&w));
+        return ExitCode::from(code);
+    }
+    match listen {
+        None => stdio(state).await,
+        Some(addr) => {
+            let stop = tokio_util::sync::CancellationToken::new();
+            let trigger = stop.clone();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                trigger.cancel();
+            });
+            if let Some(t) = &tokens {
+                eprintln!("ops mcp: {} bearer token(s) loaded", t.len());
+            }
+            match http::serve(addr, tokens, state, stop).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(why) => {
+                    eprintln!("ops: {why}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+    }
+}
+
+async fn stdio(state: Arc<server::State>) -> ExitCode {
+    let server = server::McpServer { state };
+    match server.serve(rmcp::transport::stdio()).await {
+        Ok(running) => match running.waiting().await {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("ops: mcp: {e}");
+                ExitCode::from(1)
+            }
+        },
+        Err(e) => {
+            eprintln!("ops: mcp: the client did not initialize: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        if let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            tokio::select! {
+                _ = ctrl_c => {},
+                _ = term.recv() => {},
+            }
+            return;
+        }
+    }
+    let _ = ctrl_c.await;
 }

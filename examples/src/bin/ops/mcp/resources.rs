@@ -5,10 +5,6 @@
 //! - `runbook://section/<slug>`: one `##` or `###` section (heading and body; a `##` section
 //!   includes its `###` subsections, which are also resources of their own);
 //! - `incident://<INC-id>/timeline`: the post-mortem timeline of one incident.
-#![allow(
-    dead_code,
-    reason = "served by mcp/server.rs; remove this once the server calls list/templates/read"
-)]
 
 use std::fmt::Write as _;
 use std::sync::LazyLock;
