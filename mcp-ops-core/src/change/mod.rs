@@ -25,6 +25,7 @@ mod risk;
 #[cfg(any(test, feature = "testing"))]
 pub(crate) mod sample;
 mod spec;
+mod spec_bookkeeping;
 mod store;
 mod team;
 
@@ -46,5 +47,6 @@ pub use request::{
 pub use review::{ChangePolicy, ChangeStatus, HIGH_DISTINCT_APPROVERS, Review};
 pub use risk::{Risk, RiskAssessment, derive_risk};
 pub use spec::{ChangeKind, ChangeSpec, SpecDifference};
+pub use spec_bookkeeping::{IncidentChange, SILENCE_MINUTES_MAX};
 pub use store::ChangeStore;
 pub use team::{Person, TeamDirectory, TeamRole, check_handle};

@@ -80,7 +80,9 @@ impl RiskAssessment {
 /// - a major step, or a version that cannot be compared (no `from`, another repository,
 ///   a non-semver tag, a digest, a 0.x minor step) → High;
 /// - a database restore, or a configuration restore (it rewrites every backed-up object of
-///   a namespace) → High; a rollback → Medium.
+///   a namespace) → High; a rollback → Medium;
+/// - a silence (bounded, it expires by itself) and an incident action (records and
+///   notifications) → Low: neither changes the platform.
 ///
 /// ```
 /// use mcp_ops_core::change::{ChangeSpec, Risk, derive_risk};
@@ -126,6 +128,26 @@ pub fn derive_risk(spec: &ChangeSpec) -> RiskAssessment {
                 "configuration restore rewrites every object of namespace {namespace} the \
                  backup holds (Deployments, ConfigMaps, Secrets …), each created or replaced \
                  with the backup's values"
+            ),
+        ),
+        // A silence changes nothing on the platform and is bounded (a week at most, it ends
+        // by itself); what it risks is a missed page for that alert, the same risk the
+        // runbook accepts when on-call silences a known alert without approval.
+        ChangeSpec::Silence { alertname, minutes } => RiskAssessment::new(
+            Risk::Low,
+            format!(
+                "silence of alert {alertname} for {minutes} min (no platform change; it \
+                 expires by itself)"
+            ),
+        ),
+        // Incident actions are records and notifications: nothing on the platform changes,
+        // and each can be followed by another (an update corrects an update, a wrong
+        // incident is resolved).
+        ChangeSpec::Incident { action } => RiskAssessment::new(
+            Risk::Low,
+            format!(
+                "incident bookkeeping: {} (records and notifications; no platform change)",
+                action.verb()
             ),
         ),
     }

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::spec_bookkeeping::{self, IncidentChange};
 use crate::backup::BackupId;
 use crate::types::{
     ContainerName, DeploymentRef, ImageRef, Namespace, Replicas, ResourceList, ResourceName,
@@ -108,6 +109,19 @@ pub enum ChangeSpec {
         /// The namespace whose objects it rewrites.
         namespace: Namespace,
     },
+    /// Silence an alert for a while (`ops silence`, an Alertmanager silence on
+    /// `alertname=`).
+    Silence {
+        /// The alert name (`HighErrorRate`).
+        alertname: String,
+        /// How long the silence lasts, in minutes (1 to a week).
+        minutes: u32,
+    },
+    /// An incident action (`ops incident open|ack|update|resolve`).
+    Incident {
+        /// What is done to which incident.
+        action: IncidentChange,
+    },
 }
 
 /// The type of a change, as the runbook's CR template names it (`Display`: `Deployment` …).
@@ -137,6 +151,10 @@ pub enum ChangeKind {
     NodeScaling,
     /// A configuration backup re-applied.
     ConfigRestore,
+    /// An alert silenced.
+    Silence,
+    /// An incident opened, acknowledged, updated or resolved.
+    Incident,
 }
 
 impl fmt::Display for ChangeKind {
@@ -153,6 +171,8 @@ impl fmt::Display for ChangeKind {
             ChangeKind::Quarantine => "Quarantine",
             ChangeKind::NodeScaling => "Node scaling",
             ChangeKind::ConfigRestore => "Configuration restore",
+            ChangeKind::Silence => "Silence",
+            ChangeKind::Incident => "Incident",
         })
     }
 }
@@ -193,11 +213,14 @@ impl ChangeSpec {
             ChangeSpec::Quarantine { .. } => ChangeKind::Quarantine,
             ChangeSpec::NodeGroup { .. } => ChangeKind::NodeScaling,
             ChangeSpec::RestoreConfig { .. } => ChangeKind::ConfigRestore,
+            ChangeSpec::Silence { .. } => ChangeKind::Silence,
+            ChangeSpec::Incident { .. } => ChangeKind::Incident,
         }
     }
 
     /// The objects the change acts on, qualified (`mcp-production/mcp-typescript-api`,
-    /// `backup <id>`, `database <name>`, `node group <cluster>/<group>`, `namespace <name>`).
+    /// `backup <id>`, `database <name>`, `node group <cluster>/<group>`, `namespace <name>`,
+    /// `alert <alertname>`, `incident <id>`, `new <severity> incident`).
     pub fn targets(&self) -> Vec<String> {
         match self {
             ChangeSpec::Deploy { deployment, .. }
@@ -219,6 +242,8 @@ impl ChangeSpec {
             ChangeSpec::RestoreConfig { backup, namespace } => {
                 vec![format!("backup {backup}"), format!("namespace {namespace}")]
             }
+            ChangeSpec::Silence { alertname, .. } => vec![format!("alert {alertname}")],
+            ChangeSpec::Incident { action } => vec![action.target()],
         }
     }
 
@@ -289,6 +314,10 @@ impl ChangeSpec {
             ChangeSpec::RestoreConfig { backup, namespace } => {
                 format!("restore the configuration of namespace {namespace} from backup {backup}")
             }
+            ChangeSpec::Silence { alertname, minutes } => {
+                spec_bookkeeping::silence_summary(alertname, *minutes)
+            }
+            ChangeSpec::Incident { action } => action.to_string(),
         }
     }
 
@@ -458,6 +487,24 @@ impl ChangeSpec {
                 cmp("backup", b1.to_string(), b2.to_string());
                 cmp("namespace", n1.to_string(), n2.to_string());
             }
+            (
+                ChangeSpec::Silence {
+                    alertname: a1,
+                    minutes: m1,
+                },
+                ChangeSpec::Silence {
+                    alertname: a2,
+                    minutes: m2,
+                },
+            ) => {
+                cmp("alertname", a1.clone(), a2.clone());
+                cmp("minutes", m1.to_string(), m2.to_string());
+            }
+            (ChangeSpec::Incident { action: a1 }, ChangeSpec::Incident { action: a2 }) => {
+                for d in a1.differences(a2) {
+                    cmp(d.field, d.approved, d.planned);
+                }
+            }
             (approved, planned) => {
                 cmp("type", approved.summary(), planned.summary());
             }
@@ -466,8 +513,10 @@ impl ChangeSpec {
     }
 
     /// Checks the free-text fields (secret key, database, cluster and node group names): 1
-    /// to 253 characters of `[A-Za-z0-9._-]`, and an autoscaler's bounds (minimum at least
-    /// 1, at most the maximum). The other typed fields are valid by construction.
+    /// to 253 characters of `[A-Za-z0-9._-]`, an autoscaler's bounds (minimum at least
+    /// 1, at most the maximum), a silence (an alert name `ops silence` accepts, 1 to 7 days
+    /// of minutes) and an incident's title (one visible line, as an incident checks it). The
+    /// other typed fields are valid by construction.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] naming the field.
@@ -496,6 +545,10 @@ impl ChangeSpec {
                 check_word("cluster", cluster)?;
                 check_word("node group", group)
             }
+            ChangeSpec::Silence { alertname, minutes } => {
+                spec_bookkeeping::validate_silence(alertname, *minutes)
+            }
+            ChangeSpec::Incident { action } => action.validate(),
             _ => Ok(()),
         }
     }

@@ -2,7 +2,8 @@
 //! runs it will plan (built with the same parsing, so the two compare equal), and the
 //! natural undo of each kind.
 
-use mcp_ops_core::change::ChangeSpec;
+use mcp_ops_core::IncidentId;
+use mcp_ops_core::change::{ChangeSpec, IncidentChange};
 use mcp_ops_core::runbook::maintenance_window::MaintenanceInput;
 use mcp_ops_core::runbook::recover_database::RecoveryInput;
 use mcp_ops_core::types::{DeploymentRef, Namespace, Replicas, ResourceName};
@@ -149,7 +150,58 @@ pub async fn spec_of(kind: &RequestKind, g: &Global, b: &Backends) -> Result<Cha
             spec.validate()?;
             spec
         }
+        RequestKind::Silence { alertname, minutes } => silence_spec(alertname, *minutes)?,
+        RequestKind::IncidentOpen { title, severity } => incident_spec(IncidentChange::Open {
+            title: title.clone(),
+            severity: severity.parse()?,
+        })?,
+        RequestKind::IncidentAck { id } => incident_spec(IncidentChange::Ack {
+            incident: existing(id, b).await?,
+        })?,
+        RequestKind::IncidentUpdate { id } => incident_spec(IncidentChange::Update {
+            incident: existing(id, b).await?,
+        })?,
+        RequestKind::IncidentResolve { id } => incident_spec(IncidentChange::Resolve {
+            incident: existing(id, b).await?,
+        })?,
     })
+}
+
+/// The change `ops silence <alertname> --minutes N` makes, validated as `ops silence`
+/// validates it.
+///
+/// # Errors
+/// [`Failure::BadInput`] for an alert name no silence can match or minutes outside 1 to a
+/// week.
+pub fn silence_spec(alertname: &str, minutes: u32) -> Result<ChangeSpec, Failure> {
+    let spec = ChangeSpec::Silence {
+        alertname: alertname.to_owned(),
+        minutes,
+    };
+    spec.validate()?;
+    Ok(spec)
+}
+
+/// The change an `ops incident` action makes, validated.
+///
+/// # Errors
+/// [`Failure::BadInput`] for a title that is not one visible line.
+pub fn incident_spec(action: IncidentChange) -> Result<ChangeSpec, Failure> {
+    let spec = ChangeSpec::Incident { action };
+    spec.validate()?;
+    Ok(spec)
+}
+
+/// An incident this state directory (or incident database) knows.
+async fn existing(id: &str, b: &Backends) -> Result<IncidentId, Failure> {
+    let id = IncidentId::new(id)?;
+    b.escalator.incident(&id).await.map_err(|e| match e {
+        mcp_ops_core::Error::NotFound { .. } => Failure::BadInput(format!(
+            "no incident {id} here (`ops incident list` shows the open ones)"
+        )),
+        other => other.into(),
+    })?;
+    Ok(id)
 }
 
 /// The natural undo of `spec`, the rollback plan when the requester gives none.
@@ -198,6 +250,29 @@ pub fn default_rollback_plan(spec: &ChangeSpec) -> String {
         ChangeSpec::RestoreConfig { namespace, .. } => format!(
             "ops backup config {namespace} before the restore, then ops restore <that backup>"
         ),
+        ChangeSpec::Silence { alertname, minutes } => format!(
+            "expire the silence early in Alertmanager (amtool silence expire <id>; the \
+             silence id is in the journal); it ends by itself after {minutes} min, and alert \
+             {alertname} pages again"
+        ),
+        ChangeSpec::Incident { action } => match action {
+            IncidentChange::Open { .. } => {
+                "ops incident resolve <id> \"opened in error\"".to_owned()
+            }
+            IncidentChange::Ack { incident } => format!(
+                "none needed: an acknowledgement only stops the escalation of {incident}; \
+                 ops incident update {incident} … says who owns it now"
+            ),
+            IncidentChange::Update { incident } => {
+                format!("ops incident update {incident} … with the correction")
+            }
+            IncidentChange::Resolve { .. } => {
+                "ops incident open … again if the problem comes back (a resolved incident \
+                 stays resolved)"
+                    .to_owned()
+            }
+            other => format!("undo: {other}"),
+        },
         other => format!("undo: {}", other.summary()),
     }
 }

@@ -153,6 +153,38 @@ pub enum RequestKind {
         #[arg(long)]
         release: bool,
     },
+    /// `ops silence <alertname> [--minutes N]` (Low risk; the CLI silences without a change,
+    /// `ops mcp` only under one).
+    Silence {
+        /// The alert name.
+        alertname: String,
+        /// Minutes the silence lasts.
+        #[arg(long, default_value_t = 60)]
+        minutes: u32,
+    },
+    /// `ops incident open <title> [--severity P1]` (Low risk: bookkeeping).
+    IncidentOpen {
+        /// Title.
+        title: String,
+        /// Severity (P0…P3).
+        #[arg(long, default_value = "P1")]
+        severity: String,
+    },
+    /// `ops incident ack <id>` (Low risk: bookkeeping).
+    IncidentAck {
+        /// The incident id.
+        id: String,
+    },
+    /// `ops incident update <id> …` (Low risk: bookkeeping; the update's text is free).
+    IncidentUpdate {
+        /// The incident id.
+        id: String,
+    },
+    /// `ops incident resolve <id> …` (Low risk: bookkeeping; the resolution's text is free).
+    IncidentResolve {
+        /// The incident id.
+        id: String,
+    },
 }
 
 /// `ops journal …`.

@@ -1,5 +1,10 @@
-//! `ops incident …` (Alert Escalation, Incident Communication) and `ops silence`.
+//! `ops incident …` (Alert Escalation, Incident Communication). `open`, `ack`, `update` and
+//! `resolve` run unmanaged (bookkeeping) unless `--change CR-…` names a change request; then
+//! it must authorize the action first ([`crate::cmd_silence::authorize_named`]). Their
+//! steps, and `tick`'s escalations, are bookkeeping for an enforcing gate (as in
+//! `run_incident`): enforcement never stops an acknowledgement or a page.
 
+use mcp_ops_core::change::IncidentChange;
 use mcp_ops_core::escalation::EscalationAction;
 use mcp_ops_core::incident::{Incident, IncidentState, IncidentUpdate};
 use mcp_ops_core::notify::{Message, render_acknowledged, render_resolved, render_update};
@@ -8,7 +13,9 @@ use mcp_ops_core::types::Severity;
 use mcp_ops_core::{IncidentId, NewIncident};
 
 use crate::backends::Backends;
+use crate::change_spec::incident_spec;
 use crate::cli::{Global, IncidentAction};
+use crate::cmd_silence::authorize_named;
 use crate::output::{Report, Status, table, to_value};
 use crate::{Failure, Outcome, context, context_as, incident_delivery, incident_list};
 
@@ -55,11 +62,24 @@ pub async fn incident(action: &IncidentAction, g: &Global, b: &Backends) -> Outc
             for signal in &signals {
                 signal.validate()?;
             }
+            if g.change.is_some() && !signals.is_empty() {
+                return Err(Failure::BadInput(
+                    "--change covers opening the incident only: run ack, update and resolve \
+                     as their own commands, each under its change"
+                        .to_owned(),
+                ));
+            }
             open(&spec, signals, g, b).await
         }
         IncidentAction::Update { id, actions } => {
             let id = IncidentId::new(id.as_str())?;
             let ctx = context("incident", "ops incident update", g, b)?;
+            let planned = || {
+                incident_spec(IncidentChange::Update {
+                    incident: id.clone(),
+                })
+            };
+            let ctx = authorize_named(ctx, planned, g, b).await?;
             let update = IncidentUpdate {
                 root_cause: None,
                 actions: actions.clone(),
@@ -69,6 +89,7 @@ pub async fn incident(action: &IncidentAction, g: &Global, b: &Backends) -> Outc
             let done = ctx
                 .step("update incident", id.as_str())
                 .command(format!("post INCIDENT UPDATE for {id}"))
+                .bookkeeping()
                 .act(
                     || b.escalator.update(&id, &update, &intent),
                     |i: &Incident| i.id.to_string(),
@@ -82,10 +103,17 @@ pub async fn incident(action: &IncidentAction, g: &Global, b: &Backends) -> Outc
         IncidentAction::Ack { id, by } => {
             let id = IncidentId::new(id.as_str())?;
             let ctx = context_as("incident", &format!("acknowledged by {by}"), by, g, b)?;
+            let planned = || {
+                incident_spec(IncidentChange::Ack {
+                    incident: id.clone(),
+                })
+            };
+            let ctx = authorize_named(ctx, planned, g, b).await?;
             let intent = ctx.intent().clone();
             let done = ctx
                 .step("acknowledge incident", id.as_str())
                 .command(format!("acknowledge {id} (escalation stops)"))
+                .bookkeeping()
                 .act(
                     || b.escalator.acknowledge(&id, &intent),
                     |i: &Incident| i.id.to_string(),
@@ -102,10 +130,17 @@ pub async fn incident(action: &IncidentAction, g: &Global, b: &Backends) -> Outc
         IncidentAction::Resolve { id, resolution } => {
             let id = IncidentId::new(id.as_str())?;
             let ctx = context("incident", "ops incident resolve", g, b)?;
+            let planned = || {
+                incident_spec(IncidentChange::Resolve {
+                    incident: id.clone(),
+                })
+            };
+            let ctx = authorize_named(ctx, planned, g, b).await?;
             let intent = ctx.intent().clone();
             let done = ctx
                 .step("resolve incident", id.as_str())
                 .command(format!("post INCIDENT RESOLVED for {id}"))
+                .bookkeeping()
                 .act(
                     || b.escalator.resolve(&id, resolution, &intent),
                     |i: &Incident| i.id.to_string(),
@@ -177,6 +212,13 @@ async fn open(
     b: &Backends,
 ) -> Outcome {
     let ctx = context("run_incident", "ops incident open", g, b)?;
+    let planned = || {
+        incident_spec(IncidentChange::Open {
+            title: spec.incident.title.clone(),
+            severity: spec.incident.severity,
+        })
+    };
+    let ctx = authorize_named(ctx, planned, g, b).await?;
     let (tx, rx) = tokio::sync::mpsc::channel(signals.len().max(1));
     for s in signals {
         tx.try_send(s)
@@ -243,6 +285,7 @@ async fn tick(g: &Global, b: &Backends) -> Outcome {
     let actions = ctx
         .step("escalate", "open incidents")
         .command("notify the levels due by elapsed time (L2 at 15 min, L3 at 30 min)")
+        .bookkeeping()
         .act(
             || b.escalator.tick(now),
             |a: &Vec<EscalationAction>| format!("{} escalations", a.len()),

@@ -1,16 +1,57 @@
-//! `ops silence <alertname>` (Monitoring and Alerting: Silence alerts, Alertmanager API v2).
+//! `ops silence <alertname>` (Monitoring and Alerting: Silence alerts, Alertmanager API v2),
+//! and [`authorize_named`]: the change check of the commands that run unmanaged unless
+//! `--change` names a change request (silences and incident actions).
 
 use std::time::Duration;
 
+use mcp_ops_core::change::ChangeSpec;
 use mcp_ops_core::escalation::{Matcher, SilenceRequest};
-use mcp_ops_core::runbook::commands;
+use mcp_ops_core::runbook::{Context, commands};
 
 use crate::backends::Backends;
+use crate::change_setup;
+use crate::change_spec::silence_spec;
 use crate::cli::Global;
 use crate::output::{Report, Status, to_value};
 use crate::{Failure, Outcome, context};
 
-/// `ops silence <alertname> [--minutes N] [--comment …]` (Alertmanager API v2).
+/// Under `--change CR-…`: the change request must authorize the change `planned` builds
+/// (approved by the roles its risk needs, not rejected, the same change, inside its window,
+/// backed by the journal) before anything is written; a refusal is journaled by the context
+/// and returned as [`Failure::Refused`]. A context without a gate (an unmanaged procedure
+/// such as `silence`) gets the command's gate ([`change_setup::gate`]) first. Without
+/// `--change`, `ctx` comes back untouched and `planned` is not called: the command runs as
+/// it always did. A dry run needs no approval.
+///
+/// # Errors
+/// [`Failure::BadInput`] for a malformed `--change`, a change `planned` refuses, or a target
+/// without a change store; [`Failure::Refused`] when the change request does not authorize
+/// it.
+pub async fn authorize_named(
+    ctx: Context,
+    planned: impl FnOnce() -> Result<ChangeSpec, Failure>,
+    g: &Global,
+    b: &Backends,
+) -> Result<Context, Failure> {
+    if change_setup::change_id(g)?.is_none() {
+        return Ok(ctx);
+    }
+    let planned = planned()?;
+    let ctx = if ctx.change_gate().is_some() {
+        ctx
+    } else {
+        let gate = change_setup::gate(g, b)?.ok_or_else(|| {
+            Failure::BadInput("--change: this target keeps no change requests".to_owned())
+        })?;
+        ctx.with_change_gate(gate)
+    };
+    ctx.authorize(&planned).await?;
+    Ok(ctx)
+}
+
+/// `ops silence <alertname> [--minutes N] [--comment …]` (Alertmanager API v2). With
+/// `--change CR-…` the change request must authorize this alert name and these minutes
+/// first ([`authorize_named`]).
 pub async fn silence(
     alertname: &str,
     minutes: u32,
@@ -36,6 +77,7 @@ pub async fn silence(
     };
     request.validate()?;
     let ctx = context("silence", comment, g, b)?;
+    let ctx = authorize_named(ctx, || silence_spec(alertname, minutes), g, b).await?;
     let intent = ctx.intent().clone();
     let silence = ctx
         .step("silence alert", alertname)
