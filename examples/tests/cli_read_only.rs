@@ -247,6 +247,60 @@ fn alerts_lists_what_a_real_alertmanager_holds() {
     assert!(table.contains("HighErrorRate"), "{table}");
     assert!(table.contains("error rate 12 %"), "{table}");
     assert!(table.contains("service=mcp-rust-server"), "{table}");
+
+    // A silenced alert is still listed, as silenced, after the firing one.
+    run(
+        &[
+            "--alertmanager-url",
+            am.url(),
+            "silence",
+            "PodCrashLooping",
+            "--comment",
+            "known, fix deploying",
+        ],
+        0,
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !rt
+        .block_on(client.alerts(&AlertFilter::default()))
+        .unwrap()
+        .iter()
+        .any(|a| a.name() == Some("PodCrashLooping") && a.is_silenced())
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "silence never applied"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let doc = json(&run(
+        &["--alertmanager-url", am.url(), "--output", "json", "alerts"],
+        0,
+    ));
+    let states: Vec<(&str, &str)> = doc["report"]["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["labels"]["alertname"].as_str().unwrap(),
+                a["state"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            ("HighErrorRate", "active"),
+            ("PodCrashLooping", "suppressed")
+        ]
+    );
+    assert_eq!(
+        doc["summary"],
+        "alerts: 1 firing, 1 silenced or unprocessed (2 in all)"
+    );
+    let table = run(&["--alertmanager-url", am.url(), "alerts"], 0);
+    assert!(table.contains("silenced"), "{table}");
 }
 
 #[test]
