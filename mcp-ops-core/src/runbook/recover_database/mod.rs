@@ -29,6 +29,7 @@
 mod health;
 mod report;
 pub(crate) mod standby;
+mod stopped;
 
 use std::time::Duration;
 
@@ -38,6 +39,7 @@ pub(crate) use health::verify_health;
 use report::describe_verification;
 pub use report::{RecoveryReport, RecoveryStatus};
 pub use standby::{AutoscaledHandling, Remembered, RestoreFailure};
+pub use stopped::STOPPED_STEP;
 
 use crate::backup::{BackupId, BackupManager, IntegrityCheck, RestoreOptions};
 use crate::change::ChangeSpec;
@@ -197,10 +199,18 @@ async fn run(
         ))
         .policy(data_step(input.restore_timeout))
         .read(
-            || {
-                backends
-                    .backups
-                    .verify(&input.backup, Some(input.integrity_checks.clone()))
+            // A stop cuts the verification short (dropping it: the backend cleans up its
+            // scratch database); nothing has changed yet.
+            || async {
+                tokio::select! {
+                    verified = backends
+                        .backups
+                        .verify(&input.backup, Some(input.integrity_checks.clone())) => verified,
+                    () = ctx.stop_signal().stopped() => Err(Error::stopped(
+                        ctx.stop_signal().reason().unwrap_or_default(),
+                        "verify backup",
+                    )),
+                }
             },
             describe_verification,
         )
@@ -258,17 +268,49 @@ async fn run(
         database: input.database.clone(),
     })
     .await?;
+    // A stop before the first write: nothing changed.
+    if let Some(why) = ctx.stop_signal().reason() {
+        let refused = Error::stopped(why, "scale down");
+        ctx.skip("scale down", input.namespace.as_str(), refused.to_string());
+        return Err(refused);
+    }
 
     // 3. Stop the application.
+    let mut writers_down = stopped::WritersDown::new(ctx, input.backup.clone());
+    if !ctx.dry_run() {
+        writers_down.set(&entries);
+    }
     let (changed, stop_error) = standby::scale_down(ctx, backends.scaler, &entries).await;
+    if !ctx.dry_run() {
+        writers_down.set(&changed);
+    }
     if let Some(e) = stop_error {
         report.scale_back_failures = standby::scale_back(ctx, backends.scaler, &changed).await;
-        ctx.skip(
-            "restore database",
-            input.database.as_str(),
-            "stopping the services failed",
-        );
-        report.status = RecoveryStatus::StopFailed { why: e.to_string() };
+        writers_down.disarm();
+        report.status = match e {
+            Error::Stopped { why, .. } => {
+                ctx.skip(
+                    "restore database",
+                    input.database.as_str(),
+                    "stopped by the caller",
+                );
+                stopped::stopped_status(
+                    ctx,
+                    &input.backup,
+                    why,
+                    &changed,
+                    &report.scale_back_failures,
+                )
+            }
+            e => {
+                ctx.skip(
+                    "restore database",
+                    input.database.as_str(),
+                    "stopping the services failed",
+                );
+                RecoveryStatus::StopFailed { why: e.to_string() }
+            }
+        };
         return Ok(finish(ctx, report));
     }
 
@@ -293,6 +335,7 @@ async fn run(
         )
         .await;
     let mut failure = None;
+    let mut stopped_why = None;
     match restored {
         Ok(Some(r)) => {
             for c in &r.checks {
@@ -320,11 +363,22 @@ async fn run(
             report.restore = Some(r);
         }
         Ok(None) => {}
+        Err(Error::Stopped { why, .. }) => stopped_why = Some(why),
         Err(e) => failure = Some(RecoveryStatus::RestoreFailed { why: e.to_string() }),
     }
 
-    // 5. Bring the services back, whatever happened above.
+    if stopped_why.is_none() && report.restore.is_some() && ctx.is_stopped() {
+        ctx.note(
+            STOPPED_STEP,
+            input.backup.as_str(),
+            "stopped by the caller during the restore: the restore was not interrupted and \
+             ran to its end; the services are brought back",
+        );
+    }
+
+    // 5. Bring the services back, whatever happened above (also after a stop).
     report.scale_back_failures = standby::scale_back(ctx, backends.scaler, &changed).await;
+    writers_down.disarm();
     if ctx.dry_run() {
         report.status = RecoveryStatus::Planned;
         return Ok(finish(ctx, report));
@@ -359,15 +413,22 @@ async fn run(
     let unhealthy = health.overall != HealthStatus::Healthy;
     let overall = health.overall;
     report.health = Some(health);
-    report.status = match failure {
-        Some(f) => f,
-        None if !report.scale_back_failures.is_empty() => RecoveryStatus::NotHealthy {
+    report.status = match (stopped_why, failure) {
+        (Some(why), _) => stopped::stopped_status(
+            ctx,
+            &input.backup,
+            why,
+            &changed,
+            &report.scale_back_failures,
+        ),
+        (None, Some(f)) => f,
+        (None, None) if !report.scale_back_failures.is_empty() => RecoveryStatus::NotHealthy {
             why: format!("{} deployments not back", report.scale_back_failures.len()),
         },
-        None if unhealthy => RecoveryStatus::NotHealthy {
+        (None, None) if unhealthy => RecoveryStatus::NotHealthy {
             why: format!("health is {}", overall.as_str()),
         },
-        None => RecoveryStatus::Recovered,
+        (None, None) => RecoveryStatus::Recovered,
     };
     Ok(finish(ctx, report))
 }

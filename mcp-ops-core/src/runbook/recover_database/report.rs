@@ -41,6 +41,16 @@ pub enum RecoveryStatus {
         /// Why.
         why: String,
     },
+    /// The caller stopped the recovery (Ctrl-C, an MCP client's cancellation) after the
+    /// services were stopped and before the restore: nothing was restored and the services
+    /// were scaled back.
+    Stopped {
+        /// The caller's reason.
+        why: String,
+        /// The state left, in words, with the commands that finish the job when a service
+        /// could not be brought back.
+        left: String,
+    },
 }
 
 /// What a recovery did.
@@ -95,6 +105,9 @@ impl RecoveryStatus {
                 format!("integrity checks failed: {}", failed.join(", "))
             }
             RecoveryStatus::NotHealthy { why } => format!("not healthy: {why}"),
+            RecoveryStatus::Stopped { why, left } => {
+                format!("stopped by the caller ({why}): {left}")
+            }
         }
     }
 }

@@ -190,10 +190,16 @@ pub(crate) async fn survey(
     Ok(out)
 }
 
-/// Applies one direction of an entry: down (`back == false`) or back up.
+/// Applies one direction of an entry: down (`back == false`) or back up. The way back is a
+/// [`compensation`](crate::runbook::Step::compensation): it runs after the caller stopped
+/// the procedure, which refuses a new way down.
 async fn apply(ctx: &Context, scaler: &dyn Scaler, entry: &Remembered, back: bool) -> Result<()> {
     let intent = ctx.intent();
     let step = if back { "scale back" } else { "scale down" };
+    let step_of = |deployment: &DeploymentRef| {
+        let s = ctx.step(step, deployment.qualified());
+        if back { s.compensation() } else { s }
+    };
     match entry {
         Remembered::Untouched { .. } => Ok(()),
         Remembered::Replicas {
@@ -202,7 +208,7 @@ async fn apply(ctx: &Context, scaler: &dyn Scaler, entry: &Remembered, back: boo
             to,
         } => {
             let target = if back { *from } else { *to };
-            ctx.step(step, deployment.qualified())
+            step_of(deployment)
                 .action(format!("set replicas to {target}"))
                 .command(commands::scale(deployment, target))
                 .policy(StepPolicy::default())
@@ -224,7 +230,7 @@ async fn apply(ctx: &Context, scaler: &dyn Scaler, entry: &Remembered, back: boo
                 min: Some(min),
                 max: Some(max),
             };
-            ctx.step(step, deployment.qualified())
+            step_of(deployment)
                 .action(format!(
                     "set autoscaler {autoscaler} bounds to {min}..={max}"
                 ))
