@@ -218,23 +218,21 @@ async fn plan_and_request(
             "the plan is ready but no change request could be opened: {w}"
         )),
     })?;
-    let report = cr.doc.get("report").cloned().unwrap_or(Value::Null);
+    // The change request as `ops change request --output json` reports it, with its id and
+    // the approval command at hand.
+    let mut report = cr.doc.get("report").cloned().unwrap_or(Value::Null);
     let id = report
         .pointer("/change/id")
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_owned();
-    let risk = report
-        .pointer("/change/risk")
-        .cloned()
-        .unwrap_or(Value::Null);
-    let status = report.get("status").cloned().unwrap_or(Value::Null);
     let approve = format!("ops change approve {id} --as <approver>");
+    if let Some(r) = report.as_object_mut() {
+        r.insert("id".to_owned(), json!(id));
+        r.insert("approve".to_owned(), json!(approve));
+    }
     if let Some(doc) = plan.doc.as_object_mut() {
-        doc.insert(
-            "change".to_owned(),
-            json!({"id": id, "status": status, "risk": risk, "approve": approve, "request": report}),
-        );
+        doc.insert("change".to_owned(), report);
     }
     push_note(
         &mut plan.doc,
