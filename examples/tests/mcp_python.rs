@@ -78,6 +78,7 @@ fn assert_tools(transport: &Transport) {
             "rollback",
             "scale",
             "restore",
+            "restore_config",
             "rotate_secret",
             "quarantine",
             "maintenance",
@@ -145,8 +146,11 @@ fn deploy_waits_for_approval(target: &RealTarget, transport: &Transport, request
     let content = &planned["structuredContent"];
     assert_eq!(content["status"], "planned", "{planned}");
     assert_eq!(planned["schemaErrors"], json!([]), "{planned}");
-    let cr = content["change"]["id"]
+    // The change request's report (`ops change request --output json`'s `report`).
+    let change = &content["change"];
+    let cr = change["change"]["id"]
         .as_str()
+        .or_else(|| change["id"].as_str())
         .unwrap_or_default()
         .to_owned();
     assert!(is_change_id(&cr), "change.id {cr:?}: {planned}");
@@ -223,6 +227,15 @@ fn http_deploy_is_requested_as_the_tokens_person_and_runs_once_approved() {
     deploy_waits_for_approval(&target, &server.transport(Some(&token)), "oncall");
 }
 
+/// Calls `tool`, asserts a tool error (never a protocol error) of one line; returns it.
+fn refused(transport: &Transport, tool: &str, arguments: &Value) -> String {
+    let doc = call(transport, tool, arguments);
+    assert_eq!(doc["isError"], true, "{tool}: {doc}");
+    let text = doc["text"].as_str().unwrap().to_owned();
+    assert_eq!(text.lines().count(), 1, "{tool}: {text:?}");
+    text
+}
+
 #[test]
 fn kube_system_is_outside_the_scope_and_nothing_changes() {
     let target = RealTarget::new("mcp-py-scope");
@@ -241,14 +254,15 @@ fn kube_system_is_outside_the_scope_and_nothing_changes() {
         ),
     ];
     for (tool, arguments) in calls {
-        let doc = call(&transport, tool, &arguments);
-        assert_eq!(doc["isError"], true, "{tool}: {doc}");
-        let text = doc["text"].as_str().unwrap();
+        let text = refused(&transport, tool, &arguments);
         assert!(text.contains("outside"), "{tool}: {text}");
         assert!(text.contains("scope"), "{tool}: {text}");
         assert!(text.contains("kube-system"), "{tool}: {text}");
-        assert_eq!(text.lines().count(), 1, "{tool}: {text:?}");
     }
+    // Bad input in scope is refused the same way: a tool error of one line.
+    let bad = json!({"deployment": API, "image": "no-equals-sign"});
+    let text = refused(&transport, "deploy", &bad);
+    assert!(text.contains("<container>=<image>"), "{text}");
     assert_eq!(std::fs::read(&changes).unwrap_or_default(), before);
     assert_eq!(target.api_image(), V0);
 }

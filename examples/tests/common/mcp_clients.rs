@@ -48,6 +48,8 @@ pub const TOOLS: &[(&str, &str)] = &[
     ("rollback", "rollback"),
     ("scale", "scale"),
     ("restore", "restore"),
+    // Not in the design, served all the same: a configuration backup re-applied.
+    ("restore_config", "restore-config"),
     ("rotate_secret", "rotate-secret"),
     ("maintenance", "maintenance"),
     ("quarantine", "quarantine"),
@@ -174,9 +176,15 @@ pub fn python_client(transport: &Transport, args: &[&str]) -> Value {
     client_json(cmd, &format!("client.py {args:?}"))
 }
 
-/// One tool call through the Python client: `{isError, structuredContent, text, schemaErrors}`.
+/// One tool call through the Python client: `{isError, structuredContent, text, schemaErrors}`;
+/// asserts the SDK's own check of the result accepted it (no `sdkError`).
 pub fn call(transport: &Transport, tool: &str, arguments: &Value) -> Value {
-    python_client(transport, &["call", tool, &arguments.to_string()])
+    let doc = python_client(transport, &["call", tool, &arguments.to_string()]);
+    assert!(
+        doc.get("sdkError").is_none(),
+        "the Python SDK refuses the result of {tool}: {doc}"
+    );
+    doc
 }
 
 /// `ops mcp --new-token handle --tokens file`: the token it printed (exit 0, one line).

@@ -8,8 +8,9 @@ on stdout; what went wrong goes to stderr and the exit code is 1.
 SERVER_JSON is {"command": PATH, "args": [...], "env": {...}}: the SDK's stdio client starts
 `ops mcp` as its child process. COMMAND is one of
     list                         every tool in its wire form (name, inputSchema, outputSchema, annotations)
-    call NAME [ARGUMENTS_JSON]   one tool call: isError, structuredContent, text, and the errors of
+    call NAME [ARGUMENTS_JSON]   one tool call: isError, structuredContent, text, the errors of
                                  structuredContent against the tool's outputSchema (jsonschema)
+                                 and sdkError when the SDK's own check of the result refuses it
     concurrent N NAME[,NAME...] [--sessions S]
                                  N read-only calls at once (asyncio.gather) spread over S sessions,
                                  tool names taken in turn: how many answered, the errors
@@ -20,13 +21,13 @@ import argparse
 import asyncio
 import json
 import sys
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx2
 import jsonschema
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
-from mcp.types import Implementation
+from mcp.types import CallToolRequest, CallToolRequestParams, CallToolResult, Implementation
 
 CLIENT_NAME = "mcp-ops-python-tests"
 CALL_TIMEOUT_SECONDS = 240.0
@@ -36,38 +37,32 @@ def client_info():
     return Implementation(name=CLIENT_NAME, version="1.0.0")
 
 
-class Connection:
+@asynccontextmanager
+async def connect(opts):
     """One initialized session on the transport the command line names."""
-
-    def __init__(self, opts):
-        self.opts = opts
-        self.stack = None
-
-    async def __aenter__(self):
-        self.stack = AsyncExitStack()
-        await self.stack.__aenter__()
-        if self.opts.stdio:
-            server = json.loads(self.opts.stdio)
-            params = StdioServerParameters(
-                command=server["command"], args=server.get("args", []), env=server.get("env")
-            )
-            read, write = await self.stack.enter_async_context(stdio_client(params, errlog=sys.stderr))
+    async with AsyncExitStack() as stack:
+        if opts.stdio:
+            server = json.loads(opts.stdio)
+            params = StdioServerParameters(command=server["command"], args=server.get("args", []), env=server.get("env"))
+            read, write = await stack.enter_async_context(stdio_client(params, errlog=sys.stderr))
         else:
             headers = {}
-            if self.opts.token:
-                headers["Authorization"] = f"Bearer {self.opts.token}"
-            http = await self.stack.enter_async_context(
+            if opts.token:
+                headers["Authorization"] = f"Bearer {opts.token}"
+            http = await stack.enter_async_context(
                 httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30.0, read=CALL_TIMEOUT_SECONDS))
             )
-            read, write = await self.stack.enter_async_context(
-                streamable_http_client(self.opts.http, http_client=http)
-            )
-        session = await self.stack.enter_async_context(ClientSession(read, write, client_info=client_info()))
+            read, write = await stack.enter_async_context(streamable_http_client(opts.http, http_client=http))
+        session = await stack.enter_async_context(ClientSession(read, write, client_info=client_info()))
         await session.initialize()
-        return session
+        yield session
 
-    async def __aexit__(self, *exc):
-        return await self.stack.__aexit__(*exc)
+
+@asynccontextmanager
+async def sessions(opts, count):
+    """`count` sessions open at once."""
+    async with AsyncExitStack() as stack:
+        yield [await stack.enter_async_context(connect(opts)) for _ in range(count)]
 
 
 def wire(model):
@@ -96,27 +91,38 @@ def result_document(result, tool):
 
 
 async def cmd_list(opts):
-    async with Connection(opts) as session:
+    async with connect(opts) as session:
         tools = await tools_by_name(session)
     return {"tools": list(tools.values())}
 
 
 async def cmd_call(opts):
     arguments = json.loads(opts.arguments) if opts.arguments else {}
-    async with Connection(opts) as session:
+    async with connect(opts) as session:
         tools = await tools_by_name(session)
         if opts.name not in tools:
             raise SystemExit(f"no tool {opts.name!r} listed: {sorted(tools)}")
-        result = await session.call_tool(opts.name, arguments, read_timeout_seconds=CALL_TIMEOUT_SECONDS)
-    return result_document(result, tools[opts.name])
+        # The request call_tool sends, then the SDK's own check of its result (call_tool's
+        # second half), so that a result the SDK refuses is still shown, with why.
+        request = CallToolRequest(params=CallToolRequestParams(name=opts.name, arguments=arguments))
+        result = await session.send_request(
+            request, CallToolResult, request_read_timeout_seconds=CALL_TIMEOUT_SECONDS
+        )
+        doc = result_document(result, tools[opts.name])
+        if not result.is_error:
+            try:
+                await session.validate_tool_result(opts.name, result)
+            except RuntimeError as e:
+                doc["sdkError"] = str(e).splitlines()[0]
+    return doc
 
 
 async def cmd_concurrent(opts):
     names = opts.names.split(",")
     answered, errors = 0, []
-    async with Sessions(opts, opts.sessions) as sessions:
+    async with sessions(opts, opts.sessions) as opened:
         async def one(i):
-            session = sessions[i % len(sessions)]
+            session = opened[i % len(opened)]
             name = names[i % len(names)]
             try:
                 result = await session.call_tool(name, {}, read_timeout_seconds=CALL_TIMEOUT_SECONDS)
@@ -138,20 +144,6 @@ async def cmd_concurrent(opts):
         else:
             errors.append(outcome)
     return {"calls": opts.count, "sessions": opts.sessions, "answered": answered, "errors": errors[:10]}
-
-
-class Sessions:
-    """`count` sessions open at once."""
-
-    def __init__(self, opts, count):
-        self.connections = [Connection(opts) for _ in range(count)]
-
-    async def __aenter__(self):
-        return [await c.__aenter__() for c in self.connections]
-
-    async def __aexit__(self, *exc):
-        for c in reversed(self.connections):
-            await c.__aexit__(*exc)
 
 
 async def cmd_status(opts):
