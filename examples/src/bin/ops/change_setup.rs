@@ -16,9 +16,10 @@ use crate::cli::{Command, Global};
 use crate::endpoints::Endpoints;
 use crate::{Failure, Outcome};
 
-/// Procedures that are not change-managed: taking a backup and silencing an alert add
-/// safety and need no approval in the runbook (no change kind describes them); their
-/// contexts get no gate. Incidents are bookkeeping for the gate already.
+/// Procedures whose contexts get no gate by default: taking a backup adds safety and needs
+/// no approval in the runbook (no change kind describes it); a silence runs unmanaged in the
+/// CLI unless `--change` names an approved silence change (then `cmd_silence` attaches the
+/// gate). Incidents are bookkeeping for the gate already.
 pub const UNMANAGED: [&str; 2] = ["backup", "silence"];
 
 /// Who runs `ops` when `--as` is not given and the OS user name is not a handle.
