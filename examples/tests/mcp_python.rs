@@ -179,6 +179,9 @@ fn deploy_waits_for_approval(target: &RealTarget, transport: &Transport, request
     assert_eq!(ran["schemaErrors"], json!([]), "{ran}");
     assert_eq!(content["report"]["outcome"]["outcome"], "deployed", "{ran}");
     assert_eq!(target.api_image(), V1);
+    // The long procedure told the client how far it got (progress notifications).
+    let progress = ran["progress"].as_array().unwrap();
+    assert!(!progress.is_empty(), "no progress notification: {ran}");
 
     let journal = target.ops_json(&["journal", "show", "--change", &cr]);
     let records = journal["report"]["records"].as_array().unwrap();
@@ -223,7 +226,10 @@ fn http_deploy_is_requested_as_the_tokens_person_and_runs_once_approved() {
     let target = RealTarget::new("mcp-py-http");
     let tokens = target.file("tokens");
     let token = new_token("oncall", &tokens);
-    let server = HttpServer::start(&target.global, &["--tokens", tokens.to_str().unwrap()]);
+    // The server's own --as is not the caller over HTTP: the token's person is. Were it
+    // taken, the engineering manager's approval would be refused as self-approval.
+    let global = target.global_with(&["--as", "engineering-manager"]);
+    let server = HttpServer::start(&global, &["--tokens", tokens.to_str().unwrap()]);
     deploy_waits_for_approval(&target, &server.transport(Some(&token)), "oncall");
 }
 
@@ -277,6 +283,21 @@ fn http_answers_100_concurrent_read_only_calls() {
     );
     assert_eq!(doc["answered"], 100, "{doc}\n{}", server.stderr());
     assert_eq!(doc["errors"], json!([]), "{doc}");
+}
+
+#[test]
+fn http_on_loopback_without_tokens_calls_as_the_servers_person() {
+    let server = HttpServer::start(&sim_global(), &[]);
+    let arguments = json!({
+        "deployment": API,
+        "image": format!("{API}={V1}"),
+        "evidence": "CI run 4711 green",
+    });
+    let planned = call(&server.transport(None), "deploy", &arguments);
+    assert_eq!(planned["isError"], false, "{planned}");
+    let change = &planned["structuredContent"]["change"];
+    assert_eq!(change["change"]["requester"], "oncall", "{planned}");
+    assert_eq!(change["status"], "pending", "{planned}");
 }
 
 #[test]

@@ -10,7 +10,8 @@ SERVER_JSON is {"command": PATH, "args": [...], "env": {...}}: the SDK's stdio c
     list                         every tool in its wire form (name, inputSchema, outputSchema, annotations)
     call NAME [ARGUMENTS_JSON]   one tool call: isError, structuredContent, text, the errors of
                                  structuredContent against the tool's outputSchema (jsonschema)
-                                 and sdkError when the SDK's own check of the result refuses it
+                                 sdkError when the SDK's own check of the result refuses it, and the
+                                 progress notifications received for the call
     concurrent N NAME[,NAME...] [--sessions S]
                                  N read-only calls at once (asyncio.gather) spread over S sessions,
                                  tool names taken in turn: how many answered, the errors
@@ -104,11 +105,20 @@ async def cmd_call(opts):
             raise SystemExit(f"no tool {opts.name!r} listed: {sorted(tools)}")
         # The request call_tool sends, then the SDK's own check of its result (call_tool's
         # second half), so that a result the SDK refuses is still shown, with why.
+        progress = []
+
+        async def on_progress(value, total, message):
+            progress.append({"progress": value, "total": total, "message": message})
+
         request = CallToolRequest(params=CallToolRequestParams(name=opts.name, arguments=arguments))
         result = await session.send_request(
-            request, CallToolResult, request_read_timeout_seconds=CALL_TIMEOUT_SECONDS
+            request,
+            CallToolResult,
+            request_read_timeout_seconds=CALL_TIMEOUT_SECONDS,
+            progress_callback=on_progress,
         )
         doc = result_document(result, tools[opts.name])
+        doc["progress"] = progress
         if not result.is_error:
             try:
                 await session.validate_tool_result(opts.name, result)
