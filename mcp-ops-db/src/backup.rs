@@ -2,7 +2,7 @@
 //! configuration backups belong to mcp-ops-k8s).
 
 use crate::PgConfig;
-use crate::dump::{BackupManifest, PgBackups};
+use crate::dump::{BackupManifest, PgBackups, Scratch};
 use crate::pg::connect;
 use async_trait::async_trait;
 use mcp_ops_core::backup::{
@@ -237,8 +237,9 @@ impl PgBackups {
         manifest: &BackupManifest,
         checks: &[IntegrityCheck],
     ) -> Result<Vec<IntegrityResult>> {
-        let scratch = self.create_scratch().await?;
-        let target = self.config.with_dbname(&scratch);
+        // Dropped on every path, also when this future is dropped (a caller's cancellation).
+        let scratch = Scratch::create(self).await?;
+        let target = self.config.with_dbname(scratch.name());
         let result = match self
             .pg_restore(manifest, &target, &["--no-owner", "--no-privileges"])
             .await
@@ -246,7 +247,7 @@ impl PgBackups {
             Ok(()) => run_checks(&target, checks).await,
             Err(e) => Err(e.into()),
         };
-        self.drop_scratch(&scratch).await;
+        scratch.remove().await;
         result
     }
 }

@@ -6,6 +6,7 @@ mod env;
 mod feed;
 mod files;
 mod manifest;
+mod scratch;
 mod service;
 mod sink;
 mod stale;
@@ -13,6 +14,7 @@ mod store;
 mod verify;
 
 pub use self::manifest::{BackupManifest, DumpId};
+pub(crate) use self::scratch::Scratch;
 pub use self::service::{DEFAULT_STALL_LIMIT, PgBackups};
 pub use self::stale::STALE_AFTER;
 pub use self::store::{BackupReader, BackupSink, BackupStore, LocalDirStore, SkippedFile};

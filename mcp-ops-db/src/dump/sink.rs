@@ -5,6 +5,12 @@
 //! to `.<id>.manifest.json.partial` and fsyncs that, and only then renames both and fsyncs the
 //! directory. Every step is checked; on any failure everything written is removed and the
 //! error keeps the OS reason ("No space left on device").
+//!
+//! Dropped before it is committed (the backup's future dropped: a caller's cancellation,
+//! Ctrl-C, a deadline), the sink removes its hidden files synchronously in `Drop`. Once the
+//! publication (the fsynced manifest and the two renames) has been handed to its blocking
+//! task, that task finishes it or removes everything it wrote, whether or not anybody still
+//! waits: a drop never leaves a data file without its manifest.
 
 use super::files::{create_new, io_error, sync_dir, write_new_durably};
 use super::manifest::BackupManifest;
@@ -23,6 +29,8 @@ pub(crate) struct LocalSink {
     manifest_partial: PathBuf,
     manifest: PathBuf,
     done: bool,
+    /// The publication was handed to its blocking task, which owns the files from then on.
+    publishing: bool,
 }
 
 impl LocalSink {
@@ -52,6 +60,7 @@ impl LocalSink {
             manifest_partial,
             manifest,
             done: false,
+            publishing: false,
         })
     }
 
@@ -80,13 +89,24 @@ impl LocalSink {
             self.manifest_partial.clone(),
             self.manifest.clone(),
         );
+        self.publishing = true;
         let published = tokio::task::spawn_blocking(move || {
             let (root, partial, data, manifest_partial, manifest) = paths;
-            write_new_durably(&manifest_partial, &json)?;
-            std::fs::rename(&partial, &data).map_err(io_error("renaming to", &data))?;
-            std::fs::rename(&manifest_partial, &manifest)
-                .map_err(io_error("renaming to", &manifest))?;
-            sync_dir(&root)
+            let published = (|| {
+                write_new_durably(&manifest_partial, &json)?;
+                std::fs::rename(&partial, &data).map_err(io_error("renaming to", &data))?;
+                std::fs::rename(&manifest_partial, &manifest)
+                    .map_err(io_error("renaming to", &manifest))?;
+                sync_dir(&root)
+            })();
+            if published.is_err() {
+                // Also when nobody waits any more (the backup's future was dropped).
+                for p in [&manifest, &manifest_partial, &data, &partial] {
+                    let _ = std::fs::remove_file(p);
+                }
+                let _ = sync_dir(&root);
+            }
+            published
         })
         .await
         .map_err(|e| DbError::Io {
@@ -145,7 +165,7 @@ impl BackupSink for LocalSink {
 
 impl Drop for LocalSink {
     fn drop(&mut self) {
-        if !self.done {
+        if !self.done && !self.publishing {
             self.file = None;
             let _ = std::fs::remove_file(&self.partial);
             let _ = std::fs::remove_file(&self.manifest_partial);

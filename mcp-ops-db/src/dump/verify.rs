@@ -4,8 +4,9 @@
 
 use super::feed::{digest, run_fed};
 use super::manifest::{BackupManifest, DumpId};
+use super::scratch::Scratch;
 use super::service::PgBackups;
-use crate::pg::{connect, quote_ident};
+use crate::pg::connect;
 use crate::tools::find_postgres_program;
 use crate::{DbError, PgConfig, Result};
 use serde::{Deserialize, Serialize};
@@ -251,57 +252,18 @@ impl PgBackups {
         manifest: &BackupManifest,
         checks: &[DumpCheck],
     ) -> Result<TestRestoreReport> {
-        let scratch = self.create_scratch().await?;
-        let result = self.restore_and_check(manifest, &scratch, checks).await;
-        self.drop_scratch(&scratch).await;
+        // Dropped on every path, also when this future is dropped (see `scratch.rs`).
+        let scratch = Scratch::create(self).await?;
+        let result = self
+            .restore_and_check(manifest, scratch.name(), checks)
+            .await;
+        let scratch_database = scratch.name().to_owned();
+        scratch.remove().await;
         let checks = result?;
         Ok(TestRestoreReport {
-            scratch_database: scratch,
+            scratch_database,
             checks,
         })
-    }
-
-    /// Creates an empty scratch database `mcp_ops_verify_<random>` and returns its name.
-    pub(crate) async fn create_scratch(&self) -> Result<String> {
-        let mut rnd = [0u8; 6];
-        getrandom::fill(&mut rnd).map_err(|e| DbError::Io {
-            context: "reading the OS random source".to_owned(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
-        let scratch = format!("mcp_ops_verify_{}", hex::encode(rnd));
-        let admin = connect(&self.config).await?;
-        admin
-            .batch_execute(&format!(
-                "CREATE DATABASE {} TEMPLATE template0",
-                quote_ident(&scratch)
-            ))
-            .await
-            .map_err(DbError::query("creating the scratch database"))?;
-        Ok(scratch)
-    }
-
-    /// Drops a scratch database (forcibly on PostgreSQL 13+); failures are logged.
-    pub(crate) async fn drop_scratch(&self, scratch: &str) {
-        let dropped = async {
-            let admin = connect(&self.config).await?;
-            let version = crate::pg::server_version_num(&admin).await.unwrap_or(0);
-            let force = if version >= 130_000 {
-                " WITH (FORCE)"
-            } else {
-                ""
-            };
-            admin
-                .batch_execute(&format!(
-                    "DROP DATABASE IF EXISTS {}{force}",
-                    quote_ident(scratch)
-                ))
-                .await
-                .map_err(DbError::query("dropping the scratch database"))
-        }
-        .await;
-        if let Err(e) = dropped {
-            tracing::warn!(database = %scratch, error = %e, "could not drop the scratch database");
-        }
     }
 
     async fn restore_and_check(
