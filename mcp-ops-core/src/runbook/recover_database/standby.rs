@@ -334,7 +334,11 @@ pub(crate) async fn wait_for_autoscalers(
                         if now >= *min || ctx.now().as_second() >= deadline {
                             return Ok(now);
                         }
-                        ctx.sleep(std::time::Duration::from_millis(500)).await;
+                        // The clock, not `ctx.sleep`: this wait is part of bringing the
+                        // services back, which a stop does not cut short.
+                        ctx.clock()
+                            .sleep(std::time::Duration::from_millis(500))
+                            .await;
                     }
                 },
                 |now| format!("{now} replicas"),

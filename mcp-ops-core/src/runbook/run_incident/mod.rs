@@ -177,6 +177,11 @@ pub enum IncidentEnd {
     MaxDurationReached,
     /// Every signal sender was dropped; the incident is still open.
     SignalsClosed,
+    /// The caller stopped the run ([`Context::with_stop`]); the incident is still open.
+    Stopped {
+        /// The caller's reason.
+        why: String,
+    },
     /// A dry run: nothing was opened.
     Planned,
 }
@@ -358,6 +363,16 @@ async fn run(
                     minutes(elapsed)
                 ),
             );
+            break;
+        }
+        // A stopped context's sleep returns at once: end the watch instead of spinning.
+        if let Some(why) = ctx.stop_signal().reason() {
+            ctx.note(
+                "decision",
+                run.incident.id.as_str(),
+                format!("stopped by the caller ({why}); the incident stays open"),
+            );
+            run.outcome.end = IncidentEnd::Stopped { why };
             break;
         }
         let until = if run.escalating {
