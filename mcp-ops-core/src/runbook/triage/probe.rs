@@ -130,7 +130,9 @@ impl<'c> Prober<'c> {
                 Ok(v) => Probed::Done(v),
                 Err(e) => Probed::Failed(e.to_string()),
             },
-            () = self.ctx.sleep(remaining) => {
+            // The clock, not `ctx.sleep`: a caller's stop does not cut reads short (it would
+            // report every probe as past the deadline); triage is bounded by its own deadline.
+            () = self.ctx.clock().sleep(remaining) => {
                 self.record_deadline(step, target, command, started);
                 Probed::Deadline
             }
