@@ -129,6 +129,36 @@ fn http_lists_every_tool_with_its_schemas_and_triage_validates() {
     assert_triage(&transport);
 }
 
+#[test]
+fn stdio_serves_the_runbook_as_resources() {
+    let transport = Transport::Stdio(stdio_server(&sim_global()));
+    let sections = "runbook://sections";
+    let rollback = "runbook://section/emergency-rollback";
+    let doc = python_client(&transport, &["resources", sections, rollback]);
+    let listed = doc["resources"].as_array().unwrap();
+    for uri in [sections, rollback] {
+        assert!(listed.contains(&json!(uri)), "{uri}: {doc}");
+    }
+    let templates = doc["templates"].as_array().unwrap();
+    for template in ["incident://{id}/timeline", "runbook://section/{slug}"] {
+        assert!(templates.contains(&json!(template)), "{template}: {doc}");
+    }
+    let index = &doc["read"][sections][0];
+    assert_eq!(index["mimeType"], "text/markdown", "{doc}");
+    assert!(
+        index["text"].as_str().unwrap().contains(rollback),
+        "{index}"
+    );
+    let section = &doc["read"][rollback][0];
+    assert_eq!(section["mimeType"], "text/markdown", "{doc}");
+    let text = section["text"].as_str().unwrap();
+    assert!(text.starts_with("### Emergency Rollback"), "{text}");
+    assert!(
+        text.contains("kubectl rollout undo deployment/mcp-typescript-api"),
+        "{text}"
+    );
+}
+
 /// A deploy without `change` is planned and a change request opened as `requester`; the
 /// cluster is unchanged; once a second person approves, the same call with `change` runs,
 /// the cluster has the new image, and the journal holds both people and the client's name.
@@ -169,9 +199,17 @@ fn deploy_waits_for_approval(target: &RealTarget, transport: &Transport, request
     let shown = target.ops_json(&["change", "show", &cr]);
     assert_eq!(shown["report"]["status"], "pending", "{shown}");
 
-    target.ops(&["--as", "engineering-manager", "change", "approve", &cr]);
+    // Naming the change before anyone approved it is refused, and nothing runs.
     let mut approved = arguments.clone();
     approved["change"] = json!(cr);
+    let early = refused(transport, "deploy", &approved);
+    assert!(
+        early.contains(&cr) && early.contains("not approved"),
+        "{early}"
+    );
+    assert_eq!(target.api_image(), V0);
+
+    target.ops(&["--as", "engineering-manager", "change", "approve", &cr]);
     let ran = call(transport, "deploy", &approved);
     assert_eq!(ran["isError"], false, "{ran}");
     let content = &ran["structuredContent"];

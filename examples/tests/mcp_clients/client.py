@@ -15,6 +15,7 @@ SERVER_JSON is {"command": PATH, "args": [...], "env": {...}}: the SDK's stdio c
     concurrent N NAME[,NAME...] [--sessions S]
                                  N read-only calls at once (asyncio.gather) spread over S sessions,
                                  tool names taken in turn: how many answered, the errors
+    resources [URI...]           the resources and resource templates listed, and the contents of each URI read
     status                       HTTP status of an initialize request sent without a token (--http)
 """
 
@@ -156,6 +157,21 @@ async def cmd_concurrent(opts):
     return {"calls": opts.count, "sessions": opts.sessions, "answered": answered, "errors": errors[:10]}
 
 
+async def cmd_resources(opts):
+    async with connect(opts) as session:
+        listed = await session.list_resources()
+        templates = await session.list_resource_templates()
+        read = {}
+        for uri in opts.uris:
+            result = await session.read_resource(uri)
+            read[uri] = [{"mimeType": c.mime_type, "text": getattr(c, "text", None)} for c in result.contents]
+    return {
+        "resources": [str(r.uri) for r in listed.resources],
+        "templates": [t.uri_template for t in templates.resource_templates],
+        "read": read,
+    }
+
+
 async def cmd_status(opts):
     if not opts.http:
         raise SystemExit("status needs --http")
@@ -194,6 +210,9 @@ def main():
     concurrent.add_argument("names")
     concurrent.add_argument("--sessions", type=int, default=1)
     concurrent.set_defaults(run=cmd_concurrent)
+    resources = commands.add_parser("resources")
+    resources.add_argument("uris", nargs="*")
+    resources.set_defaults(run=cmd_resources)
     commands.add_parser("status").set_defaults(run=cmd_status)
     opts = parser.parse_args()
     print(json.dumps(asyncio.run(opts.run(opts))))
