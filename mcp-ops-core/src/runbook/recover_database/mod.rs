@@ -30,6 +30,7 @@ mod health;
 mod report;
 pub(crate) mod standby;
 mod stopped;
+mod verify_first;
 
 use std::time::Duration;
 
@@ -40,6 +41,7 @@ use report::describe_verification;
 pub use report::{RecoveryReport, RecoveryStatus};
 pub use standby::{AutoscaledHandling, Remembered, RestoreFailure};
 pub use stopped::STOPPED_STEP;
+use verify_first::data_step;
 
 use crate::backup::{BackupId, BackupManager, IntegrityCheck, RestoreOptions};
 use crate::change::ChangeSpec;
@@ -47,7 +49,7 @@ use crate::deploy::Deployer;
 use crate::error::{Error, Result};
 use crate::health::{ClusterScope, HealthCheck, HealthStatus, HealthTarget, HttpProbe};
 use crate::runbook::commands;
-use crate::runbook::context::{Context, Plan, StepPolicy};
+use crate::runbook::context::{Context, Plan};
 use crate::scale::Scaler;
 use crate::types::{DeploymentRef, Namespace, Replicas};
 
@@ -191,30 +193,7 @@ async fn run(
     let mut report = RecoveryReport::new(input.backup.clone());
 
     // 1. Verify the backup before anything else.
-    let verification = ctx
-        .step("verify backup", input.backup.as_str())
-        .command(format!(
-            "pg_restore --list /backups/{}.sql && sha256sum -c /backups/{}.sql.sha256",
-            input.backup, input.backup
-        ))
-        .policy(data_step(input.restore_timeout))
-        .read(
-            // A stop cuts the verification short (dropping it: the backend cleans up its
-            // scratch database); nothing has changed yet.
-            || async {
-                tokio::select! {
-                    verified = backends
-                        .backups
-                        .verify(&input.backup, Some(input.integrity_checks.clone())) => verified,
-                    () = ctx.stop_signal().stopped() => Err(Error::stopped(
-                        ctx.stop_signal().reason().unwrap_or_default(),
-                        "verify backup",
-                    )),
-                }
-            },
-            describe_verification,
-        )
-        .await?;
+    let verification = verify_first::verify_first(ctx, backends, input).await?;
     let passed = verification.passed();
     let why = describe_verification(&verification);
     report.verification = Some(verification);
@@ -338,24 +317,7 @@ async fn run(
     let mut stopped_why = None;
     match restored {
         Ok(Some(r)) => {
-            for c in &r.checks {
-                let what = match (c.value, &c.error) {
-                    (Some(v), _) => format!("{} = {v} (min {})", c.check.query, c.check.min),
-                    (None, Some(e)) => format!("{}: {e}", c.check.query),
-                    (None, None) => c.check.query.clone(),
-                };
-                ctx.note(
-                    "verify data integrity",
-                    c.check.name.as_str(),
-                    format!("{}: {what}", if c.passed { "passed" } else { "FAILED" }),
-                );
-            }
-            let failed: Vec<String> = r
-                .checks
-                .iter()
-                .filter(|c| !c.passed)
-                .map(|c| c.check.name.clone())
-                .collect();
+            let failed = report::journal_integrity(ctx, &r.checks);
             if !failed.is_empty() {
                 failure = Some(RecoveryStatus::IntegrityFailed { failed });
             }
@@ -431,12 +393,6 @@ async fn run(
         (None, None) => RecoveryStatus::Recovered,
     };
     Ok(finish(ctx, report))
-}
-
-/// One attempt, bounded only by the caller's deadline (a step without one never times out:
-/// `tokio::time::timeout` treats an unrepresentable deadline as never).
-fn data_step(deadline: Option<Duration>) -> StepPolicy {
-    StepPolicy::once(deadline.unwrap_or(Duration::MAX))
 }
 
 /// Adds the plan to a dry run's report and a closing journal note.

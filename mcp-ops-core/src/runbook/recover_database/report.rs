@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::standby::{Remembered, RestoreFailure};
 use crate::backup::{BackupId, IntegrityResult, RestoreReport, TestRestore, VerificationReport};
 use crate::health::HealthSummary;
-use crate::runbook::context::Plan;
+use crate::runbook::context::{Context, Plan};
 
 /// How a recovery ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,6 +110,27 @@ impl RecoveryStatus {
             }
         }
     }
+}
+
+/// Journals every integrity check's result; returns the names of those that failed.
+pub(crate) fn journal_integrity(ctx: &Context, checks: &[IntegrityResult]) -> Vec<String> {
+    for c in checks {
+        let what = match (c.value, &c.error) {
+            (Some(v), _) => format!("{} = {v} (min {})", c.check.query, c.check.min),
+            (None, Some(e)) => format!("{}: {e}", c.check.query),
+            (None, None) => c.check.query.clone(),
+        };
+        ctx.note(
+            "verify data integrity",
+            c.check.name.as_str(),
+            format!("{}: {what}", if c.passed { "passed" } else { "FAILED" }),
+        );
+    }
+    checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.check.name.clone())
+        .collect()
 }
 
 pub(crate) fn describe_verification(v: &VerificationReport) -> String {
