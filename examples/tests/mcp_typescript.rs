@@ -11,7 +11,7 @@ mod common;
 #[path = "common/mcp_clients.rs"]
 mod mcp_clients;
 
-use mcp_clients::{TOOLS, client_json, command_schema, node_modules, script, stdio_server};
+use mcp_clients::{TOOLS, client_json, command_schema, node, node_modules, script, stdio_server};
 use serde_json::json;
 
 /// The runbook's API and a patch release of it.
@@ -20,7 +20,7 @@ const PATCH: &str = "mcp-typescript-api=ghcr.io/your-org/mcp-typescript-server:v
 
 #[test]
 fn the_typescript_sdk_lists_the_tools_and_calls_triage_over_stdio() {
-    let mut cmd = assert_cmd::Command::new("node");
+    let mut cmd = node();
     cmd.env("NODE_PATH", node_modules())
         .arg(script("client.cjs"))
         .arg(stdio_server(&["--as".into(), "oncall".into()]))

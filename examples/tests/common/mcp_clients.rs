@@ -113,6 +113,20 @@ pub fn node_modules() -> PathBuf {
     dir
 }
 
+/// `node` on PATH (the TypeScript client's runtime); panics with the install command when it
+/// is missing.
+pub fn node() -> assert_cmd::Command {
+    let found = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "node is not on PATH: apt-get install nodejs npm (scripts/test does this), then {NODE_INSTALL}"
+    );
+    assert_cmd::Command::new("node")
+}
+
 /// A client script of `tests/mcp_clients/`.
 pub fn script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
