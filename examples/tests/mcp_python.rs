@@ -339,6 +339,24 @@ fn http_on_loopback_without_tokens_calls_as_the_servers_person() {
 }
 
 #[test]
+fn http_each_token_calls_as_its_own_person() {
+    let (_dir, tokens, oncall) = token_for("oncall");
+    let lead = new_token("team-lead", &tokens);
+    // The server's own --as is someone else again.
+    let server = HttpServer::start(
+        &["--as".into(), "architect".into()],
+        &["--tokens", tokens.to_str().unwrap()],
+    );
+    let scale = json!({"deployment": "mcp-rust-server", "replicas": 4});
+    for (token, person) in [(&oncall, "oncall"), (&lead, "team-lead")] {
+        let planned = call(&server.transport(Some(token)), "scale", &scale);
+        assert_eq!(planned["isError"], false, "{planned}");
+        let change = &planned["structuredContent"]["change"];
+        assert_eq!(change["change"]["requester"], person, "{planned}");
+    }
+}
+
+#[test]
 fn http_without_a_known_token_is_401() {
     let (_dir, tokens, token) = token_for("oncall");
     let server = HttpServer::start(&[], &["--tokens", tokens.to_str().unwrap()]);
