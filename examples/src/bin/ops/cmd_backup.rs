@@ -255,6 +255,11 @@ pub async fn restore(
             .map(|w| format!(": {w}"))
             .unwrap_or_default()
     );
+    // A stopped restore says what it left (writers down?) and how to finish.
+    let summary = match word.get("left").and_then(|l| l.as_str()) {
+        Some(left) => format!("{summary}; {left}"),
+        None => summary,
+    };
     let steps = ctx.journal().entries();
     let rows = steps.iter().map(|e| {
         vec![

@@ -120,6 +120,10 @@ pub async fn deploy(args: &DeployArgs, g: &Global, b: &Backends) -> Outcome {
             )
         }
         DeployOutcome::Refused { why } => (Status::Failed, format!("refused: {why}")),
+        DeployOutcome::Stopped { why, left, .. } => (
+            Status::Failed,
+            format!("stopped by the caller ({why}): {left}"),
+        ),
         DeployOutcome::Planned { .. } => (
             Status::Planned,
             format!(
