@@ -112,6 +112,15 @@ pub enum ChangeRefusal {
         /// When the window closed.
         end: Timestamp,
     },
+    /// The change request records a break-glass action already taken: reviewing it
+    /// authorizes nothing new.
+    #[error(
+        "{id} is the record of a break-glass action already taken; its review authorizes nothing new: request a change"
+    )]
+    Retroactive {
+        /// The change request.
+        id: ChangeId,
+    },
     /// Break-glass was asked for something other than a rollback.
     #[error(
         "{planned}: break-glass only covers a rollback; this change needs an approved change request"
@@ -138,6 +147,7 @@ impl ChangeRefusal {
             ChangeRefusal::NotYetOpen { .. } => "not_yet_open",
             ChangeRefusal::WindowClosed { .. } => "window_closed",
             ChangeRefusal::NotBreakGlass { .. } => "not_break_glass",
+            ChangeRefusal::Retroactive { .. } => "retroactive",
         }
     }
 
@@ -154,7 +164,8 @@ impl ChangeRefusal {
             | ChangeRefusal::Tampered { id, .. }
             | ChangeRefusal::Mismatch { id, .. }
             | ChangeRefusal::NotYetOpen { id, .. }
-            | ChangeRefusal::WindowClosed { id, .. } => Some(id),
+            | ChangeRefusal::WindowClosed { id, .. }
+            | ChangeRefusal::Retroactive { id } => Some(id),
         }
     }
 }

@@ -264,6 +264,9 @@ impl ChangePolicy {
                 comment: r.comment.clone(),
             });
         }
+        if cr.break_glass.is_some() {
+            return Err(ChangeRefusal::Retroactive { id: cr.id.clone() });
+        }
         let derived = super::derive_risk(&cr.spec);
         if cr.risk < derived.risk {
             return Err(ChangeRefusal::Tampered {

@@ -448,3 +448,24 @@ fn drafts_are_validated() {
     assert!(ChangeWindow::new(t(START), Duration::from_secs(7 * 24 * 3600 + 1)).is_err());
     assert!(ChangeWindow::new(t(START), Duration::from_secs(60)).is_ok());
 }
+
+#[test]
+fn a_reviewed_break_glass_record_authorizes_nothing_new() {
+    let rollback = ChangeSpec::Rollback {
+        deployment: "mcp-production/mcp-typescript-api".parse().unwrap(),
+    };
+    let mut glass = ChangeRequest::retroactive(
+        ChangeId::new(2026, 9).unwrap(),
+        rollback.clone(),
+        "error rate 30 % measured",
+        "oncall",
+        t(INSIDE),
+    )
+    .unwrap();
+    approve(&mut glass, "engineering-manager", TeamRole::EngineeringManager);
+    let refusal = ChangePolicy::default()
+        .authorize(&glass, &rollback, &team(), t(INSIDE))
+        .unwrap_err();
+    assert_eq!(refusal.kind(), "retroactive");
+    assert!(refusal.to_string().contains("authorizes nothing new"), "{refusal}");
+}
