@@ -5,7 +5,7 @@
 use super::{DeployBackends, DeployOutcome, DeployRequest, check_health, clip, wait_rollout};
 use crate::change::ChangeSpec;
 use crate::change::gate::BREAK_GLASS_STEP;
-use crate::deploy::UndoOutcome;
+use crate::deploy::{UndoOutcome, UndoReport};
 use crate::health::HealthStatus;
 use crate::incident::{IncidentId, NewIncident};
 use crate::runbook::{Context, commands};
@@ -17,6 +17,32 @@ pub(super) fn undo_intent(ctx: &Context, reason: &str) -> Intent {
     Intent::new(clip(&reason, 400), ctx.intent().actor())
         .map(|i| i.with_dry_run(ctx.dry_run()))
         .unwrap_or_else(|_| ctx.intent().clone())
+}
+
+/// The journaled undo of `req`'s deployment to `previous` (or the revision before), with
+/// `reason` as its intent's. A compensation: undoing a deployment that failed its checks, or
+/// that the caller stopped, runs even after the caller stopped.
+pub(super) async fn undo_step(
+    ctx: &Context,
+    b: &DeployBackends<'_>,
+    req: &DeployRequest,
+    previous: Option<Revision>,
+    reason: &str,
+) -> crate::Result<Option<UndoReport>> {
+    let d = &req.deployment;
+    let intent = undo_intent(ctx, reason);
+    ctx.step("rollback", d.qualified())
+        .action(match previous {
+            Some(r) => format!("undo to revision {r}"),
+            None => "undo to the previous revision".to_owned(),
+        })
+        .command(commands::rollout_undo(d, previous))
+        .compensation()
+        .act(
+            || b.deployer.undo(d, previous, &intent),
+            |r| r.outcome.to_string(),
+        )
+        .await
 }
 
 /// Under an enforcing change gate the rollback is a break-glass: a retroactive change request
@@ -67,21 +93,7 @@ pub(super) async fn auto_rollback(
     let target = d.qualified();
     ctx.note("decide", &target, format!("automatic rollback: {why}"));
     break_glass(ctx, req, &why).await;
-    let intent = undo_intent(ctx, &format!("automatic rollback: {why}"));
-    let undo = ctx
-        .step("rollback", &target)
-        .action(match previous {
-            Some(r) => format!("undo to revision {r}"),
-            None => "undo to the previous revision".to_owned(),
-        })
-        .command(commands::rollout_undo(d, previous))
-        // Undoing a deployment that failed its checks runs even after the caller stopped.
-        .compensation()
-        .act(
-            || b.deployer.undo(d, previous, &intent),
-            |r| r.outcome.to_string(),
-        )
-        .await;
+    let undo = undo_step(ctx, b, req, previous, &format!("automatic rollback: {why}")).await;
     let (from, to) = match undo {
         Ok(Some(r)) => match r.outcome {
             UndoOutcome::RolledBack { from, to } => (from, to),

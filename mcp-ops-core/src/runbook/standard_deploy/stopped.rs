@@ -9,7 +9,7 @@
 //! seen failing) and no break-glass change request (undoing the change is the approved
 //! change's own rollback plan, and the stop is the caller's decision).
 
-use super::rollback::{Undone, undo_intent};
+use super::rollback::{Undone, undo_step};
 use super::{DeployBackends, DeployOutcome, DeployRequest, check_health, record, wait_rollout};
 use crate::deploy::UndoOutcome;
 use crate::runbook::journal::StepOutcome;
@@ -59,20 +59,14 @@ pub(super) async fn stop_rollback(
             req.image
         ),
     );
-    let intent = undo_intent(ctx, &format!("stopped by the caller: {why}"));
-    let undo = ctx
-        .step("rollback", &target)
-        .action(match previous {
-            Some(r) => format!("undo to revision {r}"),
-            None => "undo to the previous revision".to_owned(),
-        })
-        .command(commands::rollout_undo(d, previous))
-        .compensation()
-        .act(
-            || b.deployer.undo(d, previous, &intent),
-            |r| r.outcome.to_string(),
-        )
-        .await;
+    let undo = undo_step(
+        ctx,
+        b,
+        req,
+        previous,
+        &format!("stopped by the caller: {why}"),
+    )
+    .await;
     let not_undone = match undo {
         Ok(Some(r)) => match r.outcome {
             UndoOutcome::RolledBack { to, .. } => return rolled_back(ctx, b, req, to, why).await,
