@@ -198,6 +198,16 @@ pub fn draft(
     }
 }
 
+/// The incident a report is about: `incident` as an id, or as an object with its `id` (the
+/// incident commands' reports).
+pub fn incident_id(data: &serde_json::Value) -> Option<String> {
+    let incident = data.get("incident")?;
+    incident
+        .as_str()
+        .or_else(|| incident.get("id").and_then(serde_json::Value::as_str))
+        .map(str::to_owned)
+}
+
 /// After a command: what it did (when it changed something, or was refused) goes to the
 /// persisted journal with the caller, `--change` and the incident it opened. A dry run
 /// writes nothing; the change and journal commands and the drill keep their own records.
@@ -223,12 +233,7 @@ pub async fn record_run(command: &Command, g: &Global, b: &Backends, result: Out
         return result;
     }
     let change = change_id(g).ok().flatten();
-    let incident = result
-        .as_ref()
-        .ok()
-        .and_then(|r| r.data.get("incident"))
-        .and_then(serde_json::Value::as_str)
-        .map(str::to_owned);
+    let incident = result.as_ref().ok().and_then(|r| incident_id(&r.data));
     let extra = refused
         .map(|why| {
             vec![draft(
@@ -258,5 +263,25 @@ pub async fn record_run(command: &Command, g: &Global, b: &Backends, result: Out
             Ok(r)
         }
         (Err(_), Err(e)) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::incident_id;
+
+    #[test]
+    fn the_incident_is_read_as_an_id_or_an_object_with_one() {
+        let id = "INC-20261206-080202-0001";
+        assert_eq!(incident_id(&json!({"incident": id})).as_deref(), Some(id));
+        assert_eq!(
+            incident_id(&json!({"incident": {"id": id, "title": "api down"}})).as_deref(),
+            Some(id)
+        );
+        assert_eq!(incident_id(&json!({"incident": {"title": "x"}})), None);
+        assert_eq!(incident_id(&json!({"other": 1})), None);
+        assert_eq!(incident_id(&json!(null)), None);
     }
 }

@@ -72,7 +72,7 @@ pub async fn silence(
         matchers: vec![Matcher::equal("alertname", alertname)?],
         starts_at,
         ends_at,
-        created_by: "ops-cli".to_owned(),
+        created_by: g.actor.clone(),
         comment: comment.to_owned(),
     };
     request.validate()?;

@@ -41,6 +41,58 @@ pub struct McpArgs {
     /// Add a fresh token for this handle of the team to `--tokens FILE`, print it once, exit.
     #[arg(long, value_name = "HANDLE", requires = "tokens")]
     pub new_token: Option<String>,
+    /// Another `Host` name the server answers to without `--tokens` (repeatable; the
+    /// loopback names and the bound address always are). With `--tokens` every `Host` is
+    /// accepted: a bearer token already defeats DNS rebinding.
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    pub allowed_host: Vec<String>,
+}
+
+/// The global flags that make no sense for a server, refused before anything starts: a
+/// server started with `--dry-run` to "look only" would otherwise act.
+fn inapplicable(g: &Global) -> Option<&'static str> {
+    if g.dry_run {
+        return Some(
+            "--dry-run does not apply to ops mcp: every mutating tool plans first and runs only under an approved change",
+        );
+    }
+    if g.change.is_some() {
+        return Some(
+            "--change does not apply to ops mcp: each tool call names its approved change request in its `change` argument",
+        );
+    }
+    if g.output == crate::cli::Output::Json {
+        return Some(
+            "--output does not apply to ops mcp: every tool returns the JSON document of `ops --output json` as its structured content",
+        );
+    }
+    None
+}
+
+/// The line printed on stderr at start: what the server talks to (the CLI's banner), who
+/// calls without a token, and the scope; `SIMULATED` when the cluster is the embedded one.
+fn banner(state: &server::State, backends: &crate::backends::Backends) -> String {
+    let names = |v: Vec<&str>| {
+        if v.is_empty() {
+            "none".to_owned()
+        } else {
+            v.join(", ")
+        }
+    };
+    let scope = &state.scope;
+    let simulated = if state.simulated() {
+        "SIMULATED (no real cluster: pass --kubeconfig), "
+    } else {
+        ""
+    };
+    format!(
+        "{} | ops mcp: {simulated}caller {}, scope: namespaces {}; deployments {}; secrets {}",
+        backends.banner(),
+        state.default_actor,
+        names(scope.namespaces.iter().map(|n| n.as_str()).collect()),
+        names(scope.deployments.iter().map(|d| d.as_str()).collect()),
+        names(scope.secrets.iter().map(|s| s.as_str()).collect()),
+    )
 }
 
 fn bad(why: &str) -> ExitCode {
@@ -50,11 +102,16 @@ fn bad(why: &str) -> ExitCode {
 
 /// Runs the server until the client goes away (stdio) or the process is stopped (HTTP).
 pub async fn serve(args: &McpArgs, g: Global) -> ExitCode {
+    if let Some(why) = inapplicable(&g) {
+        return bad(why);
+    }
+    let team = g.platform.team.clone();
+    let is_person = move |h: &str| team.person(h).is_some();
     if let (Some(handle), Some(path)) = (&args.new_token, &args.tokens) {
         if g.platform.team.person(handle).is_none() {
             return bad(&tokens::TokenError::UnknownHandle(handle.clone()).to_string());
         }
-        return match tokens::new_token(path, handle) {
+        return match tokens::new_token(path, handle, &is_person) {
             Ok(token) => {
                 println!("{token}");
                 eprintln!(
@@ -69,17 +126,13 @@ pub async fn serve(args: &McpArgs, g: Global) -> ExitCode {
             }
         };
     }
-    let listen = match args
-        .listen
-        .as_deref()
-        .map(str::parse::<std::net::SocketAddr>)
-    {
+    let listen = match args.listen.as_deref().map(http::listen_address) {
         None => None,
         Some(Ok(addr)) => Some(addr),
-        Some(Err(_)) => return bad("--listen: use an address and port, e.g. 127.0.0.1:8931"),
+        Some(Err(why)) => return bad(&why),
     };
     let tokens = match &args.tokens {
-        Some(path) => match tokens::Tokens::load(path) {
+        Some(path) => match tokens::Tokens::load(path, &is_person) {
             Ok(t) => Some(t),
             Err(e) => return bad(&e.to_string()),
         },
@@ -102,15 +155,18 @@ pub async fn serve(args: &McpArgs, g: Global) -> ExitCode {
         .first()
         .map(|n| n.as_str().to_owned())
         .unwrap_or_else(|| state.base.namespace.clone());
-    if let Err(f) = state.backends(&first).await {
-        let code = if matches!(f, Failure::BadInput(_)) {
-            2
-        } else {
-            1
-        };
-        let (Failure::BadInput(w) | Failure::Failed(w) | Failure::Refused(w)) = f;
-        eprintln!("ops: {}", mcp_ops_core::redact_text(&w));
-        return ExitCode::from(code);
+    match state.backends(&first).await {
+        Ok(b) => eprintln!("{}", banner(&state, &b)),
+        Err(f) => {
+            let code = if matches!(f, Failure::BadInput(_)) {
+                2
+            } else {
+                1
+            };
+            let (Failure::BadInput(w) | Failure::Failed(w) | Failure::Refused(w)) = f;
+            eprintln!("ops: {}", mcp_ops_core::redact_text(&w));
+            return ExitCode::from(code);
+        }
     }
     match listen {
         None => stdio(state).await,
@@ -124,7 +180,7 @@ pub async fn serve(args: &McpArgs, g: Global) -> ExitCode {
             if let Some(t) = &tokens {
                 eprintln!("ops mcp: {} bearer token(s) loaded", t.len());
             }
-            match http::serve(addr, tokens, state, stop).await {
+            match http::serve(addr, tokens, &args.allowed_host, state, stop).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(why) => {
                     eprintln!("ops: {why}");

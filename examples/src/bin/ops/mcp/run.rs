@@ -118,7 +118,8 @@ pub async fn execute(state: Arc<State>, call: Call) -> CallToolResult {
 
 async fn attempt(state: &State, call: &Call) -> Result<Answer, Refusal> {
     let inv = call::invocation(call.def.name, &call.args, &call.caller).map_err(Refusal::Bad)?;
-    let namespace = super::scope::check(&state.scope, &inv).map_err(Refusal::Refused)?;
+    let namespace = super::scope::check(&state.scope, &state.base.platform.deployments, &inv)
+        .map_err(Refusal::Refused)?;
     if call.def.guard != Guard::ReadOnly && state.base.platform.team.person(&call.caller).is_none()
     {
         return Err(Refusal::Refused(format!(

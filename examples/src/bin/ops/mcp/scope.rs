@@ -1,15 +1,21 @@
 //! The server's scope (`[mcp]` of the platform file): every name a call touches is checked
 //! against it before anything runs.
 
-use mcp_ops_core::platform::AgentScope;
+use mcp_ops_core::platform::{AgentScope, Deployment};
 
 use super::call::Invocation;
 
-/// The namespace the call runs in, once every name it touches is in `scope`.
+/// The namespace the call runs in, once every name it touches is in `scope`. `platform` is
+/// every deployment of the platform: a pod belongs to the longest of their names that
+/// prefixes it ([`pod_owner`]).
 ///
 /// # Errors
 /// One line naming the first name outside the scope and what is allowed.
-pub fn check(scope: &AgentScope, inv: &Invocation) -> Result<String, String> {
+pub fn check(
+    scope: &AgentScope,
+    platform: &[Deployment],
+    inv: &Invocation,
+) -> Result<String, String> {
     let list = |v: Vec<&str>| {
         if v.is_empty() {
             "none".to_owned()
@@ -51,15 +57,96 @@ pub fn check(scope: &AgentScope, inv: &Invocation) -> Result<String, String> {
         }
     }
     for p in &inv.names.pods {
-        // A pod of a deployment is named `<deployment>-<template hash>-<suffix>`.
-        let owned = scope.deployments.iter().any(|d| {
-            p.strip_prefix(d.as_str())
-                .and_then(|rest| rest.strip_prefix('-'))
-                .is_some_and(|rest| !rest.is_empty())
-        });
+        let known = platform
+            .iter()
+            .map(|d| d.reference.name.as_str())
+            .chain(scope.deployments.iter().map(|d| d.as_str()));
+        let owned = pod_owner(p, known).is_some_and(|d| scope.allows_deployment(d));
         if !owned {
             return outside("pod", p, format!("pods of {}", deployments()));
         }
     }
     Ok(namespace)
+}
+
+/// The deployment a pod named `pod` belongs to: the longest of `deployments` such that the
+/// pod is `<deployment>-<template hash>-<suffix>`, both segments non-empty `[a-z0-9]`. `None`
+/// when no deployment prefixes it, or the rest after the longest one is not of that shape (so
+/// `mcp-typescript-api-evil-77b9464b56-j56kj` belongs to `mcp-typescript-api-evil` when the
+/// platform has it, and to nobody otherwise, never to `mcp-typescript-api`).
+pub fn pod_owner<'a>(pod: &str, deployments: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let owner = deployments
+        .filter(|d| {
+            pod.strip_prefix(*d)
+                .is_some_and(|rest| rest.starts_with('-'))
+        })
+        .max_by_key(|d| d.len())?;
+    let rest = pod.get(owner.len() + 1..)?;
+    let segment = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    let mut parts = rest.split('-');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(hash), Some(suffix), None) if segment(hash) && segment(suffix) => Some(owner),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pod_owner;
+
+    const PLATFORM: &[&str] = &[
+        "mcp-typescript-api",
+        "mcp-typescript-api-evil",
+        "mcp-rust-server",
+    ];
+
+    fn owner(pod: &str) -> Option<&'static str> {
+        pod_owner(pod, PLATFORM.iter().copied())
+    }
+
+    #[test]
+    fn a_pod_belongs_to_the_longest_deployment_prefixing_it() {
+        assert_eq!(
+            owner("mcp-typescript-api-77b9464b56-j56kj"),
+            Some("mcp-typescript-api")
+        );
+        assert_eq!(
+            owner("mcp-typescript-api-evil-77b9464b56-j56kj"),
+            Some("mcp-typescript-api-evil")
+        );
+        assert_eq!(
+            owner("mcp-rust-server-5d8f7c9b4-abcde"),
+            Some("mcp-rust-server")
+        );
+    }
+
+    #[test]
+    fn a_pod_not_shaped_hash_then_suffix_belongs_to_nobody() {
+        // Without the longer deployment in the platform, the rest has three segments.
+        let only_api = ["mcp-typescript-api"];
+        assert_eq!(
+            pod_owner(
+                "mcp-typescript-api-evil-77b9464b56-j56kj",
+                only_api.iter().copied()
+            ),
+            None
+        );
+        for pod in [
+            "mcp-typescript-api",
+            "mcp-typescript-api-",
+            "mcp-typescript-api-77b9464b56",
+            "mcp-typescript-api-77b9464b56-",
+            "mcp-typescript-api--j56kj",
+            "mcp-typescript-api-77B9464b56-j56kj",
+            "mcp-typescript-api-77b9464b56-j56kj-x",
+            "mcp-typescript-apix-77b9464b56-j56kj",
+            "other-77b9464b56-j56kj",
+        ] {
+            assert_eq!(owner(pod), None, "{pod}");
+        }
+    }
 }

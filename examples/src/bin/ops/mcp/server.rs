@@ -82,6 +82,34 @@ impl State {
             .ok_or_else(|| "no journal on this target".to_owned())
     }
 
+    /// Whether the calls act on the embedded simulated cluster (no `--kubeconfig`).
+    pub fn simulated(&self) -> bool {
+        self.base.kubeconfig.is_none()
+    }
+
+    /// The `instructions` of `initialize`: how the tools are guarded, the scope, and, on the
+    /// embedded cluster, that it is SIMULATED.
+    pub fn instructions(&self) -> String {
+        let names = |v: Vec<&str>| {
+            if v.is_empty() {
+                "none".to_owned()
+            } else {
+                v.join(", ")
+            }
+        };
+        let mut text = INSTRUCTIONS.to_owned();
+        text.push_str(&format!(
+            " Scope: namespaces {}; deployments {}; secrets {}.",
+            names(self.scope.namespaces.iter().map(|n| n.as_str()).collect()),
+            names(self.scope.deployments.iter().map(|d| d.as_str()).collect()),
+            names(self.scope.secrets.iter().map(|s| s.as_str()).collect()),
+        ));
+        if self.simulated() {
+            text.push_str(SIMULATED);
+        }
+        text
+    }
+
     /// Now (the journal's clock).
     pub fn now(&self) -> mcp_ops_core::jiff::Timestamp {
         mcp_ops_core::jiff::Timestamp::now()
@@ -114,6 +142,11 @@ after a person holding the role approved it outside this conversation (`ops chan
 `rollback` runs at once only when the server itself measures the runbook's trigger. Every call \
 is journaled with your identity.";
 
+const SIMULATED: &str = " SIMULATED: this server acts on an embedded simulated cluster \
+started in its own process, not on a real one (it was started without --kubeconfig): what the \
+tools deploy, scale or roll back there is gone when the server stops, while change requests \
+and the journal are kept. Tell the user every result is simulated.";
+
 impl McpServer {
     /// The caller of a request: the bearer token's person over HTTP, else the server's.
     fn caller(&self, context: &RequestContext<RoleServer>) -> String {
@@ -135,7 +168,7 @@ impl ServerHandler for McpServer {
                 .build(),
         )
         .with_server_info(Implementation::new("mcp-ops", env!("CARGO_PKG_VERSION")))
-        .with_instructions(INSTRUCTIONS)
+        .with_instructions(self.state.instructions())
     }
 
     async fn list_tools(

@@ -30,6 +30,19 @@ pub enum TokenError {
     /// The handle is not a handle of the platform's team.
     #[error("{0}: not a handle of the platform's team ([[team]] in the platform file)")]
     UnknownHandle(String),
+    /// A line's handle is not a person of the platform's team (removed from `[[team]]`, or
+    /// never in it): the file is refused rather than let that token in.
+    #[error(
+        "tokens file {path}, line {line}: {handle:?} is not a person of the platform's team ([[team]] in the platform file); remove the line"
+    )]
+    NotInTeam {
+        /// The file.
+        path: String,
+        /// The line number.
+        line: usize,
+        /// The handle of the line.
+        handle: String,
+    },
 }
 
 /// The tokens: handles and the SHA-256 digests of their tokens.
@@ -42,11 +55,12 @@ pub struct Tokens {
 const MAX_BYTES: u64 = 1 << 20;
 
 impl Tokens {
-    /// Reads the file; it must not be readable by group or others.
+    /// Reads the file; it must not be readable by group or others, and every line's handle
+    /// must be a person of the team (`is_person`).
     ///
     /// # Errors
     /// [`TokenError`] naming the file and the line.
-    pub fn load(path: &Path) -> Result<Self, TokenError> {
+    pub fn load(path: &Path, is_person: &dyn Fn(&str) -> bool) -> Result<Self, TokenError> {
         let shown = path.display().to_string();
         let file_error = |why: String| TokenError::File {
             path: shown.clone(),
@@ -92,6 +106,13 @@ impl Tokens {
             if !crate::change_setup::is_handle(handle) {
                 return Err(malformed());
             }
+            if !is_person(handle) {
+                return Err(TokenError::NotInTeam {
+                    path: shown.clone(),
+                    line: i + 1,
+                    handle: handle.to_owned(),
+                });
+            }
             entries.push((handle.to_owned(), bytes));
         }
         Ok(Self { entries })
@@ -116,10 +137,15 @@ impl Tokens {
 }
 
 /// Makes a token for `handle`, appends its digest to `path` (created 0600) and returns it.
+/// The file's existing lines must load (`is_person`: who is in the team).
 ///
 /// # Errors
 /// [`TokenError`] when the file cannot be written or randomness is unavailable.
-pub fn new_token(path: &Path, handle: &str) -> Result<String, TokenError> {
+pub fn new_token(
+    path: &Path,
+    handle: &str,
+    is_person: &dyn Fn(&str) -> bool,
+) -> Result<String, TokenError> {
     let shown = path.display().to_string();
     let file_error = |why: String| TokenError::File {
         path: shown.clone(),
@@ -127,7 +153,7 @@ pub fn new_token(path: &Path, handle: &str) -> Result<String, TokenError> {
     };
     if path.exists() {
         // Refuse to add to a file that would not load.
-        Tokens::load(path)?;
+        Tokens::load(path, is_person)?;
     }
     let mut raw = [0u8; 32];
     getrandom::fill(&mut raw).map_err(|e| file_error(format!("no randomness: {e}")))?;
@@ -147,15 +173,19 @@ mod tests {
 
     use super::*;
 
+    fn anyone(_: &str) -> bool {
+        true
+    }
+
     #[test]
     fn a_new_token_verifies_as_its_handle_and_only_its_digest_is_kept() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tokens");
-        let alice = new_token(&path, "alice").unwrap();
-        let bob = new_token(&path, "bob").unwrap();
+        let alice = new_token(&path, "alice", &anyone).unwrap();
+        let bob = new_token(&path, "bob", &anyone).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(!text.contains(&alice) && !text.contains(&bob), "{text}");
-        let tokens = Tokens::load(&path).unwrap();
+        let tokens = Tokens::load(&path, &anyone).unwrap();
         assert_eq!(tokens.len(), 2);
         assert_eq!(tokens.verify(&alice), Some("alice"));
         assert_eq!(tokens.verify(&bob), Some("bob"));
@@ -170,11 +200,33 @@ mod tests {
         let path = dir.path().join("tokens");
         std::fs::write(&path, "alice sha256:zz-not-hex secret-looking\n").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let e = Tokens::load(&path).unwrap_err().to_string();
+        let e = Tokens::load(&path, &anyone).unwrap_err().to_string();
         assert!(e.contains("chmod 600"), "{e}");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let e = Tokens::load(&path).unwrap_err().to_string();
+        let e = Tokens::load(&path, &anyone).unwrap_err().to_string();
         assert!(e.contains("line 1") && !e.contains("secret-looking"), "{e}");
-        assert!(new_token(&path, "bob").is_err(), "appending to a bad file");
+        assert!(
+            new_token(&path, "bob", &anyone).is_err(),
+            "appending to a bad file"
+        );
+    }
+
+    #[test]
+    fn a_line_of_someone_outside_the_team_refuses_the_file_naming_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens");
+        new_token(&path, "alice", &anyone).unwrap();
+        new_token(&path, "mallory", &anyone).unwrap();
+        let digest = std::fs::read_to_string(&path).unwrap();
+        let digest = digest.lines().nth(1).unwrap().split(':').nth(1).unwrap();
+        let team = |h: &str| h == "alice";
+        let e = Tokens::load(&path, &team).unwrap_err().to_string();
+        assert!(e.contains("line 2") && e.contains("mallory"), "{e}");
+        assert!(e.contains(&path.display().to_string()), "{e}");
+        assert!(!e.contains(digest) && !e.contains('\n'), "{e}");
+        assert!(
+            new_token(&path, "alice", &team).is_err(),
+            "appending to a bad file"
+        );
     }
 }
