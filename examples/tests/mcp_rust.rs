@@ -235,7 +235,16 @@ async fn a_change_is_planned_and_pending_until_approved_outside_then_it_runs() {
         .await;
     let d = doc(&ran);
     assert_eq!(d["status"], "ok", "{d}");
-    // A different change under the same request is refused.
+    // One approval, one execution: the same call again is refused, and so is another change
+    // under the same request.
+    let again = agent
+        .call(
+            "scale",
+            json!({"deployment": API, "replicas": 4, "change": id}),
+        )
+        .await;
+    assert_eq!(again.is_error, Some(true));
+    assert!(text(&again).contains("already ran"), "{}", text(&again));
     let other = agent
         .call(
             "scale",
@@ -243,7 +252,11 @@ async fn a_change_is_planned_and_pending_until_approved_outside_then_it_runs() {
         )
         .await;
     assert_eq!(other.is_error, Some(true));
-    assert!(text(&other).contains("refused"), "{}", text(&other));
+    assert!(
+        text(&other).contains("does not cover this call"),
+        "{}",
+        text(&other)
+    );
     let all = records(&id);
     let actors: Vec<(&str, &str)> = all
         .iter()
@@ -261,7 +274,10 @@ async fn a_change_is_planned_and_pending_until_approved_outside_then_it_runs() {
     assert!(actors.contains(&("step", "oncall")), "{actors:?}");
     let call = all.iter().find(|r| r["kind"] == "tool_call").unwrap();
     assert!(
-        call["summary"].as_str().unwrap().contains("through rmcp"),
+        call["summary"]
+            .as_str()
+            .unwrap()
+            .contains("through \"rmcp\""),
         "{call}"
     );
     agent.client.cancel().await.unwrap();
@@ -379,6 +395,7 @@ async fn the_rollback_breaks_glass_only_on_the_servers_own_measurement() {
     assert_eq!(d["command"], "rollback");
     assert_ne!(d["status"], "planned", "{d}");
     assert!(d["notes"].to_string().contains("break-glass"), "{d}");
+    assert!(d["notes"].to_string().contains("awaits review"), "{d}");
     // The break-glass is journaled, and a retroactive change request awaits review.
     let journal = ops_json("oncall", &["journal", "show"]);
     let glass = journal["report"]["records"]
@@ -394,6 +411,14 @@ async fn the_rollback_breaks_glass_only_on_the_servers_own_measurement() {
     assert!(glass, "{journal}");
     let changes = ops_json("oncall", &["change", "list"]);
     assert!(changes.to_string().contains("review"), "{changes}");
+    // A second break-glass for the same deployment while the first awaits review would roll
+    // the bad version forward again: it is planned instead, with a pending request.
+    let again = doc(&agent.call("rollback", json!({"deployment": API})).await);
+    assert_eq!(again["status"], "planned", "{again}");
+    assert!(
+        again["notes"].to_string().contains("already ran"),
+        "{again}"
+    );
     agent.client.cancel().await.unwrap();
 }
 
@@ -422,5 +447,107 @@ async fn the_runbook_is_served_as_resources() {
         ))
         .await;
     assert!(missing.is_err());
+    agent.client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_approved_request_covers_every_argument_of_the_call_it_was_opened_for() {
+    let agent = start("oncall", &[]).await;
+    let planned =
+        json!({"deployment": API, "image": PATCH, "evidence": "ci run 9", "bake_seconds": 5});
+    let p = doc(&agent.call("deploy", planned.clone()).await);
+    // The approver sees the exact call in the change request's description.
+    let description = p["change"]["change"]["description"].as_str().unwrap();
+    assert!(
+        description.contains("ops mcp call: deploy"),
+        "{description}"
+    );
+    assert!(description.contains("\"bake_seconds\":5"), "{description}");
+    let id = approve_pending(&p);
+    // Skipping the bake after approval is another call: refused, nothing runs.
+    let mut shorter = planned.clone();
+    shorter["bake_seconds"] = json!(0);
+    shorter["change"] = json!(id);
+    let r = agent.call("deploy", shorter).await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(
+        text(&r).contains("does not cover this call"),
+        "{}",
+        text(&r)
+    );
+    assert!(
+        records(&id).iter().all(|r| r["kind"] != "step"),
+        "nothing ran under {id}"
+    );
+    // A configuration restore needs a server that keeps configuration backups.
+    let r = agent
+        .call(
+            "restore_config",
+            json!({"id": "config-mcp-production-20261206"}),
+        )
+        .await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(
+        text(&r).contains("no configuration backups"),
+        "{}",
+        text(&r)
+    );
+    agent.client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn every_document_validates_against_its_tools_output_schema() {
+    let agent = start("oncall", &[]).await;
+    let tools = agent.client.list_all_tools().await.unwrap();
+    let schema_of = |name: &str| -> Value {
+        let tool = tools.iter().find(|t| t.name == name).unwrap();
+        Value::Object(tool.output_schema.as_ref().unwrap().as_ref().clone())
+    };
+    let planned_scale = doc(&agent
+        .call("scale", json!({"deployment": API, "replicas": 5}))
+        .await);
+    let cr = planned_scale["change"]["id"].as_str().unwrap().to_owned();
+    let calls = [
+        ("triage", json!({})),
+        ("investigate_errors", json!({})),
+        ("investigate_latency", json!({})),
+        ("capacity", json!({})),
+        ("rollout_history", json!({"deployment": API})),
+        ("backups", json!({})),
+        ("verify_backup", json!({"id": "latest"})),
+        ("audit", json!({})),
+        ("incidents", json!({})),
+        ("alerts", json!({})),
+        ("journal", json!({})),
+        ("change_show", json!({"id": cr})),
+        ("scale", json!({"deployment": API, "hpa_max": 12})),
+        ("rollback", json!({"deployment": API})),
+        (
+            "deploy",
+            json!({"deployment": API, "image": PATCH, "evidence": "ci"}),
+        ),
+        (
+            "silence",
+            json!({"alertname": "HighErrorRate", "minutes": 30}),
+        ),
+        (
+            "incident_open",
+            json!({"title": "API errors", "severity": "P2"}),
+        ),
+        ("maintenance", json!({})),
+        ("restore", json!({"id": "latest", "autoscaled": "pin"})),
+        ("backup", json!({"kind": "db", "name": "mcp_db"})),
+    ];
+    for (tool, args) in calls {
+        let r = agent.call(tool, args.clone()).await;
+        let d = doc(&r);
+        common::validate(&schema_of(tool), &d, tool)
+            .unwrap_or_else(|e| panic!("{tool} {args}: {e}\n{d}"));
+        // An error result still carries its document; a plan is never an error.
+        if d["status"] == "planned" {
+            assert_eq!(r.is_error, Some(false), "{tool}: {d}");
+            assert!(d["change"]["id"].as_str().is_some(), "{tool}: {d}");
+        }
+    }
     agent.client.cancel().await.unwrap();
 }

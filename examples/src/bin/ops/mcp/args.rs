@@ -34,6 +34,34 @@ pub struct IdArgs {
     pub change: Option<String>,
 }
 
+/// `restore`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreArgs {
+    /// The database backup's id, or `latest`.
+    pub id: String,
+    /// Deployments with an autoscaler while writers are stopped: `refuse` (default: refuse
+    /// before changing anything), `pin` (hold the autoscaler at 1..=1, then put it back),
+    /// `leave` (leave them running).
+    pub autoscaled: Option<AutoscaledChoice>,
+    /// The approved change request this call runs under.
+    pub change: Option<String>,
+    /// The namespace (default: the server's first allowed one).
+    pub namespace: Option<String>,
+}
+
+/// What `restore` does with autoscaled deployments.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AutoscaledChoice {
+    /// Refuse before changing anything.
+    Refuse,
+    /// Pin the autoscaler to 1..=1 during the restore, then put it back.
+    Pin,
+    /// Leave autoscaled deployments running.
+    Leave,
+}
+
 /// `journal`.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -198,17 +198,37 @@ fn mutating(name: &str, args: &Map<String, Value>, actor: &str) -> Result<Invoca
             Ok(inv)
         }
         "scale" => scale(parse(args)?),
-        "restore" | "restore_config" => {
-            let a: args::IdArgs = parse(args)?;
-            let config = a.id.starts_with("config-");
-            if config != (name == "restore_config") {
-                return Err(if config {
+        "restore" => {
+            let a: args::RestoreArgs = parse(args)?;
+            if a.id.starts_with("config-") {
+                return Err(
                     "a configuration backup (config-…) is restored with the restore_config tool"
-                        .to_owned()
-                } else {
+                        .to_owned(),
+                );
+            }
+            let autoscaled = match a.autoscaled {
+                None | Some(args::AutoscaledChoice::Refuse) => Autoscaled::Refuse,
+                Some(args::AutoscaledChoice::Pin) => Autoscaled::Pin,
+                Some(args::AutoscaledChoice::Leave) => Autoscaled::Leave,
+            };
+            Ok(managed(
+                Command::Restore {
+                    id: a.id.clone(),
+                    autoscaled,
+                    timeout: None,
+                },
+                a.namespace,
+                a.change,
+                RequestKind::Restore { id: a.id },
+            ))
+        }
+        "restore_config" => {
+            let a: args::IdArgs = parse(args)?;
+            if !a.id.starts_with("config-") {
+                return Err(
                     "restore_config restores configuration backups (config-…); use restore for a database backup"
-                        .to_owned()
-                });
+                        .to_owned(),
+                );
             }
             Ok(managed(
                 Command::Restore {

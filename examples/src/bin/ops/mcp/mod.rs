@@ -7,6 +7,7 @@
 //! - [`server`]: the rmcp handler; [`http`] and [`tokens`]: Streamable HTTP with bearer tokens;
 //!   [`resources`]: the runbook's sections and incident timelines.
 
+pub mod admission;
 pub mod args;
 pub mod call;
 pub mod evidence;

@@ -94,7 +94,7 @@ pub async fn execute(state: Arc<State>, call: Call) -> CallToolResult {
                 Refusal::Refused(w) => format!("refused: {w}"),
                 Refusal::Failed(w) => format!("failed: {w}"),
             };
-            let line = one_line(&line);
+            let line = super::admission::cut(&one_line(&line), 1000);
             (
                 CallToolResult::error(vec![ContentBlock::text(line.clone())]),
                 line,
@@ -128,11 +128,21 @@ async fn attempt(state: &State, call: &Call) -> Result<Answer, Refusal> {
         )));
     }
     let b = state.backends(&namespace).await?;
+    if let Command::Restore { id, .. } = &inv.command
+        && call.def.name == "restore_config"
+    {
+        super::admission::config_backup(&b, &state.scope, id)
+            .await
+            .map_err(|(bad, why)| if bad { Refusal::Bad(why) } else { Refusal::Refused(why) })?;
+    }
     let mut g = state.global(&namespace, &call.caller);
     g.change.clone_from(&inv.journal_change);
     match (call.def.guard, inv.change.clone()) {
         (Guard::ReadOnly | Guard::Unmanaged, _) => run(g, &b, &inv.command, call).await,
         (Guard::Approval | Guard::Evidence, Some(change)) => {
+            super::admission::admissible(&b, call, &change)
+                .await
+                .map_err(Refusal::Refused)?;
             g.change = Some(change.clone());
             g.enforce_changes = true;
             let mut answer = run(g, &b, &inv.command, call).await?;
@@ -155,6 +165,15 @@ async fn emergency(
     let Some(deployment) = inv.names.deployments.first().cloned() else {
         return Err(Refusal::Bad("rollback needs a deployment".to_owned()));
     };
+    if let Some(open) = super::admission::open_break_glass(b, &g.namespace, &deployment)
+        .await
+        .map_err(Refusal::Failed)?
+    {
+        let note = format!(
+            "no break-glass: a break-glass rollback of {deployment} already ran ({open}, awaiting review); another rollback needs an approved change request"
+        );
+        return plan_and_request(g, b, inv, call, Some(note)).await;
+    }
     let evidence = super::evidence::measure(&b.health, &deployment, &g.platform.thresholds).await;
     if !evidence.triggered {
         let note = format!(
@@ -166,17 +185,28 @@ async fn emergency(
     g.enforce_changes = true;
     let reason = format!(
         "break-glass by {} through ops mcp ({}): {}",
-        call.caller, call.client, evidence.summary
+        call.caller,
+        super::admission::client_label(&call.client),
+        evidence.summary
     );
     let command = Command::Rollback {
-        deployments: vec![deployment],
+        deployments: vec![deployment.clone()],
         reason: Some(reason),
     };
+    let namespace = g.namespace.clone();
     let mut answer = run(g, b, &command, call).await?;
     push_note(
         &mut answer.doc,
         format!("break-glass: {}", evidence.summary),
     );
+    if let Ok(Some(review)) = super::admission::open_break_glass(b, &namespace, &deployment).await
+    {
+        push_note(
+            &mut answer.doc,
+            format!("retroactive change request {review} awaits review by an approver"),
+        );
+        answer.change = Some(review.to_string());
+    }
     Ok(answer)
 }
 
@@ -210,7 +240,13 @@ async fn plan_and_request(
             scheduled: "now".to_owned(),
             duration: "4h".to_owned(),
             rollback_plan: None,
-            description: None,
+            description: Some(format!(
+                "{} requested through ops mcp by {} (client {}). {}",
+                call.def.name,
+                call.caller,
+                super::admission::client_label(&call.client),
+                super::admission::binding(call)
+            )),
             risk: None,
         }),
     };
@@ -305,7 +341,10 @@ async fn journal_call(
     }
     let summary = one_line(&format!(
         "{} called {} {args} through {}: {}",
-        call.caller, call.def.name, call.client, result
+        call.caller,
+        call.def.name,
+        super::admission::client_label(&call.client),
+        super::admission::cut(result, 600)
     ));
     let mut draft = AuditDraft::new(state.now(), &call.caller, AuditKind::ToolCall, &summary)
         .with_change(change);

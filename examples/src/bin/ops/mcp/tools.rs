@@ -198,7 +198,7 @@ pub const TOOLS: &[ToolDef] = &[
         "restore",
         Approval,
         true,
-        args::IdArgs,
+        args::RestoreArgs,
         "Restore the database from a backup (verify, stop writers, restore, check, restart). Needs an approved change request."
     ),
     tool!(
