@@ -14,28 +14,11 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use rmcp::model::ReadResourceRequestParams;
-use rmcp_agent::{doc, start, text};
-use serde_json::{Value, json};
+use rmcp_agent::{doc, ops_json, start, text};
+use serde_json::json;
 
 const API: &str = "mcp-typescript-api";
 const EVIL: &str = "mcp-typescript-api-evil";
-
-/// `ops --as who --output json args…` in the test's state directory; asserts exit 0.
-fn ops_json(who: &str, args: &[&str]) -> Value {
-    let out = common::ops()
-        .args(["--as", who, "--output", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{args:?}: {stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(&stdout).unwrap()
-}
 
 /// The runbook's platform with one more deployment, `mcp-typescript-api-evil`, outside the
 /// `[mcp]` scope (the runbook's three deployments).

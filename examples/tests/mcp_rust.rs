@@ -11,31 +11,11 @@ use std::time::Duration;
 
 use mcp_ops_alerts::testing::{SeriesSet, TestPrometheus};
 use rmcp::model::ReadResourceRequestParams;
-use rmcp_agent::{Agent, doc, start, text};
+use rmcp_agent::{Agent, doc, ops_json, start, text};
 use serde_json::{Value, json};
 
 const API: &str = "mcp-typescript-api";
 const PATCH: &str = "mcp-typescript-api=ghcr.io/your-org/mcp-typescript-server:v1.0.1";
-
-/// `ops --as who args…` in the test's state directory; asserts exit 0; stdout as JSON.
-fn ops_json(who: &str, args: &[&str]) -> Value {
-    let out = common::ops()
-        .arg("--as")
-        .arg(who)
-        .arg("--output")
-        .arg("json")
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{args:?}: {stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(&stdout).unwrap()
-}
 
 /// The journal records of `change` (persisted, every process).
 fn records(change: &str) -> Vec<Value> {
@@ -162,8 +142,13 @@ async fn bad_arguments_are_tool_errors_and_the_server_stays_up() {
         ),
         (
             "rotate_secret",
-            json!({"secret": "database-credentials", "key": "password"}),
+            json!({"secret": "database-credentials", "key": "password", "restart": [API]}),
             "outside this server's scope",
+        ),
+        (
+            "rotate_secret",
+            json!({"secret": "database-credentials", "key": "password"}),
+            "name the deployments to restart",
         ),
         (
             "quarantine",
@@ -308,6 +293,12 @@ async fn a_cancelled_bake_rolls_back_and_the_journal_says_what_is_left() {
         waited += 1;
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
+    // A retry while the first run is still baking is refused: one approval, one execution.
+    let mut retry = deploy.clone();
+    retry["change"] = json!(id);
+    let second = agent.call("deploy", retry).await;
+    assert_eq!(second.is_error, Some(true));
+    assert!(text(&second).contains("running"), "{}", text(&second));
     handle
         .cancel(Some("operator changed their mind".to_owned()))
         .await
@@ -550,4 +541,51 @@ async fn every_document_validates_against_its_tools_output_schema() {
         }
     }
     agent.client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_server_whose_client_goes_away_stops_its_calls_safely_before_it_exits() {
+    let agent = start("oncall", &[]).await;
+    let deploy =
+        json!({"deployment": API, "image": PATCH, "evidence": "ci run 8", "bake_seconds": 600});
+    let id = approve_pending(&doc(&agent.call("deploy", deploy.clone()).await));
+    let mut run = deploy;
+    run["change"] = json!(id);
+    let _pending = agent.start_call("deploy", run).await;
+    let mut waited = 0;
+    while !agent
+        .recorder
+        .progress
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|m| m.contains("rollout") || m.contains("smoke"))
+    {
+        assert!(waited < 600, "no progress about the rollout");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    // The client goes away mid-bake (stdin closes): the server must not exit with the new
+    // image unverified and unrecorded.
+    agent.client.cancel().await.unwrap();
+    let mut stopped = None;
+    for _ in 0..120 {
+        stopped = records(&id).into_iter().find(|r| {
+            r["summary"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("rolled back to revision")
+        });
+        if stopped.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    stopped.expect("the journal names the safe stop of the drained call");
+    // Why: the client's session ended (its calls are cancelled), or the server drained them.
+    let why = records(&id).into_iter().any(|r| {
+        let t = r["summary"].to_string();
+        t.contains("cancelled by the client") || t.contains("the server is shutting down")
+    });
+    assert!(why, "the journal says why the call stopped");
 }

@@ -89,6 +89,14 @@ impl Agent {
     }
 }
 
+/// `ops --as who --output json args…` in the test's state directory (the CLI beside the
+/// server: approvals, the journal); asserts exit 0 and the embedded banner.
+pub fn ops_json(who: &str, args: &[&str]) -> Value {
+    let mut all = vec!["--as", who, "--output", "json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&super::common::run(&all, 0)).unwrap()
+}
+
 /// The structured content of a result (panics with the text when there is none).
 pub fn doc(r: &CallToolResult) -> Value {
     r.structured_content

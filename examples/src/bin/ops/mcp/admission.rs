@@ -20,11 +20,81 @@ pub const BINDING: &str = "ops mcp call: ";
 pub fn binding(call: &Call) -> String {
     let mut args = call.args.clone();
     args.remove("change");
-    format!(
-        "{BINDING}{} {}",
-        call.def.name,
-        canonical_json(&Value::Object(args))
+    // A secret typed into an argument is not kept in the change request.
+    let mut args = Value::Object(args);
+    mcp_ops_core::redact_json(&mut args);
+    format!("{BINDING}{} {}", call.def.name, canonical_json(&args))
+}
+
+/// The procedure name of the journal record that claims a change request's one execution.
+pub const CLAIM: &str = "mcp:claim";
+
+/// Change requests claimed for execution by this process (the journal holds the claims of
+/// every process; this closes the window before the first claim is written).
+fn claimed() -> &'static std::sync::Mutex<std::collections::BTreeSet<String>> {
+    static CLAIMED: std::sync::OnceLock<std::sync::Mutex<std::collections::BTreeSet<String>>> =
+        std::sync::OnceLock::new();
+    CLAIMED.get_or_init(Default::default)
+}
+
+/// Claims change request `change`'s one execution for `call` — only when the change policy
+/// authorizes it now (otherwise the procedure's gate refuses and journals why, and the
+/// request stays usable once it is approved): in this process, then in the journal, before
+/// anything changes. A retry while the first run is still going is refused.
+///
+/// # Errors
+/// One line: the request is running or ran, or the claim cannot be journaled.
+pub async fn claim(
+    b: &Backends,
+    g: &crate::cli::Global,
+    call: &Call,
+    kind: &crate::cli_change::RequestKind,
+    change: &str,
+) -> Result<(), String> {
+    let (Some(setup), Ok(id)) = (&b.changes, change.parse::<ChangeId>()) else {
+        return Ok(());
+    };
+    let Ok(Some(cr)) = setup.store.get(&id).await else {
+        return Ok(());
+    };
+    let Ok(spec) = crate::change_spec::spec_of(kind, g, b).await else {
+        return Ok(());
+    };
+    if g.platform
+        .changes
+        .authorize(&cr, &spec, &g.platform.team, b.clock.now())
+        .is_err()
+    {
+        return Ok(());
+    }
+    let fresh = claimed()
+        .lock()
+        .map(|mut set| set.insert(id.as_str().to_owned()))
+        .unwrap_or(false);
+    if !fresh {
+        return Err(format!(
+            "{id} is running or already ran on this server: one approval, one execution"
+        ));
+    }
+    let mut draft = mcp_ops_core::audit::AuditDraft::new(
+        b.clock.now(),
+        &call.caller,
+        AuditKind::Note,
+        &format!(
+            "execution of {id} claimed by {} through ops mcp ({}) for {}",
+            call.caller,
+            client_label(&call.client),
+            call.def.name
+        ),
     )
+    .with_change(Some(id.as_str()));
+    draft.procedure = Some(CLAIM.to_owned());
+    setup
+        .audit
+        .append(vec![draft])
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("the claim of {id} was not journaled, nothing ran: {e}"))
 }
 
 /// The client's name as journals and change requests show it: quoted, printable, short.
@@ -85,13 +155,14 @@ pub async fn admissible(b: &Backends, call: &Call, change: &str) -> Result<(), S
         .await
         .map_err(|e| format!("the journal cannot be read: {e}"))?;
     let ran = records.iter().find(|r| {
-        r.draft.kind == AuditKind::Step
-            && r.draft.change.as_deref() == Some(id.as_str())
-            && r.draft.step.as_ref().is_some_and(|s| s.mutating)
+        r.draft.change.as_deref() == Some(id.as_str())
+            && ((r.draft.kind == AuditKind::Step
+                && r.draft.step.as_ref().is_some_and(|s| s.mutating))
+                || r.draft.procedure.as_deref() == Some(CLAIM))
     });
     if let Some(r) = ran {
         return Err(format!(
-            "{id} already ran (journal record {} at {}): one approval, one execution; call {} without change to open a new change request",
+            "{id} already ran or is running (journal record {} at {}): one approval, one execution; call {} without change to open a new change request",
             r.seq, r.draft.at, call.def.name
         ));
     }

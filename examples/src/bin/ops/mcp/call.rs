@@ -243,6 +243,12 @@ fn mutating(name: &str, args: &Map<String, Value>, actor: &str) -> Result<Invoca
         }
         "rotate_secret" => {
             let a: args::RotateArgs = parse(args)?;
+            if a.restart.is_empty() {
+                return Err(
+                    "rotate_secret: name the deployments to restart (`restart`, each in this server's scope); the CLI's default, every deployment of the namespace, may reach beyond the scope"
+                        .to_owned(),
+                );
+            }
             let mut inv = managed(
                 Command::RotateSecret {
                     secret: a.secret.clone(),

@@ -170,7 +170,11 @@ pub async fn serve(args: &McpArgs, g: Global) -> ExitCode {
         }
     }
     match listen {
-        None => stdio(state).await,
+        None => {
+            let code = stdio(state.clone()).await;
+            state.drain().await;
+            code
+        }
         Some(addr) => {
             let stop = tokio_util::sync::CancellationToken::new();
             let trigger = stop.clone();
@@ -181,13 +185,16 @@ pub async fn serve(args: &McpArgs, g: Global) -> ExitCode {
             if let Some(t) = &tokens {
                 eprintln!("ops mcp: {} bearer token(s) loaded", t.len());
             }
-            match http::serve(addr, tokens, &args.allowed_host, state, stop).await {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(why) => {
-                    eprintln!("ops: {why}");
-                    ExitCode::from(1)
-                }
-            }
+            let code =
+                match http::serve(addr, tokens, &args.allowed_host, state.clone(), stop).await {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(why) => {
+                        eprintln!("ops: {why}");
+                        ExitCode::from(1)
+                    }
+                };
+            state.drain().await;
+            code
         }
     }
 }
@@ -195,12 +202,16 @@ pub async fn serve(args: &McpArgs, g: Global) -> ExitCode {
 async fn stdio(state: Arc<server::State>) -> ExitCode {
     let server = server::McpServer { state };
     match server.serve(rmcp::transport::stdio()).await {
-        Ok(running) => match running.waiting().await {
-            Ok(_) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("ops: mcp: {e}");
-                ExitCode::from(1)
-            }
+        // The client closing stdin ends the session; so does SIGTERM or Ctrl-C.
+        Ok(running) => tokio::select! {
+            done = running.waiting() => match done {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("ops: mcp: {e}");
+                    ExitCode::from(1)
+                }
+            },
+            () = shutdown_signal() => ExitCode::SUCCESS,
         },
         Err(e) => {
             eprintln!("ops: mcp: the client did not initialize: {e}");

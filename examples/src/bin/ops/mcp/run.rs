@@ -34,6 +34,8 @@ pub struct Call {
     pub progress: Option<(Peer<RoleServer>, ProgressToken)>,
     /// Cancelled when the client cancels the call.
     pub cancel: CancellationToken,
+    /// Cancelled when the server is going away.
+    pub shutdown: CancellationToken,
 }
 
 /// Why a call produced no document.
@@ -133,7 +135,13 @@ async fn attempt(state: &State, call: &Call) -> Result<Answer, Refusal> {
     {
         super::admission::config_backup(&b, &state.scope, id)
             .await
-            .map_err(|(bad, why)| if bad { Refusal::Bad(why) } else { Refusal::Refused(why) })?;
+            .map_err(|(bad, why)| {
+                if bad {
+                    Refusal::Bad(why)
+                } else {
+                    Refusal::Refused(why)
+                }
+            })?;
     }
     let mut g = state.global(&namespace, &call.caller);
     g.change.clone_from(&inv.journal_change);
@@ -143,6 +151,11 @@ async fn attempt(state: &State, call: &Call) -> Result<Answer, Refusal> {
             super::admission::admissible(&b, call, &change)
                 .await
                 .map_err(Refusal::Refused)?;
+            if let Some(kind) = &inv.request {
+                super::admission::claim(&b, &g, call, kind, &change)
+                    .await
+                    .map_err(Refusal::Refused)?;
+            }
             g.change = Some(change.clone());
             g.enforce_changes = true;
             let mut answer = run(g, &b, &inv.command, call).await?;
@@ -199,8 +212,7 @@ async fn emergency(
         &mut answer.doc,
         format!("break-glass: {}", evidence.summary),
     );
-    if let Ok(Some(review)) = super::admission::open_break_glass(b, &namespace, &deployment).await
-    {
+    if let Ok(Some(review)) = super::admission::open_break_glass(b, &namespace, &deployment).await {
         push_note(
             &mut answer.doc,
             format!("retroactive change request {review} awaits review by an approver"),
@@ -291,9 +303,12 @@ async fn run(g: Global, b: &Backends, command: &Command, call: &Call) -> Result<
     // finished as each procedure's safe stop says, and the journal says what is left.
     let stopper = {
         let (cancel, stop) = (call.cancel.clone(), b.stop.clone());
+        let shutdown = call.shutdown.clone();
         tokio::spawn(async move {
-            cancel.cancelled().await;
-            stop.stop("cancelled by the client");
+            tokio::select! {
+                () = cancel.cancelled() => stop.stop("cancelled by the client"),
+                () = shutdown.cancelled() => stop.stop("the server is shutting down"),
+            }
         })
     };
     let feed = call.progress.clone().map(|(peer, token)| {

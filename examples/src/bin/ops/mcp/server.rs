@@ -33,6 +33,10 @@ pub struct State {
     pub default_actor: String,
     /// The systems of each namespace, made on first use.
     backends: tokio::sync::Mutex<HashMap<String, Backends>>,
+    /// The calls running; the server waits for them before it exits.
+    pub calls: tokio_util::task::TaskTracker,
+    /// Cancelled when the server is going away: every running call stops safely.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl State {
@@ -43,7 +47,24 @@ impl State {
             default_actor: base.actor.clone(),
             base,
             backends: tokio::sync::Mutex::new(HashMap::new()),
+            calls: tokio_util::task::TaskTracker::new(),
+            shutdown: tokio_util::sync::CancellationToken::new(),
         }
+    }
+
+    /// Before the process exits (the client went away, SIGTERM): asks every running call to
+    /// stop safely and waits for each to finish its safe stop and its journal, so no
+    /// procedure is dropped halfway and unrecorded.
+    pub async fn drain(&self) {
+        self.shutdown.cancel();
+        self.calls.close();
+        let running = self.calls.len();
+        if running > 0 {
+            eprintln!(
+                "ops mcp: {running} call(s) still running: asking them to stop safely and waiting for their journal"
+            );
+        }
+        self.calls.wait().await;
     }
 
     /// The systems of `namespace` (the cluster, stores and journal), made once.
@@ -214,11 +235,14 @@ impl ServerHandler for McpServer {
                 .get_progress_token()
                 .map(|t| (context.peer.clone(), t)),
             cancel: context.ct.clone(),
+            shutdown: self.state.shutdown.clone(),
         };
         let state = self.state.clone();
         // The call runs in a task of its own: a client that goes away (or cancels) never
         // drops a procedure halfway; cancellation asks it to stop safely instead.
-        let result: CallToolResult = tokio::spawn(super::run::execute(state, call))
+        let calls = self.state.calls.clone();
+        let result: CallToolResult = calls
+            .spawn(super::run::execute(state, call))
             .await
             .unwrap_or_else(|e| {
                 CallToolResult::error(vec![ContentBlock::text(format!(
