@@ -69,11 +69,16 @@ pub fn check(
     Ok(namespace)
 }
 
+/// The characters of generated Kubernetes name parts (`rand.SafeEncodeString`).
+const SAFE_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+
 /// The deployment a pod named `pod` belongs to: the longest of `deployments` such that the
-/// pod is `<deployment>-<template hash>-<suffix>`, both segments non-empty `[a-z0-9]`. `None`
-/// when no deployment prefixes it, or the rest after the longest one is not of that shape (so
+/// pod is `<deployment>-<template hash>-<suffix>` (a hash of 1 to 10 and a suffix of 5
+/// characters of Kubernetes' safe alphabet). `None` when no deployment prefixes it, or the
+/// rest after the longest one is not of that shape (so
 /// `mcp-typescript-api-evil-77b9464b56-j56kj` belongs to `mcp-typescript-api-evil` when the
-/// platform has it, and to nobody otherwise, never to `mcp-typescript-api`).
+/// platform has it, and to nobody otherwise, never to `mcp-typescript-api`; a StatefulSet's
+/// `mcp-typescript-api-db-0` belongs to nobody).
 pub fn pod_owner<'a>(pod: &str, deployments: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let owner = deployments
         .filter(|d| {
@@ -82,14 +87,17 @@ pub fn pod_owner<'a>(pod: &str, deployments: impl Iterator<Item = &'a str>) -> O
         })
         .max_by_key(|d| d.len())?;
     let rest = pod.get(owner.len() + 1..)?;
-    let segment = |s: &str| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    // Kubernetes names a Deployment's pods `<deployment>-<pod-template-hash>-<suffix>`: the
+    // hash at most 10 and the suffix exactly 5 characters of its safe alphabet (no vowels, no
+    // confusable digits). A StatefulSet's `…-db-0` or a Job's pod is not of that shape.
+    let safe = |s: &str, len: std::ops::RangeInclusive<usize>| {
+        len.contains(&s.len()) && s.bytes().all(|b| SAFE_ALPHABET.contains(&b))
     };
     let mut parts = rest.split('-');
     match (parts.next(), parts.next(), parts.next()) {
-        (Some(hash), Some(suffix), None) if segment(hash) && segment(suffix) => Some(owner),
+        (Some(hash), Some(suffix), None) if safe(hash, 1..=10) && safe(suffix, 5..=5) => {
+            Some(owner)
+        }
         _ => None,
     }
 }
@@ -119,7 +127,7 @@ mod tests {
             Some("mcp-typescript-api-evil")
         );
         assert_eq!(
-            owner("mcp-rust-server-5d8f7c9b4-abcde"),
+            owner("mcp-rust-server-5d8f7c9b4-bcdfg"),
             Some("mcp-rust-server")
         );
     }
@@ -136,6 +144,9 @@ mod tests {
             None
         );
         for pod in [
+            "mcp-typescript-api-db-0",
+            "mcp-typescript-api-77b9464b56-abcde",
+            "mcp-typescript-api-77b9464b56-j56k",
             "mcp-typescript-api",
             "mcp-typescript-api-",
             "mcp-typescript-api-77b9464b56",
