@@ -55,13 +55,20 @@ async fn main() {
             .output()
             .unwrap();
         process.push(t.elapsed());
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     client.cancel().await.unwrap();
     let (t, p) = (median(tool), median(process));
     println!("ops mcp ready (initialize answered) in {}", ms(ready));
     println!("triage tool call over stdio: median {} of {rounds}", ms(t));
-    println!("ops --output json triage (process): median {} of {rounds}", ms(p));
+    println!(
+        "ops --output json triage (process): median {} of {rounds}",
+        ms(p)
+    );
     println!(
         "ratio tool call / process: {:.2}x the time",
         t.as_secs_f64() / p.as_secs_f64()

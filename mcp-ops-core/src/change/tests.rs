@@ -462,10 +462,17 @@ fn a_reviewed_break_glass_record_authorizes_nothing_new() {
         t(INSIDE),
     )
     .unwrap();
-    approve(&mut glass, "engineering-manager", TeamRole::EngineeringManager);
+    approve(
+        &mut glass,
+        "engineering-manager",
+        TeamRole::EngineeringManager,
+    );
     let refusal = ChangePolicy::default()
         .authorize(&glass, &rollback, &team(), t(INSIDE))
         .unwrap_err();
     assert_eq!(refusal.kind(), "retroactive");
-    assert!(refusal.to_string().contains("authorizes nothing new"), "{refusal}");
+    assert!(
+        refusal.to_string().contains("authorizes nothing new"),
+        "{refusal}"
+    );
 }

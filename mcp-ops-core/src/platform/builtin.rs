@@ -91,7 +91,10 @@ pub(super) fn build() -> Result<Platform> {
     let env = |v: &str| SecretRef::Env(v.to_owned());
     let agents = super::AgentScope {
         namespaces: vec![Namespace::runbook()],
-        deployments: deployments.iter().map(|d| d.reference.name.clone()).collect(),
+        deployments: deployments
+            .iter()
+            .map(|d| d.reference.name.clone())
+            .collect(),
         secrets: Vec::new(),
     };
     Ok(Platform {

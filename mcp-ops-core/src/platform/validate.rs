@@ -113,8 +113,10 @@ pub(crate) fn validate(raw: RawPlatform) -> PlatformResult<Platform> {
             .transpose()?,
         email: n.email.as_ref().map(email).transpose()?,
     };
-    let names: Vec<crate::types::ResourceName> =
-        deployments.iter().map(|d| d.reference.name.clone()).collect();
+    let names: Vec<crate::types::ResourceName> = deployments
+        .iter()
+        .map(|d| d.reference.name.clone())
+        .collect();
     let agents = super::agents::agents(raw.mcp.as_ref(), &namespaces, &names)?;
     Ok(Platform {
         name,
