@@ -30,6 +30,7 @@ pub mod error;
 pub mod escalation;
 pub mod escalation_silence;
 pub mod health;
+pub mod health_read;
 pub mod incident;
 pub mod maintenance;
 #[cfg(feature = "mock")]

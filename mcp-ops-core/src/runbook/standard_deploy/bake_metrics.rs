@@ -5,9 +5,8 @@
 use std::time::Duration;
 
 use super::{human_duration, percent};
-use crate::health::{
-    HealthCheck, HealthStatus, HealthTarget, MetricKind, MetricProbe, ObservedValue,
-};
+use crate::health::{HealthCheck, MetricKind, MetricProbe};
+use crate::health_read::read_metric;
 use crate::policy::Policy;
 
 /// One sample's readings.
@@ -27,44 +26,12 @@ impl Reading {
     }
 }
 
-fn value_of(status: HealthStatus, observed: Option<&ObservedValue>) -> (Option<f64>, bool) {
-    let v = match observed {
-        Some(ObservedValue::Ratio(v) | ObservedValue::Number(v)) => Some(*v),
-        Some(ObservedValue::Duration(d)) => Some(d.as_secs_f64()),
-        _ => None,
-    };
-    let v = v.filter(|v| v.is_finite());
-    (v, v.is_none() && status == HealthStatus::Unhealthy)
-}
-
 /// One metric: its value, whether it was judged unhealthy without one, and why it had none.
 type Probe = (Option<f64>, bool, Option<String>);
 
 pub(super) async fn read(checker: &dyn HealthCheck, probe: MetricProbe, limit: Duration) -> Probe {
-    let name = probe.metric.as_str();
-    let target = HealthTarget::Metric(probe);
-    match tokio::time::timeout(limit, checker.check(&target)).await {
-        Ok(Ok(report)) => {
-            let observed = report
-                .observation(name)
-                .or_else(|| report.observed.first().map(|o| &o.value));
-            let (v, bad) = value_of(report.status, observed);
-            let missing = (v.is_none() && !bad).then(|| format!("{name}: {}", report.message));
-            (v, bad, missing)
-        }
-        Ok(Err(e)) => {
-            tracing::warn!("metric check failed, sample inconclusive: {e}");
-            (None, false, Some(format!("{name}: {e}")))
-        }
-        Err(_) => (
-            None,
-            false,
-            Some(format!(
-                "{name}: the metric source did not answer within {}",
-                human_duration(limit)
-            )),
-        ),
-    }
+    let r = read_metric(checker, probe, limit).await;
+    (r.value, r.unhealthy_without_value, r.missing)
 }
 
 pub(super) fn probes(

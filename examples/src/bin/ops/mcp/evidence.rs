@@ -2,7 +2,8 @@
 //! the platform's `rollback_*` thresholds) measured by the server itself, now — never taken
 //! from the caller's word.
 
-use mcp_ops_core::health::{HealthCheck, HealthTarget, MetricKind, MetricProbe, ObservedValue};
+use mcp_ops_core::health::{HealthCheck, MetricKind, MetricProbe};
+use mcp_ops_core::health_read::read_metric;
 use mcp_ops_core::policy::Policy;
 
 /// What the server measured for one deployment.
@@ -17,22 +18,15 @@ pub struct Evidence {
 /// How long each reading may take.
 const LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// A metric's value, or why there is none (a checker's "unhealthy" without a number is no
+/// measurement either).
 async fn reading(checker: &dyn HealthCheck, probe: MetricProbe) -> Result<f64, String> {
     let name = probe.metric.as_str();
-    match tokio::time::timeout(LIMIT, checker.check(&HealthTarget::Metric(probe))).await {
-        Ok(Ok(report)) => {
-            let observed = report
-                .observation(name)
-                .or_else(|| report.observed.first().map(|o| &o.value));
-            match observed {
-                Some(ObservedValue::Ratio(v) | ObservedValue::Number(v)) if v.is_finite() => Ok(*v),
-                Some(ObservedValue::Duration(d)) => Ok(d.as_secs_f64()),
-                _ => Err(format!("{name}: no value ({})", report.message)),
-            }
-        }
-        Ok(Err(e)) => Err(format!("{name}: {e}")),
-        Err(_) => Err(format!("{name}: no answer within {} s", LIMIT.as_secs())),
-    }
+    let read = read_metric(checker, probe, LIMIT).await;
+    read.value.ok_or_else(|| {
+        read.missing
+            .unwrap_or_else(|| format!("{name}: judged unhealthy without a value"))
+    })
 }
 
 /// Measures `service`'s error rate and p95 now through `checker` (the metrics source) and
