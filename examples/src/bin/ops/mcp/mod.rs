@@ -10,6 +10,7 @@
 pub mod admission;
 pub mod args;
 pub mod call;
+pub mod call_mutating;
 pub mod evidence;
 pub mod http;
 pub mod progress_feed;
