@@ -35,6 +35,39 @@ fn approve_pending(planned: &Value) -> String {
     id
 }
 
+/// Waits (up to 60 s) until the server has sent progress about the rollout: the procedure
+/// is past `set image`, in its checks or bake.
+async fn rolled_out(agent: &Agent) {
+    for _ in 0..600 {
+        let seen = agent.recorder.progress.lock().unwrap().clone();
+        if seen
+            .iter()
+            .any(|m| m.contains("rollout") || m.contains("smoke"))
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no progress about the rollout");
+}
+
+/// The journal record of `change` naming the safe stop's undo, once written (up to 60 s).
+async fn safe_stop(change: &str) -> Value {
+    for _ in 0..120 {
+        let found = records(change).into_iter().find(|r| {
+            r["summary"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("rolled back to revision")
+        });
+        if let Some(r) = found {
+            return r;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    panic!("the journal names no safe stop of {change}");
+}
+
 #[tokio::test]
 async fn every_tool_has_the_ops_schema_and_truthful_annotations() {
     let agent = start("oncall", &[]).await;
@@ -279,19 +312,7 @@ async fn a_cancelled_bake_rolls_back_and_the_journal_says_what_is_left() {
     run["change"] = json!(id);
     let handle = agent.start_call("deploy", run).await;
     // Progress arrives while the procedure runs: wait until the rollout is done (the bake).
-    let mut waited = 0;
-    loop {
-        let seen = agent.recorder.progress.lock().unwrap().clone();
-        if seen
-            .iter()
-            .any(|m| m.contains("rollout") || m.contains("smoke"))
-        {
-            break;
-        }
-        assert!(waited < 600, "no progress about the rollout: {seen:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        waited += 1;
-    }
+    rolled_out(&agent).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     // A retry while the first run is still baking is refused: one approval, one execution.
     let mut retry = deploy.clone();
@@ -304,20 +325,7 @@ async fn a_cancelled_bake_rolls_back_and_the_journal_says_what_is_left() {
         .await
         .unwrap();
     // The server stops safely: the new revision is undone and the journal says so.
-    let mut stopped = None;
-    for _ in 0..120 {
-        stopped = records(&id).into_iter().find(|r| {
-            r["summary"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("rolled back to revision")
-        });
-        if stopped.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    let stopped = stopped.expect("the journal names the safe stop");
+    let stopped = safe_stop(&id).await;
     assert!(
         stopped["summary"]
             .as_str()
@@ -552,36 +560,11 @@ async fn a_server_whose_client_goes_away_stops_its_calls_safely_before_it_exits(
     let mut run = deploy;
     run["change"] = json!(id);
     let _pending = agent.start_call("deploy", run).await;
-    let mut waited = 0;
-    while !agent
-        .recorder
-        .progress
-        .lock()
-        .unwrap()
-        .iter()
-        .any(|m| m.contains("rollout") || m.contains("smoke"))
-    {
-        assert!(waited < 600, "no progress about the rollout");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        waited += 1;
-    }
+    rolled_out(&agent).await;
     // The client goes away mid-bake (stdin closes): the server must not exit with the new
     // image unverified and unrecorded.
     agent.client.cancel().await.unwrap();
-    let mut stopped = None;
-    for _ in 0..120 {
-        stopped = records(&id).into_iter().find(|r| {
-            r["summary"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("rolled back to revision")
-        });
-        if stopped.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    stopped.expect("the journal names the safe stop of the drained call");
+    safe_stop(&id).await;
     // Why: the client's session ended (its calls are cancelled), or the server drained them.
     let why = records(&id).into_iter().any(|r| {
         let t = r["summary"].to_string();
